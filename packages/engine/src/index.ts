@@ -1,0 +1,2 @@
+// @mini-dynamo/engine — entry point (filled in by its issue).
+export {};

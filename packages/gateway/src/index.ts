@@ -1,0 +1,2 @@
+// @mini-dynamo/gateway — entry point (filled in by its issue).
+export {};

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { xxh3 } from '@node-rs/xxhash';
+import { computeBlockHashes, localBlockHash, chainBlockHash, blockHash, hashSeed, BLOCK_HASH_SEED } from './block-hash.js';
+import { kvEventFromJson, kvEventToJson } from './kv-events.js';
+
+test('local block hash is XXH3-64 seed 1337 over u32 little-endian token ids', () => {
+  const tokens = [1, 2, 3, 0xffffffff];
+  const bytes = Buffer.alloc(16);
+  tokens.forEach((t, i) => bytes.writeUInt32LE(t, i * 4));
+  assert.equal(localBlockHash(tokens), xxh3.xxh64(bytes, 1337n));
+});
+
+test('hashes chain over full blocks only and depend on every earlier block', () => {
+  const a = Array.from({ length: 40 }, (_, i) => i);
+  const hashes = computeBlockHashes(a, 16);
+  assert.equal(hashes.length, 2);
+  assert.equal(hashes[0], localBlockHash(a.slice(0, 16)));
+  assert.equal(hashes[1], chainBlockHash(hashes[0]!, localBlockHash(a.slice(16, 32))));
+  const b = [...a];
+  b[0] = 99;
+  const hb = computeBlockHashes(b, 16);
+  assert.notEqual(hb[0], hashes[0]);
+  assert.notEqual(hb[1], hashes[1], 'second block hash changes when the first block differs');
+  assert.equal(blockHash(hashes[0]!, a.slice(16, 32)), hashes[1]);
+});
+
+test('salt changes every hash; no salt equals the Dynamo seed', () => {
+  const a = Array.from({ length: 32 }, (_, i) => i * 7);
+  assert.equal(hashSeed(null), BLOCK_HASH_SEED);
+  const plain = computeBlockHashes(a, 16);
+  const salted = computeBlockHashes(a, 16, 'tenant-a');
+  assert.notEqual(plain[0], salted[0]);
+  assert.deepEqual(computeBlockHashes(a, 16, 'tenant-a'), salted);
+});
+
+test('kv events round-trip through JSON with u64 hashes intact', () => {
+  const h = 0xfedcba9876543210n;
+  const e = { workerId: 'w1', eventId: 7, data: { type: 'stored' as const, parentHash: h, blocks: [{ blockHash: h + 1n, tokenIds: [1, 2] }] } };
+  assert.deepEqual(kvEventFromJson(kvEventToJson(e)), e);
+  const r = { workerId: 'w1', eventId: 8, data: { type: 'removed' as const, blockHashes: [h] } };
+  assert.deepEqual(kvEventFromJson(kvEventToJson(r)), r);
+});

@@ -1,0 +1,10 @@
+// @mini-dynamo/protocol: the spec package. Interfaces and the block hash every other package shares;
+// implementations and consumers depend on this, never on each other.
+export * from './sampling.js';
+export * from './request.js';
+export * from './block-hash.js';
+export * from './kv-events.js';
+export * from './worker-load.js';
+export * from './model-runner.js';
+export * from './worker-messages.js';
+export * from './routing.js';

@@ -1,0 +1,50 @@
+// The contract between the engine (scheduler, allocator) and whatever computes tokens:
+// the ONNX Runtime runner on real models, the mock runner in tests and simulations.
+// Invariant: one `step` call computes one scheduler step; the engine never calls step concurrently.
+
+import type { SamplingParams } from './sampling.js';
+
+/** One sequence's share of a scheduler step. */
+export interface StepSequence {
+  /** Engine-local id, stable for the sequence's life. */
+  seqId: number;
+  /** Token ids to compute this step (a prefill chunk, or one token when decoding). */
+  tokenIds: number[];
+  /** Position of tokenIds[0] in the sequence (= tokens already in the KV cache). */
+  startPosition: number;
+  /** Physical KV block ids covering positions [0, startPosition + tokenIds.length). */
+  blockTable: number[];
+  /** Sample a next token after this chunk; null for a prefill chunk that does not end the prompt. */
+  sampling: SamplingParams | null;
+  /** Tokens generated so far (for penalties and the seeded sampler's draw index). */
+  outputTokenIds: readonly number[];
+  /** Prompt token ids (for presence/frequency penalties only count generated tokens, as OpenAI). */
+  numPromptTokens: number;
+}
+
+export interface StepBatch {
+  sequences: StepSequence[];
+  /** Sum of tokenIds.length over sequences. */
+  numTokens: number;
+}
+
+export interface StepOutput {
+  /** Aligned with batch.sequences; null where sampling was null. */
+  sampledTokenIds: (number | null)[];
+}
+
+export interface ModelRunnerInfo {
+  modelName: string;
+  blockSize: number;
+  /** KV blocks the runner's cache pool holds. */
+  numBlocks: number;
+  maxModelLen: number;
+  vocabSize: number;
+  eosTokenIds: number[];
+}
+
+export interface ModelRunner {
+  readonly info: ModelRunnerInfo;
+  step(batch: StepBatch): Promise<StepOutput>;
+  close(): Promise<void>;
+}

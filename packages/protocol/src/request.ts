@@ -1,0 +1,50 @@
+// What a worker is asked to generate and what it streams back.
+// Invariant: per request the engine emits zero or more `tokens` events, then exactly one
+// `finished` or `failed` event, and nothing after it.
+
+import type { SamplingParams } from './sampling.js';
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface GenerateRequest {
+  requestId: string;
+  promptTokenIds: number[];
+  sampling: SamplingParams;
+  /** Tenant / LoRA salt mixed into the block hashes; null shares the cache with everyone. */
+  cacheSalt: string | null;
+  /** W3C trace context carrier (`traceparent`, `tracestate`) so worker spans join the request trace. */
+  traceContext: Record<string, string>;
+  /** Epoch milliseconds when the gateway received the request. */
+  arrivalTimeMs: number;
+}
+
+export interface Usage {
+  numPromptTokens: number;
+  numCompletionTokens: number;
+  /** Prompt tokens served from the prefix cache (not computed). */
+  numCachedTokens: number;
+}
+
+/** Error codes the engine can report; the gateway maps them to HTTP in one place. */
+export type EngineErrorCode =
+  | 'prompt_too_long'
+  | 'invalid_request'
+  | 'overloaded'
+  | 'worker_failed'
+  | 'internal';
+
+export interface EngineError {
+  code: EngineErrorCode;
+  message: string;
+}
+
+export type EngineEvent =
+  | { kind: 'tokens'; requestId: string; tokenIds: number[] }
+  | { kind: 'finished'; requestId: string; finishReason: FinishReason; usage: Usage }
+  | { kind: 'failed'; requestId: string; error: EngineError };
+
+/** Expected failures are values, not exceptions. */
+export type Result<T, E = EngineError> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });

@@ -1,0 +1,37 @@
+// Sampling parameters of one request, as the engine and sampler see them.
+// Invariant: values are validated by the gateway before they get here; the engine trusts them.
+
+export interface SamplingParams {
+  /** 0 means greedy (argmax). */
+  temperature: number;
+  /** Nucleus mass in (0, 1]; 1 disables top-p. */
+  topP: number;
+  /** Keep the k most likely tokens; null disables top-k. */
+  topK: number | null;
+  /** Per-request seed; null draws from the engine's own stream (not reproducible). */
+  seed: number | null;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  /** Maximum number of generated tokens (the stop token counts as one). */
+  maxTokens: number;
+  /** Extra token ids that end generation, besides the model's EOS ids. */
+  stopTokenIds: number[];
+  /** Keep generating past EOS (benchmarks with fixed output lengths). */
+  ignoreEos: boolean;
+}
+
+export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
+  temperature: 1,
+  topP: 1,
+  topK: null,
+  seed: null,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  maxTokens: 16,
+  stopTokenIds: [],
+  ignoreEos: false,
+});
+
+export function samplingParams(overrides: Partial<SamplingParams> = {}): SamplingParams {
+  return { ...DEFAULT_SAMPLING, stopTokenIds: [], ...overrides };
+}

@@ -1,0 +1,2 @@
+// @mini-dynamo/router — entry point (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// @mini-dynamo/telemetry — entry point (filled in by its issue).
+export {};

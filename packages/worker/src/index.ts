@@ -1,0 +1,2 @@
+// @mini-dynamo/worker — entry point (filled in by its issue).
+export {};
