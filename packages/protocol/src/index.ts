@@ -8,3 +8,4 @@ export * from './worker-load.js';
 export * from './model-runner.js';
 export * from './worker-messages.js';
 export * from './routing.js';
+export * from './worker-connection.js';
