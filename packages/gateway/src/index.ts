@@ -1,2 +1,13 @@
-// @mini-dynamo/gateway — entry point (filled in by its issue).
-export {};
+// @mini-dynamo/gateway: the OpenAI-compatible HTTP frontend (hono), its one error mapping,
+// the worker pool that routes requests, and startServer() for the CLI, tests and benches.
+export * from './api-error.js';
+export * from './app.js';
+export * from './gateway-server.js';
+export * from './generation-observer.js';
+export * from './worker-pool.js';
+export * from './start-server.js';
+// Multi-host topology (standalone workers over HTTP + NATS).
+export * from './remote-worker-connection.js';
+export * from './worker-discovery.js';
+export * from './replica-sync.js';
+export * from './multi-host.js';

@@ -1,0 +1,131 @@
+// runner-throughput: output tokens/s of Engine + OrtModelRunner with 1, 8 and 32 concurrent requests vs the
+// same runner serving requests one at a time, as ratios from the same run. Models: stories260K (real weights)
+// and the SmolLM2-135M shape with random weights. Output lengths are fixed (ignoreEos).
+// Run: node bench/dist/cli.js runner-throughput [--models stories260k,smollm2-random] [--concurrency 1,8,32]
+//      [--prompt-tokens 32] [--output-tokens 32] [--baseline-max 8] [--threads N] [--json out.json]
+
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Engine } from '@mini-dynamo/engine';
+import {
+  createOrtModelRunner, defaultModelDir, loadModel, loadModelConfig, randomLlamaWeights, smollm2ShapeDir,
+  type GraphModel, type OrtModelRunner,
+} from '@mini-dynamo/model';
+import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
+
+export interface ThroughputRow {
+  model: string;
+  concurrency: number;
+  batchedTokensPerSecond: number;
+  sequentialTokensPerSecond: number;
+  ratio: number;
+  meanStepMs: number;
+}
+
+interface Options { promptTokens: number; outputTokens: number; baselineMax: number }
+
+const MODELS: Record<string, () => Promise<GraphModel>> = {
+  stories260k: async () => {
+    const m = await loadModel(defaultModelDir());
+    if (!m.ok) throw new Error(m.error.message);
+    return m.value;
+  },
+  'smollm2-random': async () => {
+    const info = await loadModelConfig(smollm2ShapeDir());
+    if (!info.ok) throw new Error(info.error.message);
+    const config = { ...info.value.config };
+    return { name: 'smollm2-135m-shape-random', config, weights: randomLlamaWeights(config, 1), contentHash: 'random-weights-seed-1' };
+  },
+};
+
+function makeRequests(n: number, opts: Options, vocabSize: number, tag: string): GenerateRequest[] {
+  return Array.from({ length: n }, (_, r) => ({
+    requestId: `${tag}-${r}`,
+    promptTokenIds: [1, ...Array.from({ length: opts.promptTokens - 1 }, (_, i) => 3 + ((r * 7919 + i * 104729) % (vocabSize - 3)))],
+    sampling: samplingParams({ temperature: 0, maxTokens: opts.outputTokens, ignoreEos: true }),
+    cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
+  }));
+}
+
+/** Serves `requests` (all added at once) to completion; returns seconds, output tokens and steps. */
+async function serve(runner: OrtModelRunner, requests: GenerateRequest[]): Promise<{ seconds: number; numTokens: number; numSteps: number }> {
+  const engine = new Engine(runner, { workerId: 'bench', enablePrefixCaching: false, maxNumSeqs: Math.max(32, requests.length) });
+  let numTokens = 0, numSteps = 0;
+  engine.onEvent((e) => {
+    if (e.kind === 'tokens') numTokens += e.tokenIds.length;
+    if (e.kind === 'failed') throw new Error(`${e.requestId} failed: ${e.error.message}`);
+  });
+  const t0 = performance.now();
+  for (const r of requests) {
+    const added = engine.add(r);
+    if (!added.ok) throw new Error(added.error.message);
+  }
+  while (engine.hasWork()) { await engine.step(); numSteps++; }
+  return { seconds: (performance.now() - t0) / 1000, numTokens, numSteps };
+}
+
+async function measureModel(name: string, runner: OrtModelRunner, concurrency: number[], opts: Options): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = [];
+  await serve(runner, makeRequests(2, { ...opts, outputTokens: 4 }, runner.info.vocabSize, 'warmup'));
+  for (const c of concurrency) {
+    const batched = await serve(runner, makeRequests(c, opts, runner.info.vocabSize, `b${c}`));
+    let seqSeconds = 0, seqTokens = 0;
+    for (const r of makeRequests(Math.min(c, opts.baselineMax), opts, runner.info.vocabSize, `s${c}`)) {
+      const one = await serve(runner, [r]);
+      seqSeconds += one.seconds; seqTokens += one.numTokens;
+    }
+    const batchedTps = batched.numTokens / batched.seconds, seqTps = seqTokens / seqSeconds;
+    rows.push({
+      model: name, concurrency: c, batchedTokensPerSecond: batchedTps, sequentialTokensPerSecond: seqTps,
+      ratio: batchedTps / seqTps, meanStepMs: (1000 * batched.seconds) / batched.numSteps,
+    });
+    console.log(`${name} c=${c}: batched ${batchedTps.toFixed(1)} tok/s (${rows.at(-1)!.meanStepMs.toFixed(2)} ms/step), ` +
+      `one-at-a-time ${seqTps.toFixed(1)} tok/s, ratio ${(batchedTps / seqTps).toFixed(2)}x`);
+  }
+  return rows;
+}
+
+export async function main(args: string[] = process.argv.slice(2)): Promise<ThroughputRow[]> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      models: { type: 'string', default: 'stories260k,smollm2-random' },
+      concurrency: { type: 'string', default: '1,8,32' },
+      'prompt-tokens': { type: 'string', default: '32' },
+      'output-tokens': { type: 'string', default: '32' },
+      'baseline-max': { type: 'string', default: '8' },
+      threads: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  const opts: Options = { promptTokens: Number(values['prompt-tokens']), outputTokens: Number(values['output-tokens']), baselineMax: Number(values['baseline-max']) };
+  const concurrency = values.concurrency.split(',').map(Number);
+  const rows: ThroughputRow[] = [];
+  for (const name of values.models.split(',')) {
+    const load = MODELS[name];
+    if (load === undefined) throw new Error(`unknown model ${name} (known: ${Object.keys(MODELS).join(', ')})`);
+    const model = await load();
+    const r = await createOrtModelRunner({
+      model, onProgress: (m) => console.log(m),
+      ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
+    });
+    if (!r.ok) throw new Error(r.error.message);
+    try {
+      rows.push(...await measureModel(model.name, r.value, concurrency, opts));
+    } finally {
+      await r.value.close();
+    }
+  }
+  console.log('\n| model | concurrent | batched tok/s | one-at-a-time tok/s | ratio | ms/step |\n|---|---|---|---|---|---|');
+  for (const row of rows) {
+    console.log(`| ${row.model} | ${row.concurrency} | ${row.batchedTokensPerSecond.toFixed(1)} | ${row.sequentialTokensPerSecond.toFixed(1)} | ` +
+      `${row.ratio.toFixed(2)}x | ${row.meanStepMs.toFixed(2)} |`);
+  }
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts, rows }, null, 2));
+  return rows;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}

@@ -1,0 +1,38 @@
+// EngineConfig: the engine's limits and their defaults. Block geometry and model length default
+// to the runner's info (numBlocks and maxModelLen can only shrink it: block ids index the runner's pool).
+
+import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
+
+export interface EngineConfig {
+  workerId: string;
+  blockSize: number;
+  numBlocks: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  maxModelLen: number;
+  enablePrefixCaching: boolean;
+  /** Reject add() with 'overloaded' once this many requests wait; null = unbounded. */
+  maxNumWaiting: number | null;
+}
+
+export const DEFAULT_MAX_NUM_SEQS = 256;
+export const DEFAULT_MAX_NUM_BATCHED_TOKENS = 8192;
+
+export function resolveEngineConfig(info: ModelRunnerInfo, config: Partial<EngineConfig> & { workerId: string }): EngineConfig {
+  const maxNumSeqs = config.maxNumSeqs ?? DEFAULT_MAX_NUM_SEQS;
+  return {
+    workerId: config.workerId,
+    blockSize: config.blockSize ?? info.blockSize,
+    numBlocks: Math.min(config.numBlocks ?? info.numBlocks, info.numBlocks),
+    maxNumSeqs,
+    maxNumBatchedTokens: config.maxNumBatchedTokens ?? Math.max(DEFAULT_MAX_NUM_BATCHED_TOKENS, maxNumSeqs),
+    maxModelLen: Math.min(config.maxModelLen ?? info.maxModelLen, info.maxModelLen),
+    enablePrefixCaching: config.enablePrefixCaching ?? true,
+    maxNumWaiting: config.maxNumWaiting ?? null,
+  };
+}
+
+/** Longest sequence (prompt + output) the engine runs: the model length, capped by the pool. */
+export function maxSeqLen(config: EngineConfig): number {
+  return Math.min(config.maxModelLen, config.numBlocks * config.blockSize);
+}

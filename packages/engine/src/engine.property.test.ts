@@ -1,0 +1,73 @@
+// Property test: random add / step / abort (also while a step is in flight) / runner-failure sequences
+// on a tiny pool, which forces chunked prefill, prefix hits, eviction and preemption. After every
+// operation the allocator audit holds; every request ends exactly once; at the end no block is used.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Engine } from './engine.js';
+import { collect, makeRequest, RecordingRunner } from './request-fixtures.js';
+
+type Op =
+  | { kind: 'add'; family: number; length: number; maxTokens: number }
+  | { kind: 'step'; count: number }
+  | { kind: 'abort'; pick: number; inFlight: boolean }
+  | { kind: 'fail' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('add' as const), family: fc.nat(3), length: fc.integer({ min: 1, max: 40 }), maxTokens: fc.integer({ min: 1, max: 30 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('step' as const), count: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('abort' as const), pick: fc.nat(), inFlight: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'fail' as const }) },
+);
+
+test('random engine operations keep the allocator sound and end every request exactly once', async () => {
+  let numOps = 0;
+  let numPreemptions = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 50, size: 'max' }), async (ops) => {
+      const runner = new RecordingRunner({ info: { numBlocks: 14, blockSize: 4, maxModelLen: 56 } });
+      const engine = new Engine(runner, { workerId: 'p', maxNumBatchedTokens: 24, maxNumSeqs: 5 }, { onPreempted: () => void numPreemptions++ });
+      const out = collect(engine);
+      const ids: string[] = [];
+      const check = () => {
+        const audit = engine.audit();
+        assert.ok(audit.ok, JSON.stringify(audit));
+        const load = engine.load();
+        assert.equal(load.numActiveBlocks, audit.numUsedBlocks);
+      };
+      for (const op of ops) {
+        numOps++;
+        if (op.kind === 'add') {
+          const id = `r${ids.length}`;
+          const prompt = Array.from({ length: op.length }, (_, i) => (i < 16 ? op.family * 3 + (i % 2) + 10 : i + ids.length * 50));
+          if (engine.add(makeRequest(id, prompt, { maxTokens: op.maxTokens })).ok) ids.push(id);
+        } else if (op.kind === 'step') {
+          for (let i = 0; i < op.count; i++) await engine.step();
+        } else if (op.kind === 'abort') {
+          const id = ids[op.pick % Math.max(1, ids.length)];
+          if (id === undefined) continue;
+          const inFlight = op.inFlight ? engine.step() : null;
+          engine.abort(id);
+          check();
+          await inFlight;
+        } else {
+          runner.failNext = true;
+          await engine.step();
+        }
+        check();
+      }
+      while (engine.hasWork()) await engine.step();
+      check();
+      assert.equal(engine.load().numActiveBlocks, 0);
+      for (const b of runner.batches) assert.ok(b.numTokens <= 24 && b.sequences.length <= 5);
+      for (const id of ids) {
+        const mine = out.events.filter((e) => e.requestId === id);
+        assert.equal(mine.filter((e) => e.kind !== 'tokens').length, 1, `${id} ends once`);
+        assert.notEqual(mine.at(-1)!.kind, 'tokens', `${id}: nothing after its end`);
+      }
+    }),
+    { numRuns: 120 },
+  );
+  assert.ok(numOps > 3000, `ran ${numOps} operations`);
+  assert.ok(numPreemptions > 20, `exercised preemption ${numPreemptions} times`);
+});

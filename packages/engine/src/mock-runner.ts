@@ -1,0 +1,134 @@
+// MockRunner: a ModelRunner without a model — the engine's test double and the many-worker simulator
+// (Dynamo's "mocker"). Tokens are a pure function of (last token, position, seed), so output does not
+// depend on batching or preemption; step time follows a roofline-ish model scaled by `speedup`.
+
+import type { ModelRunner, ModelRunnerInfo, StepBatch, StepOutput, StepSequence } from '@mini-dynamo/protocol';
+import { MockKvStore } from './mock-kv-store.js';
+
+/**
+ * Step time model in milliseconds, defaults roughly an H100 serving a Llama-3-8B in bf16:
+ * a pass streams the 16 GB of weights (~5 ms at 3.35 TB/s) plus launch overhead → decodeBaseMs 8;
+ * prefill is compute bound, ~16 GFLOP/token at ~40% of 990 TFLOPS → ~0.04 ms/token, we take 0.1 to
+ * include attention; each decode row adds sampling/bookkeeping (0.05 ms) and streams its KV cache:
+ * 128 KiB/token ÷ 3.35 TB/s ≈ 0.00004 ms per context token.
+ * stepMs = (any decode ? decodeBaseMs : prefillBaseMs) + prefillPerTokenMs·prefill tokens
+ *        + decodePerSeqMs·decode rows + decodePerContextTokenMs·Σ decode context lengths.
+ */
+export interface MockTiming {
+  prefillBaseMs: number;
+  prefillPerTokenMs: number;
+  decodeBaseMs: number;
+  decodePerSeqMs: number;
+  decodePerContextTokenMs: number;
+}
+
+export const H100_8B_TIMING: Readonly<MockTiming> = Object.freeze({
+  prefillBaseMs: 5,
+  prefillPerTokenMs: 0.1,
+  decodeBaseMs: 8,
+  decodePerSeqMs: 0.05,
+  decodePerContextTokenMs: 0.00004,
+});
+
+export const MOCK_RUNNER_INFO: Readonly<ModelRunnerInfo> = Object.freeze({
+  modelName: 'mock-llama-8b',
+  blockSize: 16,
+  numBlocks: 8192,
+  maxModelLen: 8192,
+  vocabSize: 32000,
+  eosTokenIds: [2],
+});
+
+export interface MockRunnerOptions {
+  info?: Partial<ModelRunnerInfo>;
+  timing?: Partial<MockTiming>;
+  /** Divides every step time; Infinity (the default) never sleeps. */
+  speedup?: number;
+  /** Chance that a sampled token is the first EOS id (default 0: EOS is never sampled). */
+  eosProbability?: number;
+  /** Record written tokens per KV slot and derive samples from them: catches wrong block tables. */
+  checkKv?: boolean;
+}
+
+/** 32-bit avalanche mix (murmur3 finaliser). */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** The mock's next token after `lastToken` at `position` (context length), for a sampling seed. */
+export function mockNextToken(lastToken: number, position: number, seed: number, info: Pick<ModelRunnerInfo, 'vocabSize' | 'eosTokenIds'>, eosProbability = 0): number {
+  const h = mix32(mix32(lastToken + 0x9e3779b9) ^ mix32(position * 0x27d4eb2d) ^ mix32(seed ^ 0x165667b1));
+  if (eosProbability > 0 && mix32(h ^ 0x5bd1e995) / 2 ** 32 < eosProbability && info.eosTokenIds.length > 0) {
+    return info.eosTokenIds[0]!;
+  }
+  let token = h % info.vocabSize;
+  while (info.eosTokenIds.includes(token)) token = (token + 1) % info.vocabSize;
+  return token;
+}
+
+export class MockRunner implements ModelRunner {
+  readonly info: ModelRunnerInfo;
+  readonly timing: MockTiming;
+  readonly speedup: number;
+  readonly eosProbability: number;
+  numSteps = 0;
+  /** Simulated forward time so far (unscaled ms). */
+  simulatedMs = 0;
+  private readonly kv: MockKvStore | null;
+  private closed = false;
+
+  constructor(options: MockRunnerOptions = {}) {
+    this.info = { ...MOCK_RUNNER_INFO, eosTokenIds: [...MOCK_RUNNER_INFO.eosTokenIds], ...options.info };
+    this.timing = { ...H100_8B_TIMING, ...options.timing };
+    this.speedup = options.speedup ?? Infinity;
+    this.eosProbability = options.eosProbability ?? 0;
+    this.kv = options.checkKv ? new MockKvStore(this.info.numBlocks, this.info.blockSize) : null;
+  }
+
+  async step(batch: StepBatch): Promise<StepOutput> {
+    if (this.closed) throw new Error('MockRunner is closed');
+    const sampledTokenIds = batch.sequences.map((s) => this.computeSequence(s));
+    const ms = this.stepMs(batch);
+    this.numSteps++;
+    this.simulatedMs += ms;
+    if (Number.isFinite(this.speedup) && ms / this.speedup >= 0.001) await sleep(ms / this.speedup);
+    return { sampledTokenIds };
+  }
+
+  /** Unscaled step time of a batch per the timing model. */
+  stepMs(batch: StepBatch): number {
+    const t = this.timing;
+    let numPrefillTokens = 0;
+    let numDecodeSeqs = 0;
+    let numContextTokens = 0;
+    for (const s of batch.sequences) {
+      if (s.tokenIds.length === 1 && s.outputTokenIds.length > 0) {
+        numDecodeSeqs++;
+        numContextTokens += s.startPosition + 1;
+      } else numPrefillTokens += s.tokenIds.length;
+    }
+    const base = numDecodeSeqs > 0 ? t.decodeBaseMs : numPrefillTokens > 0 ? t.prefillBaseMs : 0;
+    return base + numPrefillTokens * t.prefillPerTokenMs + numDecodeSeqs * t.decodePerSeqMs + numContextTokens * t.decodePerContextTokenMs;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private computeSequence(s: StepSequence): number | null {
+    const end = s.startPosition + s.tokenIds.length;
+    if (s.blockTable.length * this.info.blockSize < end) {
+      throw new Error(`seq ${s.seqId}: block table covers ${s.blockTable.length} blocks, needs ${end} tokens`);
+    }
+    const context = this.kv ? this.kv.write(s) : 0;
+    if (s.sampling === null) return null;
+    const seed = ((s.sampling.seed ?? 0) ^ context) | 0;
+    return mockNextToken(s.tokenIds[s.tokenIds.length - 1]!, end, seed, this.info, this.eosProbability);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,84 @@
+// Sequence: one request's tokens and its KV bookkeeping inside the engine.
+// Invariants: tokenIds = prompt ‖ outputTokenIds and only grows; numComputedTokens ≤ tokenIds.length;
+// blockTable covers at least numComputedTokens; blockHash(i) is the chained protocol hash of full block i.
+
+import { blockHash, hashSeed, type BlockHash, type GenerateRequest } from '@mini-dynamo/protocol';
+
+export type SequenceStatus = 'waiting' | 'running' | 'finished';
+
+export class Sequence {
+  readonly request: GenerateRequest;
+  readonly tokenIds: number[];
+  readonly outputTokenIds: number[] = [];
+  readonly numPromptTokens: number;
+  status: SequenceStatus = 'waiting';
+  /** Tokens whose KV is in blockTable (cached or computed). */
+  numComputedTokens = 0;
+  /** Physical block ids, position p lives in blockTable[floor(p / blockSize)]. */
+  blockTable: number[] = [];
+  /** Leading blocks of blockTable already offered to the prefix cache. */
+  numCommittedBlocks = 0;
+  /** Prompt tokens served from the prefix cache at first schedule; null until then. */
+  numCachedTokens: number | null = null;
+  /** In the waiting queue because it was preempted (cleared when rescheduled). */
+  preempted = false;
+  numPreemptions = 0;
+  /** performance.now() when queued. */
+  readonly enqueuedAtMs: number;
+  /** Scheduler step that last scheduled it (0 = never). */
+  lastScheduledStep = 0;
+  private readonly seed: bigint;
+  private readonly hashes: BlockHash[] = [];
+
+  constructor(
+    readonly seqId: number,
+    request: GenerateRequest,
+    readonly blockSize: number,
+  ) {
+    this.request = request;
+    this.tokenIds = request.promptTokenIds.slice();
+    this.numPromptTokens = this.tokenIds.length;
+    this.seed = hashSeed(request.cacheSalt);
+    this.enqueuedAtMs = performance.now();
+  }
+
+  get requestId(): string {
+    return this.request.requestId;
+  }
+
+  get numTokens(): number {
+    return this.tokenIds.length;
+  }
+
+  get numRemainingTokens(): number {
+    return this.tokenIds.length - this.numComputedTokens;
+  }
+
+  /** One token left to compute and it is a generated one: a decode step. */
+  get isDecoding(): boolean {
+    return this.numRemainingTokens === 1 && this.outputTokenIds.length > 0;
+  }
+
+  /** Number of full blocks in tokenIds. */
+  get numFullBlocks(): number {
+    return Math.floor(this.tokenIds.length / this.blockSize);
+  }
+
+  /** Chained hash of full block i (memoised; tokens never change once written). */
+  blockHash(i: number): BlockHash {
+    for (let j = this.hashes.length; j <= i; j++) {
+      const parent = j === 0 ? null : this.hashes[j - 1]!;
+      this.hashes.push(blockHash(parent, this.blockTokenIds(j), this.seed));
+    }
+    return this.hashes[i]!;
+  }
+
+  blockTokenIds(i: number): number[] {
+    return this.tokenIds.slice(i * this.blockSize, (i + 1) * this.blockSize);
+  }
+
+  appendToken(tokenId: number): void {
+    this.tokenIds.push(tokenId);
+    this.outputTokenIds.push(tokenId);
+  }
+}

@@ -1,0 +1,87 @@
+// The one error type a client can see, and the one mapping from internal failures to it.
+// Invariant: every non-2xx reply has OpenAI's shape {"error":{"message","type","param","code"}}.
+
+import type { EngineError, RoutingError } from '@mini-dynamo/protocol';
+
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'service_unavailable_error'
+  | 'internal_error';
+
+export interface ApiErrorInit {
+  status: 400 | 404 | 405 | 413 | 429 | 500 | 503;
+  type: ApiErrorType;
+  message: string;
+  param?: string | null;
+  code?: string | null;
+  /** Seconds a client should wait before retrying (429/503). */
+  retryAfterSeconds?: number;
+}
+
+export class ApiError extends Error {
+  readonly status: ApiErrorInit['status'];
+  readonly type: ApiErrorType;
+  readonly param: string | null;
+  readonly code: string | null;
+  readonly retryAfterSeconds: number | null;
+
+  constructor(init: ApiErrorInit) {
+    super(init.message);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.type = init.type;
+    this.param = init.param ?? null;
+    this.code = init.code ?? null;
+    this.retryAfterSeconds = init.retryAfterSeconds ?? null;
+  }
+
+  toJSON(): { error: { message: string; type: string; param: string | null; code: string | null } } {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+
+  headers(): Record<string, string> {
+    return this.retryAfterSeconds === null ? {} : { 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new ApiError({ status: 400, type: 'invalid_request_error', message, param, code });
+
+export const notFound = (message: string, code: string | null = null, param: string | null = null) =>
+  new ApiError({ status: 404, type: 'not_found_error', message, param, code });
+
+export const tooLarge = (limitBytes: number) =>
+  new ApiError({ status: 413, type: 'request_too_large', message: `Request body exceeds the limit of ${limitBytes} bytes.`, code: 'request_too_large' });
+
+export const unavailable = (message: string, code: string, retryAfterSeconds = 1) =>
+  new ApiError({ status: 503, type: 'service_unavailable_error', message, code, retryAfterSeconds });
+
+export const internal = (message = 'Internal server error.') =>
+  new ApiError({ status: 500, type: 'internal_error', message, code: 'internal_error' });
+
+/** A worker-side failure as the client sees it. */
+export function fromEngineError(error: EngineError): ApiError {
+  switch (error.code) {
+    case 'prompt_too_long': return badRequest(error.message, 'messages', 'context_length_exceeded');
+    case 'invalid_request': return badRequest(error.message, null, 'invalid_request');
+    case 'overloaded': return unavailable(`The server is overloaded: ${error.message}`, 'overloaded');
+    case 'worker_failed': return unavailable(`The worker failed: ${error.message}`, 'worker_failed');
+    case 'internal': return internal(`Worker error: ${error.message}`);
+  }
+}
+
+/** No worker could take the request. */
+export function fromRoutingError(error: RoutingError): ApiError {
+  return error.code === 'all_busy'
+    ? new ApiError({ status: 429, type: 'rate_limit_error', message: error.message, code: 'all_workers_busy', retryAfterSeconds: 1 })
+    : unavailable(error.message, 'no_workers', 2);
+}
+
+/** Anything thrown while serving a request, as an ApiError (unknown errors become a generic 500). */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return internal();
+}

@@ -1,0 +1,81 @@
+// The hono app: OpenAI routes, health/readiness, metrics, and the single error mapping
+// (every error, thrown anywhere in a handler, leaves through app.onError as an OpenAI error body).
+
+import { Hono, type Context } from 'hono';
+import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
+import { notFound, toApiError, unavailable, type ApiError } from './api-error.js';
+import { readJsonBody, type JsonBodyLimits } from './json-body.js';
+import { chatPrompt, completionPrompts } from './prompt-input.js';
+import { chatCompletionSchema, completionSchema, parseBody } from './request-schemas.js';
+import { serveGeneration, type ServeDeps } from './serve-generation.js';
+
+export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
+  modelName: string;
+  bodyLimits: JsonBodyLimits;
+  /** Prometheus exposition text for GET /metrics. */
+  metricsText(): Promise<string>;
+  log(line: string): void;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.post('/v1/chat/completions', async (c) => {
+    const body = parseBody(chatCompletionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));
+    checkModel(deps, body.model);
+    const info = readyInfo(deps);
+    const prompt = chatPrompt(body.messages, deps.tokenizer, info.vocabSize);
+    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen }, 'chat', body, [prompt]);
+  });
+
+  app.post('/v1/completions', async (c) => {
+    const body = parseBody(completionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));
+    checkModel(deps, body.model);
+    const info = readyInfo(deps);
+    const prompts = completionPrompts(body.prompt, deps.tokenizer, info.vocabSize);
+    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen }, 'completion', body, prompts);
+  });
+
+  app.get('/v1/models', (c) => c.json({
+    object: 'list',
+    data: [{
+      id: deps.modelName, object: 'model', created: 0, owned_by: 'mini-dynamo', root: deps.modelName,
+      max_model_len: deps.pool.info()?.maxModelLen ?? null,
+    }],
+  }));
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  app.get('/ready', (c) => {
+    const numReady = deps.pool.numReady();
+    return c.json({ status: numReady > 0 ? 'ready' : 'not_ready', model: deps.modelName, num_ready_workers: numReady }, numReady > 0 ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  app.notFound((c) => errorResponse(c, notFound(`No route ${c.req.method} ${c.req.path}.`, 'route_not_found')));
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status === 500) deps.log(`error serving ${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? String(error)}`);
+    return errorResponse(c, apiError);
+  });
+
+  return app;
+}
+
+function checkModel(deps: AppDeps, model: string): void {
+  if (model !== deps.modelName) {
+    throw notFound(`The model '${model}' does not exist. This server serves '${deps.modelName}'.`, 'model_not_found', 'model');
+  }
+}
+
+function errorResponse(c: Context, error: ApiError): Response {
+  return c.json(error.toJSON(), error.status, error.headers());
+}
+
+function readyInfo(deps: AppDeps): ModelRunnerInfo {
+  const info = deps.pool.info();
+  if (info === null) throw unavailable('No worker is ready yet (the model is still loading).', 'not_ready', 2);
+  return info;
+}

@@ -1,0 +1,70 @@
+// Runs the gateway over already-built parts (tokenizer, router, worker connections) on
+// @hono/node-server. Invariant: close() stops accepting, then closes every worker connection.
+
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { ModelTokenizer } from '@mini-dynamo/model';
+import type { AllocatorAudit, Router, WorkerConnection } from '@mini-dynamo/protocol';
+import { createApp } from './app.js';
+import { NOOP_OBSERVER, type GenerationObserver } from './generation-observer.js';
+import { DEFAULT_BODY_LIMITS, type JsonBodyLimits } from './json-body.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface GatewayParts {
+  tokenizer: ModelTokenizer;
+  router: Router;
+  connections: WorkerConnection[];
+  modelName: string;
+  host: string;
+  port: number;
+  bodyLimits?: Partial<JsonBodyLimits>;
+  observer?: GenerationObserver;
+  metricsText(pool: WorkerPool): Promise<string>;
+  log?: (line: string) => void;
+}
+
+export interface GatewayHandle {
+  url: string;
+  port: number;
+  pool: WorkerPool;
+  /** Adds a worker (e.g. a remote one found by discovery) to the pool and the router. */
+  addWorker(connection: WorkerConnection): void;
+  audit(): Promise<AllocatorAudit[]>;
+  close(): Promise<void>;
+}
+
+export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> {
+  const log = parts.log ?? ((line: string) => console.error(line));
+  const pool = new WorkerPool(parts.router, log);
+  for (const connection of parts.connections) pool.add(connection);
+  const app = createApp({
+    pool, tokenizer: parts.tokenizer, modelName: parts.modelName, log,
+    bodyLimits: { ...DEFAULT_BODY_LIMITS, ...parts.bodyLimits },
+    observer: parts.observer ?? NOOP_OBSERVER,
+    metricsText: () => parts.metricsText(pool),
+  });
+  const server = await listen(app.fetch, parts.host, parts.port);
+  const port = (server.address() as AddressInfo).port;
+  const hostInUrl = parts.host.includes(':') ? `[${parts.host}]` : parts.host;
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    port,
+    pool,
+    addWorker: (connection) => pool.add(connection),
+    audit: () => pool.audit(),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await pool.close();
+    },
+  };
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}

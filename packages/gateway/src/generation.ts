@@ -1,0 +1,162 @@
+// One client request's generation: n choices (× prompts), each routed and run on a worker,
+// detokenized and cut at stop strings, merged into one stream of ChoiceEvents.
+// Invariants: each choice ends in exactly one `finish` or the stream fails; `abort()` (client gone,
+// stop string, a sibling's failure) reaches every unfinished choice's worker.
+
+import type { EngineEvent, FinishReason, RoutingDecision, SamplingParams, Usage } from '@mini-dynamo/protocol';
+import { type ApiError, fromEngineError, toApiError } from './api-error.js';
+import { AsyncChannel } from './async-channel.js';
+import type { ChoiceLabel, ClientFinishReason, GenerationObserver, GenerationOutcome } from './generation-observer.js';
+import type { IncrementalDetokenizer, ModelTokenizer } from '@mini-dynamo/model';
+import { StopMatcher } from './stop-matcher.js';
+import type { Dispatched, RouteOverrides, WorkerPool } from './worker-pool.js';
+
+export interface ChoiceSpec {
+  index: number;
+  promptTokenIds: number[];
+  sampling: SamplingParams;
+  stops: string[];
+}
+
+export interface GenerationSpec {
+  requestId: string;
+  choices: ChoiceSpec[];
+  cacheSalt: string | null;
+  traceContext: Record<string, string>;
+  arrivalTimeMs: number;
+  overrides: RouteOverrides;
+}
+
+export type ChoiceEvent =
+  | { kind: 'text'; index: number; text: string }
+  | { kind: 'finish'; index: number; finishReason: ClientFinishReason; usage: Usage };
+
+interface ChoiceState {
+  spec: ChoiceSpec;
+  label: ChoiceLabel;
+  detokenizer: IncrementalDetokenizer;
+  stop: StopMatcher;
+  dispatched: Dispatched | null;
+  numTokens: number;
+  started: boolean;
+  stopped: boolean;
+  done: boolean;
+}
+
+export class Generation {
+  readonly events = new AsyncChannel<ChoiceEvent>();
+  readonly decisions: RoutingDecision[] = [];
+  private readonly states: ChoiceState[];
+  private numDone = 0;
+  private settleStarted!: { resolve: () => void; reject: (e: ApiError) => void };
+  /** Resolves once every choice produced its first output; rejects if one failed first. */
+  readonly started = new Promise<void>((resolve, reject) => (this.settleStarted = { resolve, reject }));
+
+  constructor(
+    private readonly pool: WorkerPool,
+    tokenizer: ModelTokenizer,
+    private readonly spec: GenerationSpec,
+    private readonly observer: GenerationObserver,
+  ) {
+    this.started.catch(() => {});
+    this.states = spec.choices.map((c) => ({
+      spec: c,
+      label: { requestId: `${spec.requestId}-${c.index}`, index: c.index, numPromptTokens: c.promptTokenIds.length, arrivalTimeMs: spec.arrivalTimeMs },
+      detokenizer: tokenizer.createDetokenizer(c.promptTokenIds),
+      stop: new StopMatcher(c.stops),
+      dispatched: null, numTokens: 0, started: false, stopped: false, done: false,
+    }));
+  }
+
+  /** Routes and sends every choice; throws the routing ApiError (after aborting what was sent). */
+  dispatch(): void {
+    try {
+      for (const state of this.states) this.dispatchOne(state);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  /** Stop every unfinished choice (client disconnected or the request failed). */
+  abort(): void {
+    for (const state of this.states) if (!state.done) state.dispatched?.abort();
+  }
+
+  private dispatchOne(state: ChoiceState): void {
+    const { label, spec } = state;
+    state.dispatched = this.pool.dispatch({
+      requestId: label.requestId,
+      promptTokenIds: spec.promptTokenIds,
+      sampling: spec.sampling,
+      cacheSalt: this.spec.cacheSalt,
+      traceContext: this.spec.traceContext,
+      arrivalTimeMs: this.spec.arrivalTimeMs,
+    }, this.spec.overrides, (event) => this.onEngineEvent(state, event));
+    this.decisions.push(state.dispatched.decision);
+    this.observer.onStart(label, state.dispatched.decision);
+  }
+
+  private onEngineEvent(state: ChoiceState, event: EngineEvent): void {
+    if (state.done) return;
+    if (event.kind !== 'failed') this.markStarted(state);
+    switch (event.kind) {
+      case 'tokens': return this.onTokens(state, event.tokenIds);
+      case 'finished': return this.onFinished(state, event.finishReason, event.usage);
+      case 'failed': return this.onFailed(state, fromEngineError(event.error));
+    }
+  }
+
+  private onTokens(state: ChoiceState, tokenIds: number[]): void {
+    this.observer.onTokens(state.label, tokenIds.length);
+    if (state.stopped) return;
+    state.numTokens += tokenIds.length;
+    this.emitText(state, state.detokenizer.push(tokenIds));
+  }
+
+  private emitText(state: ChoiceState, text: string): void {
+    const match = state.stop.push(text);
+    if (match.text !== '') this.events.push({ kind: 'text', index: state.spec.index, text: match.text });
+    if (match.stopped && !state.stopped) {
+      state.stopped = true;
+      state.dispatched?.abort(); // the worker's terminal event still comes and ends the choice
+    }
+  }
+
+  private onFinished(state: ChoiceState, reason: FinishReason, usage: Usage): void {
+    if (!state.stopped) this.emitText(state, state.detokenizer.flush());
+    if (!state.stopped) {
+      const rest = state.stop.flush();
+      if (rest !== '') this.events.push({ kind: 'text', index: state.spec.index, text: rest });
+    }
+    if (reason === 'abort' && !state.stopped) return this.end(state, { kind: 'aborted' });
+    const finishReason: ClientFinishReason = state.stopped || reason !== 'length' ? 'stop' : 'length';
+    const finalUsage = state.stopped ? { ...usage, numCompletionTokens: state.numTokens } : usage;
+    this.events.push({ kind: 'finish', index: state.spec.index, finishReason, usage: finalUsage });
+    this.end(state, { kind: 'finished', finishReason, usage: finalUsage });
+  }
+
+  private onFailed(state: ChoiceState, error: ApiError): void {
+    this.settleStarted.reject(error);
+    this.events.fail(error);
+    this.end(state, { kind: 'failed', error });
+    this.abort();
+  }
+
+  private markStarted(state: ChoiceState): void {
+    if (state.started) return;
+    state.started = true;
+    if (this.states.every((s) => s.started)) this.settleStarted.resolve();
+  }
+
+  private end(state: ChoiceState, outcome: GenerationOutcome): void {
+    state.done = true;
+    try {
+      this.observer.onEnd(state.label, outcome);
+    } catch (e) {
+      this.events.fail(toApiError(e));
+    }
+    if (outcome.kind === 'aborted') this.events.fail(toApiError(new Error('aborted')));
+    if (++this.numDone === this.states.length) this.events.close();
+  }
+}

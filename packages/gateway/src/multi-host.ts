@@ -1,0 +1,61 @@
+// Multi-host wiring of one gateway (`serve --nats <url>`): discovers standalone workers over NATS,
+// adds a RemoteWorkerConnection per worker to the gateway, drops it when its heartbeat expires,
+// asks new workers for a KV snapshot and runs replica sync. (Router resync requests reach remote
+// workers through the pool like any other: the connection answers `snapshot` with GET /snapshot.)
+
+import { connect, type NatsConnection } from 'nats';
+import type { WorkerConnection } from '@mini-dynamo/protocol';
+import type { MiniRouter } from '@mini-dynamo/router';
+import { RemoteWorkerConnection } from './remote-worker-connection.js';
+import { WorkerDiscovery } from './worker-discovery.js';
+import { startReplicaSync } from './replica-sync.js';
+
+export interface MultiHostOptions {
+  natsUrl: string;
+  router: MiniRouter;
+  /** Hands a discovered worker to the gateway's pool (GatewayHandle.addWorker). */
+  addWorker(connection: WorkerConnection): void;
+  discoveryTtlMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface MultiHost {
+  nats: NatsConnection;
+  workerIds(): string[];
+  close(): Promise<void>;
+}
+
+export async function connectMultiHost(options: MultiHostOptions): Promise<MultiHost> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const nats = await connect({ servers: options.natsUrl, name: `mini-dynamo-gateway-${options.router.routerId}` });
+  const connections = new Map<string, RemoteWorkerConnection>();
+  const discovery = new WorkerDiscovery({
+    nats,
+    ...(options.discoveryTtlMs === undefined ? {} : { ttlMs: options.discoveryTtlMs }),
+    onUp: (hb) => {
+      const connection = new RemoteWorkerConnection(hb, nats);
+      connections.set(hb.workerId, connection);
+      connection.onClosed((reason) => {
+        if (connections.get(hb.workerId) !== connection) return;
+        connections.delete(hb.workerId);
+        discovery.forget(hb.workerId);
+        log(`remote worker ${hb.workerId} dropped: ${reason}`);
+      });
+      options.addWorker(connection);
+      log(`remote worker ${hb.workerId} joined at ${hb.url}`);
+      void connection.ready.then(() => connection.send({ type: 'snapshot' }));
+    },
+    onDown: (workerId, reason) => connections.get(workerId)?.markClosed(reason),
+  });
+  const replica = startReplicaSync(nats, options.router);
+  return {
+    nats,
+    workerIds: () => [...connections.keys()],
+    close: async () => {
+      discovery.close();
+      replica.close();
+      for (const c of connections.values()) c.markClosed('gateway shutting down');
+      await nats.drain().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// OpenAI wire shapes for chat.completion / text_completion bodies and their stream chunks.
+// Invariant: `usage` always carries prompt_tokens_details.cached_tokens (0 included).
+
+import type { Usage } from '@mini-dynamo/protocol';
+import type { ClientFinishReason } from './generation-observer.js';
+
+export type Endpoint = 'chat' | 'completion';
+
+export interface OpenAiUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+export interface ChoiceResult {
+  index: number;
+  text: string;
+  finishReason: ClientFinishReason | null;
+  usage: Usage | null;
+}
+
+export interface ResponseMeta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/** Prompt tokens count once per prompt (not per choice); cached tokens are the best choice's. */
+export function totalUsage(choices: ChoiceResult[], numChoicesPerPrompt: number): OpenAiUsage {
+  let prompt = 0, completion = 0, cached = 0;
+  for (let p = 0; p < choices.length; p += numChoicesPerPrompt) {
+    const group = choices.slice(p, p + numChoicesPerPrompt);
+    prompt += group[0]?.usage?.numPromptTokens ?? 0;
+    cached += Math.max(0, ...group.map((c) => c.usage?.numCachedTokens ?? 0));
+    for (const c of group) completion += c.usage?.numCompletionTokens ?? 0;
+  }
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
+}
+
+export function responseBody(endpoint: Endpoint, meta: ResponseMeta, choices: ChoiceResult[], usage: OpenAiUsage): object {
+  return {
+    id: meta.id,
+    object: endpoint === 'chat' ? 'chat.completion' : 'text_completion',
+    created: meta.created,
+    model: meta.model,
+    choices: choices.map((c) => endpoint === 'chat'
+      ? { index: c.index, message: { role: 'assistant', content: c.text }, logprobs: null, finish_reason: c.finishReason }
+      : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finishReason }),
+    usage,
+  };
+}
+
+export interface ChunkDelta {
+  index: number;
+  text: string;
+  finishReason: ClientFinishReason | null;
+  /** Chat only: the first chunk of a choice announces the assistant role. */
+  role?: 'assistant';
+}
+
+/** One stream chunk; `withUsage` adds `usage: null` as OpenAI does when include_usage is on. */
+export function chunkBody(endpoint: Endpoint, meta: ResponseMeta, delta: ChunkDelta, withUsage: boolean): object {
+  const choice = endpoint === 'chat'
+    ? { index: delta.index, delta: chatDelta(delta), logprobs: null, finish_reason: delta.finishReason }
+    : { index: delta.index, text: delta.text, logprobs: null, finish_reason: delta.finishReason };
+  return { ...chunkHead(endpoint, meta), choices: [choice], ...(withUsage ? { usage: null } : {}) };
+}
+
+/** The last chunk when stream_options.include_usage is set: no choices, the request's usage. */
+export function usageChunkBody(endpoint: Endpoint, meta: ResponseMeta, usage: OpenAiUsage): object {
+  return { ...chunkHead(endpoint, meta), choices: [], usage };
+}
+
+function chunkHead(endpoint: Endpoint, meta: ResponseMeta) {
+  return { id: meta.id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', created: meta.created, model: meta.model };
+}
+
+function chatDelta(delta: ChunkDelta): object {
+  if (delta.role) return { role: delta.role, content: delta.text };
+  return delta.finishReason !== null && delta.text === '' ? {} : { content: delta.text };
+}

@@ -1,0 +1,74 @@
+// zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions:
+// top_k, ignore_eos, stop_token_ids, cache_salt, token-id prompts). Unknown fields are ignored
+// (as vLLM does); known fields with a bad type or range are a 400 naming the field.
+
+import { z } from 'zod';
+import { badRequest } from './api-error.js';
+
+export const MAX_N = 16;
+export const MAX_STOP_STRINGS = 16;
+
+const tokenId = z.number().int().min(0).max(0xffffffff);
+const nullish = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+const samplingFields = {
+  model: z.string().min(1).max(512),
+  max_tokens: nullish(z.number().int().min(1)),
+  max_completion_tokens: nullish(z.number().int().min(1)),
+  temperature: nullish(z.number().min(0).max(2)),
+  top_p: nullish(z.number().gt(0).max(1)),
+  top_k: nullish(z.number().int().min(-1)),
+  seed: nullish(z.number().int()),
+  stop: nullish(z.union([z.string().max(512), z.array(z.string().min(1).max(512)).max(MAX_STOP_STRINGS)])),
+  stop_token_ids: nullish(z.array(tokenId).max(64)),
+  presence_penalty: nullish(z.number().min(-2).max(2)),
+  frequency_penalty: nullish(z.number().min(-2).max(2)),
+  n: nullish(z.number().int().min(1).max(MAX_N)),
+  stream: nullish(z.boolean()),
+  stream_options: nullish(z.object({ include_usage: nullish(z.boolean()) })),
+  user: nullish(z.string().max(512)),
+  ignore_eos: nullish(z.boolean()),
+  cache_salt: nullish(z.string().min(1).max(512)),
+  logprobs: nullish(z.union([z.literal(false), z.literal(0)])),
+};
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const messageContent = z.union([z.string(), z.array(textPart).max(256)]);
+const chatMessage = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: messageContent.nullish(),
+  name: nullish(z.string().max(256)),
+});
+
+export const chatCompletionSchema = z.object({
+  ...samplingFields,
+  messages: z.array(chatMessage).min(1).max(4096),
+});
+
+export const completionSchema = z.object({
+  ...samplingFields,
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).min(1).max(MAX_N),
+    z.array(tokenId).min(1),
+    z.array(z.array(tokenId).min(1)).min(1).max(MAX_N),
+  ]),
+  echo: nullish(z.literal(false)),
+  suffix: nullish(z.literal('')),
+});
+
+export type ChatCompletionBody = z.output<typeof chatCompletionSchema>;
+export type CompletionBody = z.output<typeof completionSchema>;
+export type ChatMessage = z.output<typeof chatMessage>;
+
+/** Validates a parsed JSON body; the first issue becomes a 400 with its field path as `param`. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('Request body must be a JSON object.', null, 'invalid_type');
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const param = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
+  throw badRequest(`Invalid value for '${param ?? 'body'}': ${issue.message}`, param, 'invalid_value');
+}

@@ -1,0 +1,140 @@
+// Serves one validated chat/completion request: builds its choices, runs a Generation and
+// answers as one JSON body or as an SSE stream. The HTTP status is decided before any byte is
+// sent: the response starts only once every choice produced its first output (or failed).
+
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import type { RoutingPolicyName } from '@mini-dynamo/protocol';
+import { badRequest, toApiError } from './api-error.js';
+import { Generation, type ChoiceSpec } from './generation.js';
+import type { GenerationObserver } from './generation-observer.js';
+import type { ModelTokenizer } from '@mini-dynamo/model';
+import { chunkBody, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
+import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
+import { samplingFor, stopStrings } from './sampling-request.js';
+import type { RouteOverrides, WorkerPool } from './worker-pool.js';
+
+export interface ServeDeps {
+  pool: WorkerPool;
+  tokenizer: ModelTokenizer;
+  maxModelLen: number;
+  observer: GenerationObserver;
+}
+
+const POLICIES: readonly RoutingPolicyName[] = ['kv', 'round_robin', 'random', 'least_loaded'];
+
+export async function serveGeneration(
+  c: Context, deps: ServeDeps, endpoint: Endpoint, body: ChatCompletionBody | CompletionBody, prompts: number[][],
+): Promise<Response> {
+  const arrivalTimeMs = Date.now();
+  const n = body.n ?? 1;
+  const stops = stopStrings(body.stop);
+  const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
+    index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, deps.maxModelLen, j),
+  })));
+  const meta: ResponseMeta = {
+    id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`,
+    created: Math.floor(arrivalTimeMs / 1000),
+    model: body.model,
+  };
+  const generation = new Generation(deps.pool, deps.tokenizer, {
+    requestId: meta.id, choices, arrivalTimeMs, cacheSalt: body.cache_salt ?? null,
+    traceContext: traceContext(c), overrides: routeOverrides(c),
+  }, deps.observer);
+  generation.dispatch();
+  const signal = c.req.raw.signal;
+  signal.addEventListener('abort', () => generation.abort(), { once: true });
+  setRoutingHeaders(c, generation, meta.id);
+  await generation.started;
+  if (body.stream) return streamResponse(c, endpoint, meta, generation, n, body.stream_options?.include_usage ?? false);
+  const results = await collect(generation, choices.length);
+  return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
+}
+
+async function collect(generation: Generation, numChoices: number): Promise<ChoiceResult[]> {
+  const results: ChoiceResult[] = Array.from({ length: numChoices }, (_, index) => ({ index, text: '', finishReason: null, usage: null }));
+  for await (const event of generation.events) {
+    const r = results[event.index]!;
+    if (event.kind === 'text') r.text += event.text;
+    else Object.assign(r, { finishReason: event.finishReason, usage: event.usage });
+  }
+  return results;
+}
+
+function streamResponse(c: Context, endpoint: Endpoint, meta: ResponseMeta, generation: Generation, n: number, includeUsage: boolean): Response {
+  const encoder = new TextEncoder();
+  const lines = sseLines(endpoint, meta, generation, n, includeUsage)[Symbol.asyncIterator]();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await lines.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(`data: ${next.value}\n\n`));
+    },
+    cancel() {
+      generation.abort();
+      void lines.return?.(undefined);
+    },
+  });
+  c.header('content-type', 'text/event-stream; charset=utf-8');
+  c.header('cache-control', 'no-cache');
+  return c.body(stream);
+}
+
+async function* sseLines(endpoint: Endpoint, meta: ResponseMeta, generation: Generation, n: number, includeUsage: boolean): AsyncGenerator<string> {
+  const numChoices = generation.decisions.length;
+  const results: ChoiceResult[] = Array.from({ length: numChoices }, (_, index) => ({ index, text: '', finishReason: null, usage: null }));
+  if (endpoint === 'chat') {
+    for (let index = 0; index < numChoices; index++) {
+      yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason: null, role: 'assistant' }, includeUsage));
+    }
+  }
+  try {
+    for await (const event of generation.events) {
+      const finishReason = event.kind === 'finish' ? event.finishReason : null;
+      if (event.kind === 'finish') Object.assign(results[event.index]!, { finishReason, usage: event.usage });
+      const text = event.kind === 'text' ? event.text : '';
+      yield JSON.stringify(chunkBody(endpoint, meta, { index: event.index, text, finishReason }, includeUsage));
+    }
+    if (includeUsage) yield JSON.stringify(usageChunkBody(endpoint, meta, totalUsage(results, n)));
+  } catch (e) {
+    yield JSON.stringify(toApiError(e).toJSON());
+  }
+  yield '[DONE]';
+}
+
+function routeOverrides(c: Context): RouteOverrides {
+  const overrides: RouteOverrides = {};
+  const policy = c.req.header('x-mini-dynamo-router');
+  if (policy !== undefined) {
+    if (!POLICIES.includes(policy as RoutingPolicyName)) {
+      throw badRequest(`Header x-mini-dynamo-router must be one of ${POLICIES.join(', ')}.`, 'x-mini-dynamo-router', 'invalid_header');
+    }
+    overrides.policy = policy as RoutingPolicyName;
+  }
+  const weight = c.req.header('x-mini-dynamo-overlap-weight');
+  if (weight !== undefined) {
+    const value = Number(weight);
+    if (weight.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1e6) {
+      throw badRequest('Header x-mini-dynamo-overlap-weight must be a finite number in [0, 1e6].', 'x-mini-dynamo-overlap-weight', 'invalid_header');
+    }
+    overrides.overlapWeight = value;
+  }
+  return overrides;
+}
+
+function traceContext(c: Context): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const key of ['traceparent', 'tracestate']) {
+    const value = c.req.header(key);
+    if (value !== undefined && value.length <= 512) carrier[key] = value;
+  }
+  return carrier;
+}
+
+function setRoutingHeaders(c: Context, generation: Generation, requestId: string): void {
+  const join = (f: (d: Generation['decisions'][number]) => string | number) => generation.decisions.map(f).join(',');
+  c.header('x-request-id', requestId);
+  c.header('x-mini-dynamo-worker-id', join((d) => d.workerId));
+  c.header('x-mini-dynamo-overlap-blocks', join((d) => d.overlapBlocks));
+  c.header('x-mini-dynamo-routing-reason', join((d) => d.reason));
+}

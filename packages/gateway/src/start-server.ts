@@ -1,0 +1,121 @@
+// startServer(): the whole single-host stack from options — tokenizer, router, N worker threads
+// (each an Engine + runner), the gateway — as used by `serve`, tests and benches.
+// Invariant: resolves only when every worker is ready; on any startup failure everything is closed.
+
+import { cpus } from 'node:os';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
+import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
+import { createRouter } from '@mini-dynamo/router';
+import { mergeExpositions } from '@mini-dynamo/telemetry';
+import { ThreadWorkerConnection, type Device, type RunnerKind, type WorkerOptions } from '@mini-dynamo/worker';
+import { startGateway, type GatewayHandle } from './gateway-server.js';
+import type { GenerationObserver } from './generation-observer.js';
+
+export interface ServerOptions {
+  /** Model folder (default: ../shared/models/stories260K). */
+  modelDir?: string;
+  /** OpenAI model id (default: the model folder's name). */
+  servedModelName?: string;
+  numWorkers?: number;
+  runner?: RunnerKind;
+  device?: Device;
+  host?: string;
+  port?: number;
+  blockSize?: number;
+  numBlocks?: number;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  maxModelLen?: number;
+  maxNumWaiting?: number;
+  enablePrefixCaching?: boolean;
+  routerPolicy?: RoutingPolicyName;
+  overlapWeight?: number;
+  intraOpNumThreads?: number;
+  mockSpeedup?: number;
+  maxBodyBytes?: number;
+  observer?: GenerationObserver;
+  onProgress?: (line: string) => void;
+  log?: (line: string) => void;
+}
+
+export interface ServerHandle {
+  url: string;
+  port: number;
+  gateway: GatewayHandle;
+  close(): Promise<void>;
+  audit(): Promise<AllocatorAudit[]>;
+}
+
+export const DEFAULT_PORT = 8000;
+
+export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const progress = options.onProgress ?? (() => {});
+  const modelDir = options.modelDir ?? defaultModelDir();
+  progress(`loading tokenizer from ${modelDir}`);
+  const tokenizer = await loadTokenizer(modelDir);
+  if (!tokenizer.ok) throw new Error(`cannot load the tokenizer: ${tokenizer.error.message}`);
+  const numWorkers = options.numWorkers ?? 2;
+  const blockSize = options.blockSize ?? 16;
+  let gateway: GatewayHandle | null = null;
+  const router = createRouter({
+    policy: options.routerPolicy ?? 'kv', blockSize,
+    ...(options.overlapWeight === undefined ? {} : { overlapWeight: options.overlapWeight }),
+    requestResync: (workerId) => gateway?.pool.requestSnapshot(workerId),
+  });
+  const connections = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, blockSize, i));
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  gateway = await startGateway({
+    tokenizer: tokenizer.value, router, connections: [],
+    modelName: options.servedModelName ?? modelDir.replace(/\/+$/, '').split('/').pop()!,
+    host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT,
+    bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    metricsText: async (pool) => mergeExpositions([await registry.metrics(), ...await pool.metricsTexts()]),
+  });
+  try {
+    await startWorkers(gateway, connections, progress);
+  } catch (e) {
+    await gateway.close();
+    throw e;
+  }
+  const handle = gateway;
+  return { url: handle.url, port: handle.port, gateway: handle, close: () => handle.close(), audit: () => handle.audit() };
+}
+
+/** The first worker builds (or caches) the ONNX graph alone; the rest then start in parallel. */
+async function startWorkers(gateway: GatewayHandle, all: WorkerOptions[], progress: (line: string) => void): Promise<void> {
+  const spawn = (o: WorkerOptions) => {
+    const connection = new ThreadWorkerConnection(o);
+    connection.onProgress((p) => progress(`[${p.workerId}] ${p.message}`));
+    gateway.addWorker(connection);
+    return connection.ready.then((info) => progress(`[${o.workerId}] ready: ${info.modelName}, ${info.numBlocks} blocks of ${info.blockSize}, context ${info.maxModelLen}`));
+  };
+  const [first, ...rest] = all;
+  if (first) await spawn(first);
+  await Promise.all(rest.map(spawn));
+}
+
+function workerOptions(options: ServerOptions, modelDir: string, blockSize: number, index: number): WorkerOptions {
+  const numWorkers = options.numWorkers ?? 2;
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    workerId: `worker-${index}`,
+    runner: options.runner ?? 'ort',
+    modelDir,
+    device: options.device ?? 'cpu',
+    blockSize,
+    intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, Math.floor(cpus().length / numWorkers)),
+    ...defined({
+      numBlocks: options.numBlocks,
+      maxNumSeqs: options.maxNumSeqs,
+      maxNumBatchedTokens: options.maxNumBatchedTokens,
+      maxModelLen: options.maxModelLen,
+      maxNumWaiting: options.maxNumWaiting,
+      enablePrefixCaching: options.enablePrefixCaching,
+      mockSpeedup: options.mockSpeedup,
+    }),
+  };
+}

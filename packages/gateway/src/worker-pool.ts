@@ -1,0 +1,156 @@
+// The gateway's view of its workers: feeds the Router with their KV events and loads, dispatches
+// requests to the worker the Router picks and relays each request's engine events back.
+// Invariants: every dispatched request gets exactly one terminal event (finished/failed), also
+// when its worker dies; router.finish runs exactly once per dispatched request, at that event.
+
+import type {
+  AllocatorAudit, EngineEvent, GenerateRequest, ModelRunnerInfo, Router, RoutingDecision,
+  RoutingPolicyName, WorkerConnection, WorkerReport,
+} from '@mini-dynamo/protocol';
+import { fromRoutingError, unavailable } from './api-error.js';
+
+export interface RouteOverrides {
+  policy?: RoutingPolicyName;
+  overlapWeight?: number;
+}
+
+export interface Dispatched {
+  decision: RoutingDecision;
+  /** Ask the worker to stop; the terminal event still arrives (finish reason `abort`). */
+  abort(): void;
+}
+
+type Listener = (event: EngineEvent) => void;
+type Reply = 'audit' | 'metrics' | 'snapshot';
+
+interface Member {
+  connection: WorkerConnection;
+  info: ModelRunnerInfo | null;
+  inFlight: Map<string, Listener>;
+  waiting: Map<Reply, ((report: WorkerReport) => void)[]>;
+}
+
+export class WorkerPool {
+  private readonly members = new Map<string, Member>();
+  private closing = false;
+
+  constructor(private readonly router: Router, private readonly log: (line: string) => void = () => {}) {}
+
+  add(connection: WorkerConnection): void {
+    const member: Member = { connection, info: null, inFlight: new Map(), waiting: new Map() };
+    this.members.set(connection.workerId, member);
+    connection.onReport((report) => this.receive(member, report));
+    connection.onClosed((reason) => this.drop(member, reason));
+    connection.ready.then((info) => {
+      if (!this.members.has(connection.workerId)) return;
+      member.info = info;
+      this.router.addWorker(connection.workerId, info.numBlocks);
+    }, () => {});
+  }
+
+  /** Runner info of the first ready worker (all workers serve the same model). */
+  info(): ModelRunnerInfo | null {
+    for (const m of this.members.values()) if (m.info) return m.info;
+    return null;
+  }
+
+  numReady(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.info) n++;
+    return n;
+  }
+
+  dispatch(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
+    if (this.numReady() === 0) throw unavailable('No worker is ready yet.', 'no_workers', 2);
+    const routed = this.router.route({
+      requestId: request.requestId, tokenIds: request.promptTokenIds, cacheSalt: request.cacheSalt, ...overrides,
+    });
+    if (!routed.ok) throw fromRoutingError(routed.error);
+    const member = this.members.get(routed.value.workerId);
+    if (!member?.info) {
+      this.router.finish(request.requestId);
+      throw unavailable(`Router chose worker ${routed.value.workerId}, which is not ready.`, 'no_workers');
+    }
+    member.inFlight.set(request.requestId, listener);
+    member.connection.send({ type: 'generate', request });
+    return {
+      decision: routed.value,
+      abort: () => {
+        if (member.inFlight.has(request.requestId)) member.connection.send({ type: 'abort', requestId: request.requestId });
+      },
+    };
+  }
+
+  /** The router saw a gap in a worker's KV events: ask that worker for a full snapshot. */
+  requestSnapshot(workerId: string): void {
+    this.members.get(workerId)?.connection.send({ type: 'snapshot' });
+  }
+
+  /** Allocator audit of every ready worker. */
+  audit(): Promise<AllocatorAudit[]> {
+    return this.askAll('audit', (r) => (r.type === 'audit' ? r.audit : null));
+  }
+
+  /** Prometheus text of every ready worker. */
+  metricsTexts(): Promise<string[]> {
+    return this.askAll('metrics', (r) => (r.type === 'metrics' ? r.text : null));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.members.values()].map((m) => m.connection.close()));
+  }
+
+  private askAll<T>(type: Reply, pick: (r: WorkerReport) => T | null): Promise<T[]> {
+    const ready = [...this.members.values()].filter((m) => m.info);
+    return Promise.all(ready.map((m) => new Promise<T>((resolve, reject) => {
+      const queue = m.waiting.get(type) ?? [];
+      m.waiting.set(type, queue);
+      queue.push((r) => (r.type === 'fatal' ? reject(new Error(r.message)) : resolve(pick(r)!)));
+      m.connection.send({ type });
+    })));
+  }
+
+  private receive(member: Member, report: WorkerReport): void {
+    switch (report.type) {
+      case 'event': return this.relay(member, report.event);
+      case 'kv': return this.router.applyKvEvent(report.event);
+      case 'load': return this.router.updateLoad(report.load);
+      case 'snapshot':
+        this.router.applySnapshot(report.snapshot);
+        return this.answer(member, 'snapshot', report);
+      case 'audit': case 'metrics': return this.answer(member, report.type, report);
+      case 'fatal': return this.log(`worker ${member.connection.workerId}: fatal: ${report.message}`);
+      case 'ready': return;
+    }
+  }
+
+  private answer(member: Member, type: Reply, report: WorkerReport): void {
+    member.waiting.get(type)?.shift()?.(report);
+  }
+
+  private relay(member: Member, event: EngineEvent): void {
+    const listener = member.inFlight.get(event.requestId);
+    if (!listener) return;
+    if (event.kind !== 'tokens') this.settle(member, event.requestId);
+    listener(event);
+  }
+
+  private settle(member: Member, requestId: string): void {
+    member.inFlight.delete(requestId);
+    this.router.finish(requestId);
+  }
+
+  private drop(member: Member, reason: string): void {
+    const workerId = member.connection.workerId;
+    if (this.members.get(workerId) !== member) return;
+    this.members.delete(workerId);
+    if (member.info) this.router.removeWorker(workerId);
+    if (!this.closing) this.log(`worker ${workerId} left: ${reason}`);
+    for (const [requestId, listener] of [...member.inFlight]) {
+      this.settle(member, requestId);
+      listener({ kind: 'failed', requestId, error: { code: 'worker_failed', message: reason } });
+    }
+    for (const queue of member.waiting.values()) for (const w of queue.splice(0)) w({ type: 'fatal', message: reason });
+  }
+}

@@ -1,0 +1,200 @@
+// The Llama-family step graph: one ONNX graph computes a whole scheduler step (packed prefill chunks and
+// decode tokens over a paged KV pool). Standard ONNX ops only (opset 17) so CPU and CUDA EPs run it alike.
+//
+// Inputs (T new tokens, S sampled sequences, two attention groups g ∈ {single, multi}):
+//   input_ids [T] i32, positions [T] i32, kv_cache [2*L*numSlots, Hkv*D] f32 (row (2l+kv)*numSlots + slot),
+//   g_q_index [B,Q] i32 (token index of each query), g_past_slots [B,P] i32 (pool slot of each past token),
+//   g_mask [B,Q,P+Q] f32 additive (0 or -1e9), out_index [T] i32 (row of token t in concat(single, multi)),
+//   logits_index [S] i32. Outputs: logits [S, vocab], new_kv [2L, T, Hkv*D] (rotated K, V of the new tokens).
+
+import type { LlamaConfig } from './llama-config.js';
+import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
+import { ElemType, GraphBuilder } from './onnx-builder.js';
+import { ropeInverseFrequencies } from './rope-frequencies.js';
+
+/** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
+export const LLAMA_GRAPH_VERSION = 2;
+export const ATTENTION_GROUPS = ['single', 'multi'] as const;
+export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
+export const MASKED = -1e9;
+
+export interface LlamaGraphSpec {
+  name: string;
+  config: LlamaConfig;
+  weights: LlamaWeights;
+  /** Positions the RoPE tables cover. */
+  maxModelLen: number;
+}
+
+/** cos and signed-sin tables [maxLen, headDim] for rotate-half RoPE: x*cos + concat(x2, x1)*sin. */
+export function ropeTables(config: LlamaConfig, maxLen: number): { cos: Float32Array; sin: Float32Array } {
+  const inv = ropeInverseFrequencies(config);
+  const d = config.headDim, half = d / 2;
+  const cos = new Float32Array(maxLen * d), sin = new Float32Array(maxLen * d);
+  for (let p = 0; p < maxLen; p++) {
+    for (let j = 0; j < half; j++) {
+      const angle = p * inv[j]!;
+      const c = Math.cos(angle), s = Math.sin(angle);
+      cos[p * d + j] = c; cos[p * d + half + j] = c;
+      sin[p * d + j] = -s; sin[p * d + half + j] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.length; }
+  return out;
+}
+
+interface GroupTensors { qIndex: string; pastSlots: string; mask: string }
+
+class LlamaGraph {
+  readonly g: GraphBuilder;
+  private readonly c: LlamaConfig;
+  private readonly qDim: number;
+  private readonly kvDim: number;
+  private readonly groupSize: number;
+
+  constructor(private readonly spec: LlamaGraphSpec) {
+    this.c = spec.config;
+    this.g = new GraphBuilder(`${spec.name}-step-v${LLAMA_GRAPH_VERSION}`);
+    this.qDim = this.c.numHeads * this.c.headDim;
+    this.kvDim = this.c.numKvHeads * this.c.headDim;
+    this.groupSize = this.c.numHeads / this.c.numKvHeads;
+  }
+
+  build(): GraphBuilder {
+    const { g, c, spec } = this;
+    const I = ElemType.Int32;
+    const inputIds = g.input('input_ids', I, ['T']);
+    const positions = g.input('positions', I, ['T']);
+    const kvCache = g.input('kv_cache', ElemType.Float, ['kv_rows', this.kvDim]);
+    const groups = new Map<AttentionGroup, GroupTensors>();
+    for (const name of ATTENTION_GROUPS) {
+      groups.set(name, {
+        qIndex: g.input(`${name}_q_index`, I, [`${name}_B`, `${name}_Q`]),
+        pastSlots: g.input(`${name}_past_slots`, I, [`${name}_B`, `${name}_P`]),
+        mask: g.input(`${name}_mask`, ElemType.Float, [`${name}_B`, `${name}_Q`, `${name}_K`]),
+      });
+    }
+    const outIndex = g.input('out_index', I, ['T']);
+    const logitsIndex = g.input('logits_index', I, ['S']);
+
+    const tables = ropeTables(c, spec.maxModelLen);
+    const cosT = g.initializer('rope_cos', tables.cos, [spec.maxModelLen, c.headDim]);
+    const sinT = g.initializer('rope_sin', tables.sin, [spec.maxModelLen, c.headDim]);
+    const rope = {
+      cos: g.op('Unsqueeze', [g.op('Gather', [cosT, positions], { axis: 0 }), g.int64([1])]),
+      sin: g.op('Unsqueeze', [g.op('Gather', [sinT, positions], { axis: 0 }), g.int64([1])]),
+    };
+    // Rows per layer-and-kv slab of the pool: kv_rows / (2L).
+    const numSlots = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([2 * c.numLayers])]);
+    const numSlots32 = g.op('Cast', [numSlots], { to: ElemType.Int32 });
+    const masks = new Map<AttentionGroup, string>();
+    for (const [name, t] of groups) {
+      // [B,Q,K] -> [B,1,G*Q,K]: row g*Q+q of a KV head's query block is query q of head group g.
+      const tiled = g.op('Tile', [t.mask, g.int64([1, this.groupSize, 1])]);
+      masks.set(name, g.op('Unsqueeze', [tiled, g.int64([1])]));
+    }
+
+    let x = g.op('Gather', [g.initializer('embed_tokens', spec.weights.embedTokens, [c.vocabSize, c.hiddenSize]), inputIds], { axis: 0 });
+    const newKv: string[] = [];
+    spec.weights.layers.forEach((w, l) => {
+      const offK = g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_k`, Int32Array.of(2 * l), [1])]);
+      const offV = g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_v`, Int32Array.of(2 * l + 1), [1])]);
+      const { k, v, attn } = this.attention(w, l, x, rope, kvCache, { offK, offV }, groups, masks, outIndex);
+      newKv.push(g.op('Unsqueeze', [k, g.int64([0])]), g.op('Unsqueeze', [v, g.int64([0])]));
+      x = g.op('Add', [x, attn]);
+      x = g.op('Add', [x, this.mlp(w, l, x)]);
+    });
+    g.op('Concat', newKv, { axis: 0 }, 'new_kv');
+    const last = g.op('Gather', [x, logitsIndex], { axis: 0 });
+    const normed = this.rmsNorm(last, g.initializer('final_norm', spec.weights.finalNorm, [c.hiddenSize]));
+    const head = spec.weights.lmHead === null ? 'embed_tokens' : g.initializer('lm_head', spec.weights.lmHead, [c.vocabSize, c.hiddenSize]);
+    g.op('Gemm', [normed, head], { transB: 1 }, 'logits');
+    g.output('logits', ElemType.Float, ['S', c.vocabSize]);
+    g.output('new_kv', ElemType.Float, [2 * c.numLayers, 'T', this.kvDim]);
+    return g;
+  }
+
+  private rmsNorm(x: string, weight: string): string {
+    const { g } = this;
+    // Pow → ReduceMean → Add → Sqrt → Div → Mul: the pattern ORT fuses into one SimplifiedLayerNormalization.
+    const ms = g.op('ReduceMean', [g.op('Pow', [x, g.float([2])])], { axes: [-1], keepdims: 1 });
+    const denom = g.op('Sqrt', [g.op('Add', [ms, g.float([this.c.rmsNormEps])])]);
+    return g.op('Mul', [g.op('Div', [x, denom]), weight]);
+  }
+
+  private linear(x: string, name: string, weight: Float32Array, rows: number, bias: Float32Array | null = null): string {
+    const w = this.g.initializer(name, weight, [rows, weight.length / rows]);
+    const inputs = bias === null ? [x, w] : [x, w, this.g.initializer(`${name}_bias`, bias, [rows])];
+    return this.g.op('Gemm', inputs, { transB: 1 });
+  }
+
+  private rotate(x: string, numHeads: number, rope: { cos: string; sin: string }): string {
+    const { g } = this;
+    const d = this.c.headDim, half = d / 2;
+    const heads = g.op('Reshape', [x, g.int64([-1, numHeads, d])]);
+    const swapIndex = Array.from({ length: d }, (_, i) => (i + half) % d);
+    const swapped = g.op('Gather', [heads, g.int64(swapIndex)], { axis: 2 }); // concat(x2, x1)
+    const out = g.op('Add', [g.op('Mul', [heads, rope.cos]), g.op('Mul', [swapped, rope.sin])]);
+    return g.op('Reshape', [out, g.int64([-1, numHeads * d])]);
+  }
+
+  private attention(
+    w: LlamaLayerWeights, l: number, x: string, rope: { cos: string; sin: string }, kvCache: string,
+    offsets: { offK: string; offV: string }, groups: Map<AttentionGroup, GroupTensors>,
+    masks: Map<AttentionGroup, string>, outIndex: string,
+  ): { k: string; v: string; attn: string } {
+    const { g, c, qDim, kvDim } = this;
+    const h = this.rmsNorm(x, g.initializer(`l${l}_input_norm`, w.inputNorm, [c.hiddenSize]));
+    const bias = w.qBias === null ? null : concatRows([w.qBias, w.kBias!, w.vBias!]);
+    const qkv = this.linear(h, `l${l}_qkv`, concatRows([w.q, w.k, w.v]), qDim + 2 * kvDim, bias);
+    const [q0, k0, v] = g.opN('Split', [qkv, g.int64([qDim, kvDim, kvDim])], 3, { axis: 1 });
+    const q = g.op('Mul', [this.rotate(q0!, c.numHeads, rope), g.float([1 / Math.sqrt(c.headDim)])]);
+    const k = this.rotate(k0!, c.numKvHeads, rope);
+    const rows: string[] = [];
+    for (const [name, t] of groups) rows.push(this.groupAttention(q, k, v!, kvCache, offsets, t, masks.get(name)!));
+    const packed = g.op('Gather', [g.op('Concat', rows, { axis: 0 }), outIndex], { axis: 0 });
+    return { k, v: v!, attn: this.linear(packed, `l${l}_o`, w.o, c.hiddenSize) };
+  }
+
+  /** Attention of one group's padded [B,Q] queries over [B, P past + Q new] keys; returns rows [B*Q, qDim]. */
+  private groupAttention(
+    q: string, k: string, v: string, kvCache: string, offsets: { offK: string; offV: string },
+    t: GroupTensors, mask: string,
+  ): string {
+    const { g, c, groupSize: G } = this;
+    const D = c.headDim, Hkv = c.numKvHeads;
+    const pastK = g.op('Gather', [kvCache, g.op('Add', [t.pastSlots, offsets.offK])], { axis: 0 });
+    const pastV = g.op('Gather', [kvCache, g.op('Add', [t.pastSlots, offsets.offV])], { axis: 0 });
+    const keys = g.op('Concat', [pastK, g.op('Gather', [k, t.qIndex], { axis: 0 })], { axis: 1 });
+    const vals = g.op('Concat', [pastV, g.op('Gather', [v, t.qIndex], { axis: 0 })], { axis: 1 });
+    const kT = g.op('Transpose', [g.op('Reshape', [keys, g.int64([0, 0, Hkv, D])])], { perm: [0, 2, 3, 1] });
+    const vT = g.op('Transpose', [g.op('Reshape', [vals, g.int64([0, 0, Hkv, D])])], { perm: [0, 2, 1, 3] });
+    const qg = g.op('Reshape', [g.op('Gather', [q, t.qIndex], { axis: 0 }), g.int64([0, 0, Hkv, G, D])]);
+    const qT = g.op('Reshape', [g.op('Transpose', [qg], { perm: [0, 2, 3, 1, 4] }), g.int64([0, 0, -1, D])]);
+    const scores = g.op('Add', [g.op('MatMul', [qT, kT]), mask]);
+    const out = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vT]); // [B,Hkv,G*Q,D]
+    const split = g.op('Reshape', [out, g.int64([0, 0, G, -1, D])]);
+    const perm = g.op('Transpose', [split], { perm: [0, 3, 1, 2, 4] }); // [B,Q,Hkv,G,D]
+    return g.op('Reshape', [perm, g.int64([-1, this.qDim])]);
+  }
+
+  private mlp(w: LlamaLayerWeights, l: number, x: string): string {
+    const { g, c } = this;
+    const h = this.rmsNorm(x, g.initializer(`l${l}_post_norm`, w.postAttentionNorm, [c.hiddenSize]));
+    const gu = this.linear(h, `l${l}_gate_up`, concatRows([w.gate, w.up]), 2 * c.intermediateSize);
+    const [gate, up] = g.opN('Split', [gu, g.int64([c.intermediateSize, c.intermediateSize])], 2, { axis: 1 });
+    const act = g.op('Mul', [g.op('Mul', [gate!, g.op('Sigmoid', [gate!])]), up!]);
+    return this.linear(act, `l${l}_down`, w.down, c.hiddenSize);
+  }
+}
+
+/** Builds the step graph of a Llama-family model (weights become initializers). */
+export function buildLlamaGraph(spec: LlamaGraphSpec): GraphBuilder {
+  return new LlamaGraph(spec).build();
+}

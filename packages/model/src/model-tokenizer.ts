@@ -1,0 +1,147 @@
+// The tokenizer a served model uses: @huggingface/tokenizers over tokenizer.json (HF folders) or over the
+// tokenizer.json converted from a llama2.c tok*.bin. Invariant: ids are the model's ids; text is never broken UTF-8.
+
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { Result } from '@mini-dynamo/protocol';
+import { ChatTemplate, chatTemplateSource, FALLBACK_CHAT_TEMPLATE, type ChatMessage } from './chat-template.js';
+import { IncrementalDetokenizer } from './incremental-detokenizer.js';
+import { tokenIdList } from './hf-config.js';
+import { llama2cTokenizerConfig, llama2cTokenizerJson, parseLlama2cVocab } from './llama2c-tokenizer.js';
+import { detectFormat, llama2cFiles } from './load-model.js';
+import { readLlama2cHeader } from './llama2c-loader.js';
+import { catchModelLoad, fail, type ModelLoadError } from './model-load-error.js';
+
+export interface ModelTokenizer {
+  /** Number of ids the tokenizer can produce (max id + 1, added tokens included). */
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenIds: number[];
+  /** Whether the chat template is the model's own (false: FALLBACK_CHAT_TEMPLATE). */
+  readonly hasChatTemplate: boolean;
+  /** addSpecialTokens (default true) applies tokenizer.json's post-processor (e.g. a leading BOS). */
+  encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
+  /** skipSpecialTokens defaults to true (what an OpenAI client sees). */
+  decode(ids: number[], opts?: { skipSpecialTokens?: boolean }): string;
+  /** addGenerationPrompt defaults to true. */
+  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
+  /** Render + encode a chat, adding BOS only when the template did not already write it. */
+  encodeChat(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): number[];
+  /** Streaming detokenizer (special tokens skipped); prompt ids give the first output token its left context. */
+  createDetokenizer(promptTokenIds?: readonly number[]): IncrementalDetokenizer;
+}
+
+type Json = Record<string, any>;
+
+/** A special-token entry of tokenizer_config.json: a string or an AddedToken object. */
+function tokenContent(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as Json)['content'] === 'string') return (v as Json)['content'];
+  return null;
+}
+
+export interface TokenizerSources {
+  tokenizerJson: Json;
+  tokenizerConfig: Json;
+  /** Ids from config.json / generation_config.json (null when the folder has none). */
+  modelBosTokenId: number | null;
+  modelEosTokenIds: number[];
+  /** chat_template.jinja, when the folder keeps the template in its own file. */
+  chatTemplateFile: string | null;
+}
+
+export class HfModelTokenizer implements ModelTokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenIds: number[];
+  readonly hasChatTemplate: boolean;
+  private readonly tokenizer: Tokenizer;
+  private readonly chat: ChatTemplate;
+  private readonly bosToken: string | null;
+
+  constructor(src: TokenizerSources) {
+    this.tokenizer = new Tokenizer(src.tokenizerJson, src.tokenizerConfig);
+    const vocab = this.tokenizer.get_vocab(true);
+    this.vocabSize = Math.max(...vocab.values()) + 1;
+    this.bosToken = tokenContent(src.tokenizerConfig['bos_token']);
+    const eosToken = tokenContent(src.tokenizerConfig['eos_token']);
+    this.bosTokenId = src.modelBosTokenId ?? (this.bosToken === null ? null : this.tokenizer.token_to_id(this.bosToken) ?? null);
+    const eosFromConfig = eosToken === null ? undefined : this.tokenizer.token_to_id(eosToken);
+    this.eosTokenIds = [...new Set([...src.modelEosTokenIds, ...(eosFromConfig === undefined ? [] : [eosFromConfig])])];
+    const source = src.chatTemplateFile ?? chatTemplateSource(src.tokenizerConfig['chat_template']);
+    this.hasChatTemplate = source !== null;
+    this.chat = new ChatTemplate(source ?? FALLBACK_CHAT_TEMPLATE, { bosToken: this.bosToken, eosToken });
+  }
+
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+  }
+
+  decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
+    return this.tokenizer.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true, clean_up_tokenization_spaces: false });
+  }
+
+  applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+    return this.chat.render(messages, opts.addGenerationPrompt ?? true);
+  }
+
+  encodeChat(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): number[] {
+    const text = this.applyChatTemplate(messages, opts);
+    const hasBos = this.bosToken !== null && this.bosToken !== '' && text.startsWith(this.bosToken);
+    return this.encode(text, { addSpecialTokens: !hasBos });
+  }
+
+  createDetokenizer(promptTokenIds: readonly number[] = []): IncrementalDetokenizer {
+    return new IncrementalDetokenizer((ids) => this.decode(ids), promptTokenIds);
+  }
+}
+
+async function readJsonIfPresent(path: string): Promise<Json | null> {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    return fail('invalid_model', `${path} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+async function hfSources(dir: string): Promise<TokenizerSources> {
+  const tokenizerJson = await readJsonIfPresent(join(dir, 'tokenizer.json'));
+  if (tokenizerJson === null) fail('missing_file', `tokenizer.json not found in ${dir}`);
+  const config = (await readJsonIfPresent(join(dir, 'config.json'))) ?? {};
+  const generation = (await readJsonIfPresent(join(dir, 'generation_config.json'))) ?? {};
+  const templatePath = join(dir, 'chat_template.jinja');
+  const bos = generation['bos_token_id'] ?? config['bos_token_id'];
+  return {
+    tokenizerJson,
+    tokenizerConfig: (await readJsonIfPresent(join(dir, 'tokenizer_config.json'))) ?? {},
+    modelBosTokenId: typeof bos === 'number' ? bos : null,
+    modelEosTokenIds: tokenIdList(generation['eos_token_id'] ?? config['eos_token_id']),
+    chatTemplateFile: existsSync(templatePath) ? await readFile(templatePath, 'utf8') : null,
+  };
+}
+
+async function llama2cSources(dir: string): Promise<TokenizerSources> {
+  const files = llama2cFiles(dir)!;
+  if (files.tokenizer === null) fail('missing_file', `${dir}: no llama2.c tokenizer (tok*.bin) beside ${files.checkpoint}`);
+  const header = await readLlama2cHeader(join(dir, files.checkpoint), files.checkpoint);
+  const vocab = parseLlama2cVocab(await readFile(join(dir, files.tokenizer)), files.tokenizer, header.vocabSize);
+  return {
+    tokenizerJson: llama2cTokenizerJson(vocab),
+    tokenizerConfig: llama2cTokenizerConfig(),
+    modelBosTokenId: 1,
+    modelEosTokenIds: [2],
+    chatTemplateFile: null,
+  };
+}
+
+/** The tokenizer of a model folder (HF: tokenizer.json [+ tokenizer_config.json]; llama2.c: tok*.bin). */
+export function loadTokenizer(dir: string): Promise<Result<ModelTokenizer, ModelLoadError>> {
+  return catchModelLoad(`the tokenizer of ${dir}`, async () => {
+    const abs = resolve(dir);
+    return new HfModelTokenizer(detectFormat(abs) === 'hf' ? await hfSources(abs) : await llama2cSources(abs));
+  });
+}

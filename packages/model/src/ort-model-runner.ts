@@ -1,0 +1,151 @@
+// The ModelRunner on ONNX Runtime: one session.run() per scheduler step over the cached step graph,
+// KV in a JS-owned paged pool passed zero-copy. Invariant: step() calls never overlap (engine contract);
+// the pool is written only after a run, at the new tokens' slots.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput } from '@mini-dynamo/protocol';
+import { ensureStepGraph, type GraphModel } from './graph-cache.js';
+import { defaultNumBlocks, KvPool } from './kv-pool.js';
+import { sampleToken } from './sampler.js';
+import { packStep, type PackedStep } from './step-packing.js';
+
+export type OrtDevice = 'cpu' | 'cuda';
+
+export interface OrtModelRunnerOptions {
+  model: GraphModel;
+  blockSize?: number;
+  numBlocks?: number;
+  /** Longest sequence served (RoPE table length); default min(config.maxPositionEmbeddings, 32768). */
+  maxModelLen?: number;
+  device?: OrtDevice;
+  cacheDir?: string;
+  intraOpNumThreads?: number;
+  onProgress?: (msg: string) => void;
+}
+
+export interface OrtRunnerError {
+  code: 'invalid_options' | 'graph_build_failed' | 'session_failed' | 'cuda_unavailable';
+  message: string;
+}
+
+export class OrtModelRunner implements ModelRunner {
+  readonly info: ModelRunnerInfo;
+  private readonly kvTensor: ort.Tensor;
+  private closed = false;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly pool: KvPool,
+    info: ModelRunnerInfo,
+    /** Path of the .onnx file the session runs. */
+    readonly graphPath: string,
+  ) {
+    this.info = info;
+    this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows, pool.shape.rowLen]);
+  }
+
+  /** Runs the step graph and scatters the new K/V into the pool; returns the raw logits rows. */
+  async forward(batch: StepBatch, logits: 'sampled' | 'all' = 'sampled'): Promise<Float32Array[]> {
+    if (this.closed) throw new Error('OrtModelRunner is closed');
+    const packed = packStep(batch, this.pool, logits);
+    const numRows = packed.logitsIndex.length;
+    const out = await this.session.run(this.feeds(packed));
+    this.pool.scatter(out.new_kv!.data as Float32Array, packed.slots);
+    const data = out.logits!.data as Float32Array;
+    const v = this.info.vocabSize;
+    return Array.from({ length: numRows }, (_, i) => data.subarray(i * v, (i + 1) * v));
+  }
+
+  async step(batch: StepBatch): Promise<StepOutput> {
+    const rows = await this.forward(batch);
+    let next = 0;
+    const sampledTokenIds = batch.sequences.map((s) =>
+      s.sampling === null ? null : sampleToken(rows[next++]!, s.sampling, s.outputTokenIds));
+    return { sampledTokenIds };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+
+  private feeds(p: PackedStep): Record<string, ort.Tensor> {
+    const i32 = (data: Int32Array, dims: number[]) => new ort.Tensor('int32', data, dims);
+    // An empty logits_index would make zero-row tensors; compute one throwaway row instead.
+    const logitsIndex = p.logitsIndex.length === 0 ? Int32Array.of(0) : p.logitsIndex;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: i32(p.inputIds, [p.numTokens]),
+      positions: i32(p.positions, [p.numTokens]),
+      kv_cache: this.kvTensor,
+      out_index: i32(p.outIndex, [p.numTokens]),
+      logits_index: i32(logitsIndex, [logitsIndex.length]),
+    };
+    for (const [name, g] of Object.entries(p.groups)) {
+      feeds[`${name}_q_index`] = i32(g.qIndex, [g.numSeqs, g.maxQ]);
+      feeds[`${name}_past_slots`] = i32(g.pastSlots, [g.numSeqs, g.maxPast]);
+      feeds[`${name}_mask`] = new ort.Tensor('float32', g.mask, [g.numSeqs, g.maxQ, g.maxPast + g.maxQ]);
+    }
+    return feeds;
+  }
+}
+
+/** Why the CUDA EP did not load, naming the library that is missing where we can tell. */
+function cudaError(cause: unknown): OrtRunnerError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  let binDir = '(onnxruntime-node not found)';
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    binDir = join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch { /* keep the placeholder */ }
+  const provider = join(binDir, 'libonnxruntime_providers_cuda.so');
+  const missing = existsSync(provider)
+    ? (/lib[\w.+-]+\.so[\w.]*/.exec(detail)?.[0] ?? 'a CUDA/cuDNN library')
+    : 'libonnxruntime_providers_cuda.so';
+  return {
+    code: 'cuda_unavailable',
+    message: `CUDA execution provider unavailable: missing ${missing} (looked in ${binDir}; install the CUDA EP ` +
+      `with onnxruntime-node-install=cuda12 and make CUDA 12 + cuDNN 9 visible via LD_LIBRARY_PATH). ORT said: ${detail}`,
+  };
+}
+
+export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise<Result<OrtModelRunner, OrtRunnerError>> {
+  const { model } = opts;
+  const c = model.config;
+  const blockSize = opts.blockSize ?? 16;
+  const maxModelLen = opts.maxModelLen ?? Math.min(c.maxPositionEmbeddings, 32768);
+  if (!Number.isInteger(blockSize) || blockSize < 1) return err({ code: 'invalid_options', message: `blockSize must be a positive integer, got ${blockSize}` });
+  if (!Number.isInteger(maxModelLen) || maxModelLen < 1) return err({ code: 'invalid_options', message: `maxModelLen must be a positive integer, got ${maxModelLen}` });
+  const rowLen = c.numKvHeads * c.headDim;
+  const numBlocks = opts.numBlocks ?? defaultNumBlocks({ numLayers: c.numLayers, blockSize, rowLen }, maxModelLen);
+  if (!Number.isInteger(numBlocks) || numBlocks < 1) return err({ code: 'invalid_options', message: `numBlocks must be a positive integer, got ${numBlocks}` });
+
+  let graphPath: string;
+  try {
+    graphPath = ensureStepGraph(model, maxModelLen, opts.cacheDir, opts.onProgress).path;
+  } catch (e) {
+    return err({ code: 'graph_build_failed', message: `building the ONNX graph for ${model.name} failed: ${(e as Error).message}` });
+  }
+  const device = opts.device ?? 'cpu';
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [device],
+    graphOptimizationLevel: 'all',
+    ...(opts.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: opts.intraOpNumThreads }),
+  };
+  let session: ort.InferenceSession;
+  try {
+    opts.onProgress?.(`creating ${device} session for ${graphPath}`);
+    session = await ort.InferenceSession.create(graphPath, sessionOptions);
+  } catch (e) {
+    if (device === 'cuda') return err(cudaError(e));
+    return err({ code: 'session_failed', message: `ONNX Runtime could not load ${graphPath}: ${(e as Error).message}` });
+  }
+  const pool = new KvPool({ numLayers: c.numLayers, numBlocks, blockSize, rowLen });
+  const info: ModelRunnerInfo = {
+    modelName: model.name, blockSize, numBlocks, maxModelLen, vocabSize: c.vocabSize, eosTokenIds: [...c.eosTokenIds],
+  };
+  return ok(new OrtModelRunner(session, pool, info, graphPath));
+}

@@ -1,0 +1,41 @@
+// Numbers workers so block-owner sets hold small ints instead of strings.
+// Invariant: a slot number is never reused, so stale owners can never alias a new worker.
+
+export class WorkerSlots<T> {
+  private readonly byId = new Map<string, { slot: number; state: T }>();
+  private readonly ids: string[] = [];
+
+  get(workerId: string): { slot: number; state: T } | undefined {
+    return this.byId.get(workerId);
+  }
+
+  add(workerId: string, state: T): { slot: number; state: T } {
+    const existing = this.byId.get(workerId);
+    if (existing) return existing;
+    const entry = { slot: this.ids.length, state };
+    this.ids.push(workerId);
+    this.byId.set(workerId, entry);
+    return entry;
+  }
+
+  delete(workerId: string): { slot: number; state: T } | undefined {
+    const entry = this.byId.get(workerId);
+    if (entry) this.byId.delete(workerId);
+    return entry;
+  }
+
+  idOf(slot: number): string {
+    return this.ids[slot]!;
+  }
+
+  workerIds(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** Slot-keyed match counts → workerId-keyed. */
+  toWorkerIds(matches: Map<number, number>): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [slot, n] of matches) out.set(this.ids[slot]!, n);
+    return out;
+  }
+}

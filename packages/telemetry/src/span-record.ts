@@ -1,0 +1,56 @@
+// The flat, JSON-able form of one finished span: one line of the JSON-lines trace file and the
+// unit the trace analyzer reads. Times are epoch milliseconds (fractional).
+
+import { SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
+
+export interface SpanEventRecord {
+  name: string;
+  timeMs: number;
+  attributes: Record<string, AttributeValue>;
+}
+
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  service: string;
+  startTimeMs: number;
+  endTimeMs: number;
+  durationMs: number;
+  attributes: Record<string, AttributeValue>;
+  events: SpanEventRecord[];
+  status: { code: 'UNSET' | 'OK' | 'ERROR'; message?: string };
+}
+
+const hrMs = (t: HrTime): number => t[0] * 1e3 + t[1] / 1e6;
+
+function plain(attributes: Attributes): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(attributes)) if (v !== undefined && v !== null) out[k] = v as AttributeValue;
+  return out;
+}
+
+const STATUS = { [SpanStatusCode.UNSET]: 'UNSET', [SpanStatusCode.OK]: 'OK', [SpanStatusCode.ERROR]: 'ERROR' } as const;
+
+export function toSpanRecord(span: ReadableSpan): SpanRecord {
+  const ctx = span.spanContext();
+  const status: SpanRecord['status'] = { code: STATUS[span.status.code] };
+  if (span.status.message) status.message = span.status.message;
+  return {
+    traceId: ctx.traceId,
+    spanId: ctx.spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
+    name: span.name,
+    service: String(span.resource.attributes['service.name'] ?? 'unknown'),
+    startTimeMs: hrMs(span.startTime),
+    endTimeMs: hrMs(span.endTime),
+    durationMs: hrMs(span.duration),
+    attributes: plain(span.attributes),
+    events: span.events.map((e) => ({ name: e.name, timeMs: hrMs(e.time), attributes: plain(e.attributes ?? {}) })),
+    status,
+  };
+}

@@ -1,0 +1,72 @@
+// `mini-dynamo worker` flags → StandaloneWorkerOptions, and the command itself
+// (runStandaloneWorker: the gateway CLI dispatches its `worker` subcommand here).
+// Invariant: bad flags give a usage message and exit code 2, never a stack trace.
+
+import { parseArgs } from 'node:util';
+import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalone-worker.js';
+
+export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <dir>] [--runner ort|mock] [--worker-id <id>]
+  [--host 127.0.0.1] [--port 0] [--advertise-host <name>] [--block-size 16] [--num-blocks 1024]
+  [--max-num-seqs N] [--mock-speedup X] [--heartbeat-ms 1000] [--device cpu|cuda]`;
+
+export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWorkerOptions } | { ok: false; message: string } {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        nats: { type: 'string' }, model: { type: 'string' }, runner: { type: 'string' }, 'worker-id': { type: 'string' },
+        host: { type: 'string' }, port: { type: 'string' }, 'advertise-host': { type: 'string' },
+        'block-size': { type: 'string' }, 'num-blocks': { type: 'string' }, 'max-num-seqs': { type: 'string' },
+        'mock-speedup': { type: 'string' }, 'heartbeat-ms': { type: 'string' }, device: { type: 'string' },
+      },
+      strict: true,
+    });
+    if (!values.nats) return { ok: false, message: '--nats <url> is required' };
+    const runner = values.runner ?? 'ort';
+    if (runner !== 'ort' && runner !== 'mock') return { ok: false, message: `--runner must be ort or mock, got ${runner}` };
+    const device = values.device ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') return { ok: false, message: `--device must be cpu or cuda, got ${device}` };
+    const num = (name: string, v: string | undefined, dflt: number | undefined) => {
+      if (v === undefined) return dflt;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${v}`);
+      return n;
+    };
+    const options: StandaloneWorkerOptions = {
+      natsUrl: values.nats,
+      workerId: values['worker-id'] ?? `worker-${process.pid}`,
+      runner, device,
+      modelDir: values.model ?? 'models/stories260K',
+      host: values.host ?? '127.0.0.1',
+      port: num('port', values.port, 0)!,
+      blockSize: num('block-size', values['block-size'], 16)!,
+      numBlocks: num('num-blocks', values['num-blocks'], 1024)!,
+      maxNumSeqs: num('max-num-seqs', values['max-num-seqs'], undefined),
+      mockSpeedup: num('mock-speedup', values['mock-speedup'], undefined),
+      heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'], 1000),
+    };
+    if (values['advertise-host']) options.advertiseHost = values['advertise-host'];
+    return { ok: true, value: options };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
+}
+
+/** Runs a standalone worker until SIGINT/SIGTERM; resolves with the process exit code. */
+export async function runStandaloneWorker(argv: string[]): Promise<number> {
+  const parsed = parseWorkerArgs(argv);
+  if (!parsed.ok) {
+    console.error(`${parsed.message}\n${WORKER_USAGE}`);
+    return 2;
+  }
+  const started = await startStandaloneWorker(parsed.value);
+  if (!started.ok) {
+    console.error(`worker failed to start: ${started.error.code}: ${started.error.message}`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = () => void started.value.close().then(() => resolve(0), () => resolve(1));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

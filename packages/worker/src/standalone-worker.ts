@@ -1,0 +1,110 @@
+// A standalone worker process (multi-host topology): an Engine behind the shared WorkerHost,
+// served over HTTP (worker-http-app) and announced over NATS: heartbeats (discovery with a TTL),
+// KV events and load reports. Invariant: reports leave through exactly one route each — engine
+// events to their request's NDJSON stream, kv/load to NATS, replies to the waiting HTTP call.
+
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { kvEventToJson, err, ok, type Result, type WorkerReport } from '@mini-dynamo/protocol';
+import { createWorkerEngine } from './worker-engine.js';
+import { createWorkerHost } from './worker-host.js';
+import { RequestStreams } from './request-streams.js';
+import { createWorkerHttpApp } from './worker-http-app.js';
+import { isValidWorkerId, subjects, type WorkerHeartbeat } from './nats-subjects.js';
+import type { WorkerOptions } from './worker-options.js';
+
+export interface StandaloneWorkerOptions extends WorkerOptions {
+  /** Interface the HTTP server binds (default 127.0.0.1); port 0 picks a free one. */
+  host?: string;
+  port?: number;
+  /** Host name other machines reach this worker by (default: the bind host). */
+  advertiseHost?: string;
+  natsUrl: string;
+  heartbeatMs?: number;
+  metricsText?: () => string | Promise<string>;
+  log?: (line: string) => void;
+}
+
+export interface StandaloneWorker {
+  workerId: string;
+  instanceId: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+type ReplyType = 'snapshot' | 'audit' | 'metrics';
+const encoder = new TextEncoder();
+
+export async function startStandaloneWorker(options: StandaloneWorkerOptions): Promise<Result<StandaloneWorker, { code: string; message: string }>> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  if (!isValidWorkerId(options.workerId)) return err({ code: 'invalid_worker_id', message: `worker id must match [A-Za-z0-9_-]+: ${options.workerId}` });
+  const built = await createWorkerEngine(options, (m) => log(`[${options.workerId}] ${m}`));
+  if (!built.ok) return err(built.error);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: options.natsUrl, name: `mini-dynamo-worker-${options.workerId}` });
+  } catch (e) {
+    await built.value.runner.close();
+    return err({ code: 'nats_unreachable', message: `cannot connect to NATS at ${options.natsUrl}: ${(e as Error).message}` });
+  }
+  const { engine, runner, info } = built.value;
+  const workerId = options.workerId;
+  const streams = new RequestStreams();
+  const replies = new Map<ReplyType, ((r: WorkerReport) => void)[]>();
+  const send = (report: WorkerReport): void => {
+    switch (report.type) {
+      case 'event': return streams.push(report.event);
+      case 'kv': return nc.publish(subjects.kvEvents(workerId), encoder.encode(kvEventToJson(report.event)));
+      case 'load': return nc.publish(subjects.load(workerId), encoder.encode(JSON.stringify(report.load)));
+      case 'snapshot': case 'audit': case 'metrics': return replies.get(report.type)?.shift()?.(report);
+      case 'fatal': return log(`[${workerId}] fatal: ${report.message}`);
+      case 'ready': return;
+    }
+  };
+  const host = createWorkerHost(engine, send, {
+    ...(options.loadIntervalMs === undefined ? {} : { loadIntervalMs: options.loadIntervalMs }),
+    ...(options.metricsText ? { metricsText: options.metricsText } : {}),
+  });
+  const ask = (type: ReplyType) => new Promise<WorkerReport>((resolve) => {
+    const queue = replies.get(type) ?? [];
+    replies.set(type, queue);
+    queue.push(resolve);
+    void host.handle({ type });
+  });
+  const app = createWorkerHttpApp({ workerId, info, streams, handle: (c) => host.handle(c), ask });
+  engine.run().catch((e: unknown) => log(`[${workerId}] engine loop failed: ${(e as Error).stack ?? String(e)}`));
+  const server = await listen(app.fetch, options.host ?? '127.0.0.1', options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.advertiseHost ?? options.host ?? '127.0.0.1'}:${port}`;
+  const instanceId = randomUUID();
+  const heartbeat = () => {
+    const hb: WorkerHeartbeat = { workerId, instanceId, url, info, sentAtMs: Date.now() };
+    nc.publish(subjects.heartbeat, encoder.encode(JSON.stringify(hb)));
+  };
+  nc.subscribe(subjects.discover, { callback: () => heartbeat() });
+  heartbeat();
+  const timer = setInterval(heartbeat, options.heartbeatMs ?? 1000);
+  log(`[${workerId}] serving ${info.modelName} at ${url} (NATS ${options.natsUrl})`);
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= (async () => {
+    clearInterval(timer);
+    streams.failAll('worker is shutting down');
+    await host.close();
+    await nc.drain().catch(() => {});
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    await runner.close();
+  })());
+  return ok({ workerId, instanceId, url, close });
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,38 @@
+// Builds the Engine a worker serves from WorkerOptions (runner + engine limits): shared by the
+// worker-thread entry and the standalone worker so both configure engines identically.
+// Expected failures (model files, graph build) are Results.
+
+import { Engine } from '@mini-dynamo/engine';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result } from '@mini-dynamo/protocol';
+import { createRunner, type RunnerBuildError } from './runner-factory.js';
+import type { WorkerOptions } from './worker-options.js';
+
+export interface WorkerEngine {
+  engine: Engine;
+  runner: ModelRunner;
+  /** What the worker reports as `ready` (engine limits applied to the runner's info). */
+  info: ModelRunnerInfo;
+}
+
+export async function createWorkerEngine(options: WorkerOptions, onProgress: (message: string) => void): Promise<Result<WorkerEngine, RunnerBuildError>> {
+  const runner = await createRunner(options, onProgress);
+  if (!runner.ok) return err(runner.error);
+  const engine = new Engine(runner.value, {
+    workerId: options.workerId,
+    blockSize: options.blockSize,
+    numBlocks: options.numBlocks,
+    ...definedOnly({
+      maxNumSeqs: options.maxNumSeqs,
+      maxNumBatchedTokens: options.maxNumBatchedTokens,
+      maxModelLen: options.maxModelLen,
+      maxNumWaiting: options.maxNumWaiting,
+      enablePrefixCaching: options.enablePrefixCaching,
+    }),
+  });
+  const info = { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen };
+  return ok({ engine, runner: runner.value, info });
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

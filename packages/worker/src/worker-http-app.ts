@@ -1,0 +1,73 @@
+// The standalone worker's HTTP surface (hono): POST /generate streams NDJSON EngineEvents,
+// POST /abort, GET /snapshot (KV resync), GET /audit, GET /metrics, GET /health.
+// Invariant: every command goes through the shared WorkerHost; this file only adapts HTTP.
+
+import { Hono } from 'hono';
+import type { GenerateRequest, ModelRunnerInfo, WorkerCommand, WorkerReport } from '@mini-dynamo/protocol';
+import type { RequestStreams } from './request-streams.js';
+import { snapshotToJson } from './wire-format.js';
+
+export interface WorkerHttpDeps {
+  workerId: string;
+  info: ModelRunnerInfo;
+  streams: RequestStreams;
+  handle(command: WorkerCommand): Promise<void>;
+  /** Sends a command and waits for its one reply report (snapshot, audit, metrics). */
+  ask(type: 'snapshot' | 'audit' | 'metrics'): Promise<WorkerReport>;
+}
+
+function isGenerateRequest(body: unknown): body is GenerateRequest {
+  const r = body as GenerateRequest | null;
+  return (
+    r !== null && typeof r === 'object' && typeof r.requestId === 'string' && r.requestId !== '' &&
+    Array.isArray(r.promptTokenIds) && r.promptTokenIds.every((t) => Number.isInteger(t)) &&
+    typeof r.sampling === 'object' && r.sampling !== null
+  );
+}
+
+const badRequest = (message: string) => ({ error: { code: 'invalid_request', message } });
+
+export function createWorkerHttpApp(deps: WorkerHttpDeps): Hono {
+  const app = new Hono();
+
+  app.post('/generate', async (c) => {
+    const body = await c.req.json().catch(() => null);
+    if (!isGenerateRequest(body)) return c.json(badRequest('body must be a GenerateRequest'), 400);
+    const defaults = { cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now() };
+    const request: GenerateRequest = { ...defaults, ...(body as Partial<GenerateRequest>), requestId: body.requestId, promptTokenIds: body.promptTokenIds, sampling: body.sampling };
+    if (deps.streams.has(request.requestId)) return c.json(badRequest(`request ${request.requestId} is already running`), 409);
+    const abort = () => void deps.handle({ type: 'abort', requestId: request.requestId });
+    const stream = deps.streams.create(request.requestId, abort);
+    c.req.raw.signal.addEventListener('abort', () => deps.streams.has(request.requestId) && abort(), { once: true });
+    await deps.handle({ type: 'generate', request });
+    return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } });
+  });
+
+  app.post('/abort', async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { requestId?: unknown } | null;
+    if (typeof body?.requestId !== 'string') return c.json(badRequest('body must be {"requestId": string}'), 400);
+    await deps.handle({ type: 'abort', requestId: body.requestId });
+    return c.json({ ok: true });
+  });
+
+  app.get('/snapshot', async (c) => {
+    const report = await deps.ask('snapshot');
+    if (report.type !== 'snapshot') return c.json({ error: { code: 'internal', message: 'no snapshot' } }, 500);
+    return c.body(snapshotToJson(report.snapshot), 200, { 'content-type': 'application/json' });
+  });
+
+  app.get('/audit', async (c) => {
+    const report = await deps.ask('audit');
+    return report.type === 'audit' ? c.json(report.audit) : c.json({ error: { code: 'internal', message: 'no audit' } }, 500);
+  });
+
+  app.get('/metrics', async (c) => {
+    const report = await deps.ask('metrics');
+    const text = report.type === 'metrics' ? report.text : '';
+    return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok', workerId: deps.workerId, numInFlight: deps.streams.size, info: deps.info }));
+
+  return app;
+}

@@ -1,0 +1,35 @@
+// What a worker needs to build its ModelRunner and Engine; travels as worker_thread workerData
+// (and as CLI flags for the standalone worker). Plain JSON, no functions.
+
+export type RunnerKind = 'ort' | 'mock';
+export type Device = 'cpu' | 'cuda';
+
+export interface WorkerOptions {
+  workerId: string;
+  runner: RunnerKind;
+  /** Model folder (HF folder or llama2.c checkpoint folder); the mock runner only reads its tokenizer size. */
+  modelDir: string;
+  device: Device;
+  blockSize: number;
+  /** KV blocks per worker; default: the runner's own (ORT sizes it from the model; mock 2048). */
+  numBlocks?: number;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  maxModelLen?: number;
+  /** Waiting-queue bound: beyond it `generate` fails with `overloaded`. */
+  maxNumWaiting?: number;
+  enablePrefixCaching?: boolean;
+  /** ORT intra-op threads per worker (a 2-core host runs 2 workers × 1 thread). */
+  intraOpNumThreads?: number;
+  /** Mock runner only: divide its modelled step time by this factor. */
+  mockSpeedup?: number;
+  /** Period of unsolicited load reports (a report also follows every engine step). */
+  loadIntervalMs?: number;
+}
+
+/** Progress lines a worker emits while loading (model load, graph build); transport-private. */
+export interface WorkerProgress {
+  workerId: string;
+  stage: string;
+  message: string;
+}

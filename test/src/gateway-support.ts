@@ -1,0 +1,73 @@
+// Shared helpers of the gateway suites: a loopback server, the official OpenAI client bound to
+// it, raw HTTP posts (for bodies no client would send) and the OpenAI error-shape check.
+
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import OpenAI from 'openai';
+import { startServer, type ServerHandle, type ServerOptions } from '@mini-dynamo/gateway';
+
+export const MODEL = 'stories260K';
+
+export async function mockServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  return startServer({ runner: 'mock', numWorkers: 2, port: 0, host: '127.0.0.1', numBlocks: 256, log: () => {}, ...options });
+}
+
+export function client(server: ServerHandle): OpenAI {
+  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+}
+
+export interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** POST raw bytes; `chunked` drops Content-Length so the server must enforce limits while reading. */
+export function rawPost(url: string, path: string, body: Buffer | string, options: { chunked?: boolean; headers?: Record<string, string> } = {}): Promise<RawReply> {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(options.chunked ? {} : { 'content-length': String(bytes.length) }), ...options.headers },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    // The server may answer (413) and close before the whole body is written: that is fine.
+    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+    if (options.chunked) {
+      for (let i = 0; i < bytes.length; i += 1 << 16) req.write(bytes.subarray(i, i + (1 << 16)));
+      req.end();
+    } else req.end(bytes);
+  });
+}
+
+/** Asserts an OpenAI-shaped error body and returns it. */
+export function assertOpenAiError(reply: RawReply, status?: number): { message: string; type: string; param: string | null; code: string | null } {
+  if (status !== undefined) assert.equal(reply.status, status, reply.body);
+  const parsed = JSON.parse(reply.body) as { error: { message: string; type: string; param: string | null; code: string | null } };
+  assert.deepEqual(Object.keys(parsed), ['error']);
+  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message', 'param', 'type']);
+  assert.equal(typeof parsed.error.message, 'string');
+  assert.ok(parsed.error.message.length > 0);
+  assert.equal(typeof parsed.error.type, 'string');
+  return parsed.error;
+}
+
+/** Every worker's allocator holds no block (audit clean, all blocks free or cached). */
+export async function assertNoLeakedBlocks(server: ServerHandle, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const audits = await server.audit();
+    const used = audits.reduce((n, a) => n + a.numUsedBlocks, 0);
+    if (used === 0 || Date.now() > deadline) {
+      for (const a of audits) assert.ok(a.ok, `allocator audit failed: ${JSON.stringify(a)}`);
+      assert.equal(used, 0, `blocks still held: ${JSON.stringify(audits.map((a) => a.numUsedBlocks))}`);
+      assert.ok(audits.length > 0);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

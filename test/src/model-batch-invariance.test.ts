@@ -1,0 +1,107 @@
+// Batch invariance on the real model: a request's greedy tokens through Engine + OrtModelRunner (stories260K)
+// are identical alone, in a batch of 16 mixed prefill/decode requests, after a prefix-cache hit,
+// with chunked prefill and after a preemption.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, type EngineConfig } from '@mini-dynamo/engine';
+import { createOrtModelRunner, defaultModelDir, loadModel, type OrtModelRunner } from '@mini-dynamo/model';
+import { samplingParams, type EngineEvent, type GenerateRequest } from '@mini-dynamo/protocol';
+
+const NUM_OUTPUT = 24;
+const modelDir = defaultModelDir();
+const cacheDir = mkdtempSync(join(tmpdir(), 'md-invariance-'));
+after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+function request(requestId: string, promptTokenIds: number[]): GenerateRequest {
+  return {
+    requestId, promptTokenIds, cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
+    sampling: samplingParams({ temperature: 0, maxTokens: NUM_OUTPUT, ignoreEos: true }),
+  };
+}
+
+/** 16 prompts of 3..63 tokens from the model's vocabulary (BOS first). */
+const PROMPTS = Array.from({ length: 16 }, (_, r) =>
+  [1, ...Array.from({ length: 2 + ((r * 13) % 62), }, (_, i) => 3 + ((r * 31 + i * 17) % 509))]);
+
+interface Run { tokens: Map<string, number[]>; events: EngineEvent[]; numPreempted: number }
+
+/** Runs requests through a fresh engine; `arrivals[k]` = step before which request k is added. */
+async function runEngine(runner: OrtModelRunner, config: Partial<EngineConfig>, requests: GenerateRequest[], arrivals: number[] = []): Promise<Run> {
+  let numPreempted = 0;
+  const engine = new Engine(runner, { workerId: 'w0', ...config }, { onPreempted: () => { numPreempted++; } });
+  const events: EngineEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  const pending = requests.map((r, k) => ({ r, at: arrivals[k] ?? 0 }));
+  for (let step = 0; pending.length > 0 || engine.hasWork(); step++) {
+    assert.ok(step < 10_000, 'engine did not drain');
+    for (const p of pending.filter((q) => q.at <= step)) {
+      assert.ok(engine.add(p.r).ok);
+      pending.splice(pending.indexOf(p), 1);
+    }
+    if (engine.hasWork()) await engine.step();
+  }
+  const tokens = new Map<string, number[]>();
+  for (const e of events) {
+    assert.notEqual(e.kind, 'failed', JSON.stringify(e));
+    if (e.kind === 'tokens') tokens.set(e.requestId, [...(tokens.get(e.requestId) ?? []), ...e.tokenIds]);
+  }
+  return { tokens, events, numPreempted };
+}
+
+describe('batch invariance through Engine + OrtModelRunner (stories260K)', { skip: existsSync(modelDir) ? false : `no model at ${modelDir}` }, () => {
+  let runner: OrtModelRunner;
+  const alone = new Map<string, number[]>();
+
+  before(async () => {
+    const model = await loadModel(modelDir);
+    assert.ok(model.ok, model.ok ? '' : model.error.message);
+    const r = await createOrtModelRunner({ model: model.value, cacheDir, blockSize: 16, numBlocks: 256, intraOpNumThreads: 1 });
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    runner = r.value;
+    for (const [k, prompt] of PROMPTS.entries()) {
+      const run = await runEngine(runner, { enablePrefixCaching: false }, [request(`r${k}`, prompt)]);
+      alone.set(`r${k}`, run.tokens.get(`r${k}`)!);
+      assert.equal(alone.get(`r${k}`)!.length, NUM_OUTPUT);
+    }
+  });
+  after(() => runner.close());
+
+  const expectAlone = (run: Run, ids: string[]) => {
+    for (const id of ids) assert.deepEqual(run.tokens.get(id), alone.get(id), `${id} differs from its solo run`);
+  };
+
+  it('is identical in a batch of 16 with prefills joining running decodes', async () => {
+    const requests = PROMPTS.map((p, k) => request(`r${k}`, p));
+    const run = await runEngine(runner, { enablePrefixCaching: false }, requests, requests.map((_, k) => (k < 8 ? 0 : 3 + k)));
+    expectAlone(run, requests.map((r) => r.requestId));
+  });
+
+  it('is identical after a prefix-cache hit', async () => {
+    const k = PROMPTS.reduce((best, p, i) => (p.length > PROMPTS[best]!.length ? i : best), 0);
+    const shared = PROMPTS[k]!; // the longest prompt: 3 full blocks
+    const first = request(`r${k}`, shared);
+    const second = request('again', shared);
+    const run = await runEngine(runner, { enablePrefixCaching: true }, [first, second], [0, 40]);
+    const finished = run.events.find((e) => e.kind === 'finished' && e.requestId === 'again');
+    assert.ok(finished?.kind === 'finished' && finished.usage.numCachedTokens >= 48, `prefix-cache hit: ${JSON.stringify(finished)}`);
+    assert.deepEqual(run.tokens.get('again'), alone.get(`r${k}`));
+    expectAlone(run, [`r${k}`]);
+  });
+
+  it('is identical with chunked prefill (8-token budget per step)', async () => {
+    const requests = [3, 7, 11].map((k) => request(`r${k}`, PROMPTS[k]!));
+    const run = await runEngine(runner, { enablePrefixCaching: false, maxNumBatchedTokens: 8, maxNumSeqs: 4 }, requests, [0, 2, 5]);
+    expectAlone(run, requests.map((r) => r.requestId));
+  });
+
+  it('is identical after preemption (KV pool too small for the batch)', async () => {
+    const requests = PROMPTS.map((p, k) => request(`r${k}`, p));
+    const run = await runEngine(runner, { enablePrefixCaching: false, numBlocks: 14 }, requests);
+    assert.ok(run.numPreempted > 0, 'the small pool forced preemptions');
+    expectAlone(run, requests.map((r) => r.requestId));
+  });
+});
