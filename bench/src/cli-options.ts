@@ -13,6 +13,8 @@ export const OPTIONS = {
   serve: { type: 'string' },
   workers: { type: 'string', default: '8' },
   router: { type: 'string', default: 'kv' },
+  'num-blocks': { type: 'string' },
+  'mock-speedup': { type: 'string', default: '1' },
   policies: { type: 'string', default: 'kv,round_robin,random,least_loaded' },
   // workload
   workload: { type: 'string', default: 'shared-prefix' },
@@ -37,10 +39,10 @@ export const OPTIONS = {
   slo: { type: 'string', default: 'ttft=2000,tpot=25' },
   // scale simulation
   'num-workers': { type: 'string', default: '64,128,256' },
-  'overlap-weight': { type: 'string', default: '1' },
   // output
   out: { type: 'string' },
   name: { type: 'string' },
+  sections: { type: 'string' },
   records: { type: 'boolean', default: false },
   progress: { type: 'boolean', default: true },
   'no-progress': { type: 'boolean', default: false },

@@ -72,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'report': {
-      throw new UsageError("report: not built yet");
+      const { reportCommand } = await import('./report-command.js');
+      console.log(await reportCommand(flags));
       return 0;
     }
     default:
@@ -83,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       console.error(`bench: ${(e as Error).message}`);
       process.exitCode = 2;
     } else {

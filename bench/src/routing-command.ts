@@ -11,7 +11,7 @@ import { formatSlo } from './slo.js';
 import { summarizeWorkload } from './workload.js';
 import { workloadFromFlags } from './workload-from-flags.js';
 import { defaultOutDir, writeOutputs } from './write-outputs.js';
-import { policyList, ROUTER_HEADER } from './routing-policies.js';
+import { policyList, variantHeaders } from './routing-policies.js';
 import { ratioTable } from './policy-comparison.js';
 import { arrivalModes, maybeStartStack, runLevel, showProgress, sloFromFlags, targetFromFlags } from './run-command.js';
 
@@ -28,14 +28,14 @@ export async function routingCommand(flags: Flags): Promise<RoutingOutcome> {
   const seed = num(flags, 'seed', { integer: true });
   const runs: RunResult[] = [];
   let targetUrl = flags.url!;
-  for (const [i, policy] of policies.entries()) {
-    const stack = await maybeStartStack(flags, policy);
+  for (const [i, variant] of policies.entries()) {
+    const stack = await maybeStartStack(flags, variant);
     try {
       const target = await targetFromFlags(flags, stack?.url ?? flags.url!);
       targetUrl = target.baseUrl;
       const sessions = workloadFromFlags(stack ? flags : { ...flags, seed: String(seed + i) });
       const run = await runLevel({
-        target, sessions, mode, label: policy, slo, headers: { [ROUTER_HEADER]: policy },
+        target, sessions, mode, label: variant.label, slo, headers: variantHeaders(variant),
         maxDurationMs: num(flags, 'max-duration', { min: 1 }) * 1000, showProgress: showProgress(flags),
       });
       runs.push(run);

@@ -14,7 +14,7 @@ import { checkTarget, discoverModel, type Target } from './target.js';
 import { summarizeWorkload, type Session } from './workload.js';
 import { workloadFromFlags } from './workload-from-flags.js';
 import { defaultOutDir, writeOutputs } from './write-outputs.js';
-import { routingPolicy } from './routing-policies.js';
+import { policyVariant, type PolicyVariant } from './routing-policies.js';
 
 export function sloFromFlags(flags: Flags): Slo {
   const parsed = parseSlo(flags.slo);
@@ -69,24 +69,31 @@ export function showProgress(flags: Flags): boolean {
   return (flags.progress ?? true) && !flags['no-progress'];
 }
 
-export async function maybeStartStack(flags: Flags, policy: string): Promise<Stack | null> {
+export async function maybeStartStack(flags: Flags, variant: PolicyVariant): Promise<Stack | null> {
   if (!flags.serve) return null;
   const runner = parseRunner(flags.serve);
   if (!runner) throw new UsageError(`--serve must be mock or ort, got "${flags.serve}"`);
-  return startStack({ runner, numWorkers: num(flags, 'workers', { min: 1, integer: true }), router: routingPolicy(policy) });
+  return startStack({
+    runner, router: variant.policy, overlapWeight: variant.overlapWeight,
+    numWorkers: num(flags, 'workers', { min: 1, integer: true }),
+    numBlocks: flags['num-blocks'] === undefined ? null : num(flags, 'num-blocks', { min: 1, integer: true }),
+    mockSpeedup: num(flags, 'mock-speedup', { min: 0.001 }),
+  });
 }
 
 export async function runCommand(flags: Flags): Promise<string> {
   const sessions = workloadFromFlags(flags);
   const slo = sloFromFlags(flags);
   const { modes, loadLabel } = arrivalModes(flags);
-  const stack = await maybeStartStack(flags, flags.router ?? 'kv');
+  const stack = await maybeStartStack(flags, policyVariant(flags.router ?? 'kv'));
   try {
     const target = await targetFromFlags(flags, stack?.url ?? flags.url!);
     const runs: RunResult[] = [];
-    for (const mode of modes) {
+    const seed = num(flags, 'seed', { integer: true });
+    for (const [i, mode] of modes.entries()) {
+      // Each level gets its own prompts (same shape, seed + i): no level inherits a warm cache.
       runs.push(await runLevel({
-        target, sessions, mode, label: describeMode(mode), slo, headers: {},
+        target, sessions: i === 0 ? sessions : workloadFromFlags({ ...flags, seed: String(seed + i) }), mode, label: describeMode(mode), slo, headers: {},
         maxDurationMs: num(flags, 'max-duration', { min: 1 }) * 1000, showProgress: showProgress(flags),
       }));
     }

@@ -8,7 +8,6 @@ import { computeMetrics, type RunMetrics } from './metrics.js';
 import { parseMooncakeTrace, type MooncakeEntry } from './mooncake-trace.js';
 import { ms, commandLine } from './run-result.js';
 import { policyList } from './routing-policies.js';
-import type { RoutingPolicyName } from '@mini-dynamo/protocol';
 import { simulateScale, type ScaleSimResult } from './scale-sim.js';
 import { syntheticTrace } from './synthetic-trace.js';
 import { lineChart } from './svg-chart.js';
@@ -19,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ScaleRow {
-  /** Policy, with the overlap weight when kv runs at several (e.g. "kv w=4"). */
+  /** Policy label, with the overlap weight when set (e.g. "kv w=4"). */
   label: string;
   sim: Omit<ScaleSimResult, 'records'>;
   metrics: RunMetrics;
@@ -45,22 +44,12 @@ export function scaleTrace(numWorkers: number, flags: Flags): MooncakeEntry[] {
   });
 }
 
-/** kv runs once per --overlap-weight (the first is the reference); the baselines run once. */
-export interface ScaleVariant { policy: RoutingPolicyName; overlapWeight: number; label: string }
-
-export function scaleVariants(flags: Flags): ScaleVariant[] {
-  const weights = numList(flags, 'overlap-weight') ?? [1];
-  return policyList(flags.policies!).flatMap((policy): ScaleVariant[] => policy === 'kv'
-    ? weights.map((w, i) => ({ policy, overlapWeight: w, label: i === 0 ? 'kv' : `kv w=${w}` }))
-    : [{ policy, overlapWeight: weights[0]!, label: policy }]);
-}
-
 export async function runScale(flags: Flags, log: (line: string) => void): Promise<ScaleRow[]> {
   const slo = sloFromFlags(flags);
   const rows: ScaleRow[] = [];
   for (const numWorkers of numList(flags, 'num-workers', { min: 1, integer: true }) ?? [64]) {
     const entries = scaleTrace(numWorkers, flags);
-    for (const { policy, overlapWeight, label } of scaleVariants(flags)) {
+    for (const { policy, overlapWeight, label } of policyList(flags.policies!)) {
       const sim = await simulateScale({
         numWorkers, policy, entries, numBlocksPerWorker: 2048, maxNumSeqs: 64, overlapWeight,
         replay: { timeScale: num(flags, 'time-scale'), blockTokens: 512, outputScale: 1, seed: 1, tokenSpace: tokenSpace(flags) },

@@ -24,8 +24,8 @@ export interface ScaleSimOptions {
   /** KV blocks per worker (MockRunner pool) and engine limits. */
   numBlocksPerWorker: number;
   maxNumSeqs: number;
-  /** kv policy: weight of prefill blocks against active blocks (Dynamo's overlap_score_weight). */
-  overlapWeight: number;
+  /** kv policy: weight of prefill blocks against active blocks (Dynamo's overlap_score_weight); null = router default. */
+  overlapWeight: number | null;
   timing?: Partial<MockTiming>;
 }
 
@@ -74,7 +74,8 @@ export async function simulateScale(o: ScaleSimOptions): Promise<ScaleSimResult>
   let clock = 0;
   const timings: RoutingTimings[] = [];
   const router = createRouter({
-    policy: o.policy, blockSize: 16, now: () => clock, overlapWeight: o.overlapWeight,
+    policy: o.policy, blockSize: 16, now: () => clock,
+    ...(o.overlapWeight === null ? {} : { overlapWeight: o.overlapWeight }),
     random: createRng(o.numWorkers), observer: { onDecision: (_d, t) => timings.push(t) },
   });
   const workers = Array.from({ length: o.numWorkers }, (_, i) => makeWorker(`w${i}`, o));

@@ -1,9 +1,8 @@
-// Starts this repo's own serving stack in-process (gateway + workers) for `--serve mock|ort`, so a
-// benchmark needs no second terminal. Everything listens on 127.0.0.1, port 0.
+// Starts this repo's own serving stack in-process (gateway + worker threads) for `--serve mock|ort`,
+// so a benchmark needs no second terminal. It listens on 127.0.0.1, port 0.
 
+import { startServer } from '@mini-dynamo/gateway';
 import type { RoutingPolicyName } from '@mini-dynamo/protocol';
-
-type StartServer = (o: Record<string, unknown>) => Promise<{ url: string; close(): Promise<void> }>;
 
 export type RunnerKind = 'mock' | 'ort';
 
@@ -16,6 +15,12 @@ export interface StackOptions {
   runner: RunnerKind;
   numWorkers: number;
   router: RoutingPolicyName;
+  /** KV blocks per worker; null = the runner's default. */
+  numBlocks: number | null;
+  /** Mock runner: divide its modelled step time by this (1 = real time). */
+  mockSpeedup: number;
+  /** kv policy's overlap weight; null = the router's default. */
+  overlapWeight: number | null;
 }
 
 export function parseRunner(text: string): RunnerKind | null {
@@ -23,8 +28,11 @@ export function parseRunner(text: string): RunnerKind | null {
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {
-  const gateway = (await import('@mini-dynamo/gateway')) as unknown as { startServer?: StartServer };
-  if (typeof gateway.startServer !== 'function') throw new Error('@mini-dynamo/gateway does not export startServer yet');
-  const server = await gateway.startServer({ runner: o.runner, workers: o.numWorkers, router: o.router, port: 0, host: '127.0.0.1' });
+  const server = await startServer({
+    runner: o.runner, numWorkers: o.numWorkers, routerPolicy: o.router, host: '127.0.0.1', port: 0,
+    mockSpeedup: o.mockSpeedup, log: () => {},
+    ...(o.numBlocks === null ? {} : { numBlocks: o.numBlocks }),
+    ...(o.overlapWeight === null ? {} : { overlapWeight: o.overlapWeight }),
+  });
   return { url: server.url, close: () => server.close() };
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validate as validateDockerfile } from 'dockerfile-utils';
+import { parseWorkerArgs } from '@mini-dynamo/worker';
 import { INFRA, listFiles, readYamlFile } from './infra-support.js';
 
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any };
@@ -155,4 +156,15 @@ test('the Dockerfile lints clean and builds gateway and worker targets that run 
   for (const t of ['build', 'gateway', 'worker']) assert.ok(targets.includes(t), `target ${t}`);
   assert.match(text, /ENTRYPOINT \["node", "packages\/gateway\/dist\/cli\.js"\]/);
   assert.ok(existsSync(join(INFRA, '..', 'packages', 'gateway', 'src', 'cli.ts')), 'the CLI the image runs exists');
+});
+
+test('the worker entrypoint passes only flags the standalone worker accepts', () => {
+  const script = readFileSync(join(INFRA, 'docker', 'worker-entrypoint.sh'), 'utf8');
+  const invocation = script.slice(script.indexOf('cli.js worker'), script.indexOf('"$@"'));
+  const flags = invocation.match(/--[a-z-]+/g) ?? [];
+  assert.deepEqual(flags, ['--nats', '--worker-id', '--advertise-host', '--host', '--port', '--model', '--device']);
+  const sample: Record<string, string> = { '--port': '8081', '--device': 'cpu', '--host': '0.0.0.0' };
+  const parsed = parseWorkerArgs(flags.flatMap((f) => [f, sample[f] ?? 'from-env']));
+  assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
+  assert.equal(parsed.value.port, 8081);
 });

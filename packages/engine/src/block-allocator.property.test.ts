@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { BlockHash, KvCacheEvent } from '@mini-dynamo/protocol';
+import { blockHash, hashSeed, type BlockHash, type KvCacheEvent, type StoredBlock } from '@mini-dynamo/protocol';
 import { BlockAllocator } from './block-allocator.js';
 import { Sequence } from './sequence.js';
 import { makeRequest } from './request-fixtures.js';
@@ -24,6 +24,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('preempt' as const), pick: fc.nat() }),
 );
+
+/** A stored event is self-consistent: each block hash = protocol hash of (previous hash, its tokens). */
+function chainsFrom(parentHash: BlockHash | null, blocks: StoredBlock[]): boolean {
+  return [hashSeed(null), hashSeed('salt')].some((seed) => {
+    let parent = parentHash;
+    return blocks.every((b) => b.tokenIds.length === BS && (parent = blockHash(parent, b.tokenIds, seed)) === b.blockHash);
+  });
+}
 
 class World {
   readonly events: KvCacheEvent[] = [];
@@ -74,7 +82,10 @@ class World {
     const replayed = new Set<BlockHash>();
     this.events.forEach((e, i) => {
       assert.equal(e.eventId, i + 1);
-      if (e.data.type === 'stored') e.data.blocks.forEach((b) => replayed.add(b.blockHash));
+      if (e.data.type === 'stored') {
+        assert.ok(chainsFrom(e.data.parentHash, e.data.blocks), 'stored blocks chain from their parent hash');
+        e.data.blocks.forEach((b) => replayed.add(b.blockHash));
+      }
       if (e.data.type === 'removed') e.data.blockHashes.forEach((h) => assert.ok(replayed.delete(h), 'removed an unknown hash'));
     });
     const snapshot = this.allocator.snapshot();

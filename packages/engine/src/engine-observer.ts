@@ -41,6 +41,7 @@ export interface PrefillChunkInfo {
 export type PreemptionReason = 'kv_cache_full';
 
 export interface EngineObserver {
+  /** After every step that scheduled something, failed forward passes included (after their onFailed). */
   onStep?(stats: StepStats): void;
   /** Accepted by add(); queueDepth = waiting queue length including it. */
   onRequestQueued?(requestId: string, queueDepth: number): void;

@@ -64,6 +64,8 @@ test('random engine operations keep the allocator sound and end every request ex
         const mine = out.events.filter((e) => e.requestId === id);
         assert.equal(mine.filter((e) => e.kind !== 'tokens').length, 1, `${id} ends once`);
         assert.notEqual(mine.at(-1)!.kind, 'tokens', `${id}: nothing after its end`);
+        const end = mine.at(-1)!;
+        if (end.kind === 'failed') assert.match(end.error.message, /injected runner failure/, 'only injected failures');
       }
     }),
     { numRuns: 120 },

@@ -89,7 +89,8 @@ test('abort in every state frees every block and ends the request once with abor
 });
 
 test('a runner failure fails the whole batch, frees its blocks, and the engine goes on', async () => {
-  const { runner, engine, out } = setup();
+  const steps: StepStats[] = [];
+  const { runner, engine, out } = setup({}, undefined, { onStep: (s) => void steps.push(s) });
   engine.add(makeRequest('x', tokens(20), { maxTokens: 5 }));
   engine.add(makeRequest('y', tokens(20, 8), { maxTokens: 5 }));
   runner.failNext = true;
@@ -100,6 +101,7 @@ test('a runner failure fails the whole batch, frees its blocks, and the engine g
     assert.equal(end?.kind === 'failed' && end.error.code, 'internal');
   }
   assert.equal(engine.load().numActiveBlocks, 0);
+  assert.deepEqual(steps.map((s) => [s.numPrefillSeqs, s.numRunning, s.numUsedBlocks]), [[2, 0, 0]], 'the failed step is still reported');
   engine.add(makeRequest('z', tokens(20), { maxTokens: 5 }));
   await drain(engine);
   assert.equal(out.finishReason('z'), 'length');
@@ -174,4 +176,15 @@ test('observer hooks report queueing, scheduling, prefill, first token, steps an
   assert.deepEqual(steps[4]!.decodeRequestIds, ['o']);
   assert.equal(steps[4]!.numRunning, 0);
   assert.equal(steps[0]!.numTotalBlocks, 64);
+});
+
+test('a listener aborting another request mid-step still ends it exactly once', async () => {
+  const { engine, out } = setup();
+  engine.add(makeRequest('a', tokens(8), { maxTokens: 5 }));
+  engine.add(makeRequest('b', tokens(8, 3), { maxTokens: 5 }));
+  engine.onEvent((e) => { if (e.kind === 'tokens' && e.requestId === 'a') engine.abort('b'); });
+  await drain(engine);
+  assert.deepEqual(out.events.filter((e) => e.requestId === 'b').map((e) => e.kind), ['finished']);
+  assert.equal(out.finishReason('b'), 'abort');
+  assert.equal(out.tokensOf('a').length, 5);
 });

@@ -54,6 +54,7 @@ export class Engine {
     });
     if (error !== null) return err(error);
     const seq = new Sequence(this.nextSeqId++, request, this.config.blockSize);
+    if (this.config.enablePrefixCaching) seq.hashFullBlocks();
     this.live.set(request.requestId, seq);
     this.scheduler.add(seq);
     this.observer.onRequestQueued?.(request.requestId, this.scheduler.waiting.length);
@@ -111,8 +112,7 @@ export class Engine {
       const t1 = performance.now();
       const sampled = await this.forward(output);
       const t2 = performance.now();
-      if (sampled === null) return;
-      for (const outcome of this.scheduler.complete(output, sampled)) this.report(outcome, (t2 - t1) / 1000);
+      if (sampled !== null) for (const outcome of this.scheduler.complete(output, sampled)) this.report(outcome, (t2 - t1) / 1000);
       if (this.observer.onStep) this.observer.onStep(this.stepStats(output, t0, t1, t2, performance.now()));
     } finally {
       this.stepping = false;
@@ -169,6 +169,7 @@ export class Engine {
 
   private report({ entry, tokenId, emit, finishReason }: SequenceOutcome, forwardSeconds: number): void {
     const seq = entry.seq;
+    if (this.live.get(seq.requestId) !== seq) return; // a listener aborted it earlier in this step
     if (entry.isPrefill) this.observer.onPrefillChunk?.(seq.requestId, { numTokens: entry.numTokens, seconds: forwardSeconds });
     if (tokenId === null) return;
     if (seq.outputTokenIds.length === 1) this.observer.onFirstToken?.(seq.requestId);

@@ -2,9 +2,12 @@
 // never starve, chunked prefill, prefix-cache skipping, preemption with identical resumption.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BlockAllocator } from './block-allocator.js';
 import { Engine } from './engine.js';
 import type { EngineObserver } from './engine-observer.js';
 import { collect, drain, makeRequest, RecordingRunner, tokens } from './request-fixtures.js';
+import { Scheduler } from './scheduler.js';
+import { Sequence } from './sequence.js';
 
 function engineWith(runnerInfo: { numBlocks?: number; blockSize?: number } = {}, config: Record<string, unknown> = {}, observer: EngineObserver = {}) {
   const runner = new RecordingRunner({ info: { numBlocks: 512, blockSize: 16, ...runnerInfo } });
@@ -80,23 +83,44 @@ test('concurrent requests share cached prefix blocks (ref counts) and output mat
   assert.deepEqual(cold.map((r) => r.cached), [0, 0, 0]);
 });
 
-test('under block pressure sequences are preempted newest-first and resume with identical tokens', async () => {
-  const requests = Array.from({ length: 12 }, (_, i) => makeRequest(`p${i}`, tokens(20 + i * 3, i * 37), { maxTokens: 60, temperature: 1, seed: 1000 + i }));
-  const reference = engineWith({ numBlocks: 1024 });
-  for (const r of requests) reference.engine.add(r);
-  await drain(reference.engine);
+for (const [label, config] of [['whole prompts', {}], ['chunked prefills beside decodes', { maxNumBatchedTokens: 24, maxNumSeqs: 8 }]] as const) {
+  test(`under block pressure (${label}) sequences are preempted newest-first and resume with identical tokens`, async () => {
+    const requests = Array.from({ length: 12 }, (_, i) => makeRequest(`p${i}`, tokens(20 + i * 3, i * 37), { maxTokens: 60, temperature: 1, seed: 1000 + i }));
+    const reference = engineWith({ numBlocks: 1024 });
+    for (const r of requests) reference.engine.add(r);
+    await drain(reference.engine);
 
-  const preempted: string[] = [];
-  const small = engineWith({ numBlocks: 24 }, {}, { onPreempted: (id, reason) => { assert.equal(reason, 'kv_cache_full'); preempted.push(id); } });
-  for (const r of requests) small.engine.add(r);
-  await drain(small.engine);
-  assert.ok(preempted.length >= 3, `preempted ${preempted.length} times`);
-  assert.ok(!preempted.includes('p0'), 'the oldest request is never the victim');
-  for (const r of requests) {
-    assert.equal(small.out.finishReason(r.requestId), 'length');
-    assert.deepEqual(small.out.tokensOf(r.requestId), reference.out.tokensOf(r.requestId), `${r.requestId} differs after preemption`);
-  }
-  assert.equal(small.engine.load().numActiveBlocks, 0);
+    const preempted: string[] = [];
+    const scheduled: string[] = [];
+    const small = engineWith({ numBlocks: 24 }, config, {
+      onPreempted: (id, reason) => { assert.equal(reason, 'kv_cache_full'); preempted.push(id); },
+      onRequestScheduled: (id) => void scheduled.push(id),
+    });
+    for (const r of requests) small.engine.add(r);
+    await drain(small.engine);
+    assert.ok(preempted.length >= 3, `preempted ${preempted.length} times`);
+    assert.ok(!preempted.includes('p0'), 'the oldest request is never the victim');
+    for (const r of requests) {
+      assert.equal(small.out.finishReason(r.requestId), 'length');
+      assert.deepEqual(small.out.tokensOf(r.requestId), reference.out.tokensOf(r.requestId), `${r.requestId} differs after preemption`);
+      assert.deepEqual(small.out.usage(r.requestId), reference.out.usage(r.requestId), 'usage counts the first schedule only');
+    }
+    assert.deepEqual(scheduled, requests.map((r) => r.requestId), 'scheduled once each, in order');
+    assert.equal(small.engine.load().numActiveBlocks, 0);
+  });
+}
+
+test('a prompt cached in full still computes its last block and samples the same tokens', async () => {
+  const { runner, engine, out } = engineWith();
+  const prompt = tokens(48, 21);
+  engine.add(makeRequest('first', prompt, { maxTokens: 5 }));
+  await drain(engine);
+  const from = runner.batches.length;
+  engine.add(makeRequest('again', prompt, { maxTokens: 5 }));
+  await drain(engine);
+  assert.equal(out.usage('again')!.numCachedTokens, 32);
+  assert.deepEqual(runner.batches[from]!.sequences[0]!.tokenIds, prompt.slice(32));
+  assert.deepEqual(out.tokensOf('again'), out.tokensOf('first'));
 });
 
 test('a single sequence may grow to the whole pool; beyond it finishes with length', async () => {
@@ -106,4 +130,21 @@ test('a single sequence may grow to the whole pool; beyond it finishes with leng
   await drain(engine);
   assert.equal(out.finishReason('big'), 'length');
   assert.equal(out.tokensOf('big').length, 4);
+});
+
+test('a preempted sequence goes back to the front of the waiting queue, ahead of later arrivals', () => {
+  const allocator = new BlockAllocator({ workerId: 'w', numBlocks: 4, blockSize: 4, enablePrefixCaching: true });
+  const scheduler = new Scheduler(allocator, { maxNumSeqs: 4, maxNumBatchedTokens: 16, maxSeqLen: 16, eosTokenIds: [] });
+  const [a, b, c] = [tokens(4, 1), tokens(4, 2), tokens(8, 3)].map((p, i) => new Sequence(i + 1, makeRequest(`s${i}`, p, { maxTokens: 20 }), 4));
+  const step = () => { const out = scheduler.schedule(); scheduler.complete(out, out.entries.map(() => 9)); return out; };
+  scheduler.add(a!);
+  scheduler.add(b!);
+  step();
+  scheduler.add(c!);
+  for (let i = 0; i < 8 && b!.numPreemptions === 0; i++) step();
+  assert.equal(b!.numPreemptions, 1, 'b (newest running) was preempted for a');
+  assert.equal(a!.numPreemptions, 0);
+  assert.ok(scheduler.waiting[0] === b || scheduler.running.includes(b!), 'b resumes before c');
+  assert.equal(scheduler.running.includes(c!), false);
+  assert.ok(allocator.audit([...scheduler.sequences()].map((s) => s.blockTable)).ok);
 });

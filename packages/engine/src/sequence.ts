@@ -73,6 +73,11 @@ export class Sequence {
     return this.hashes[i]!;
   }
 
+  /** Hash every full block now (the engine does it in add(), off the step loop's allocation path). */
+  hashFullBlocks(): void {
+    if (this.numFullBlocks > 0) this.blockHash(this.numFullBlocks - 1);
+  }
+
   blockTokenIds(i: number): number[] {
     return this.tokenIds.slice(i * this.blockSize, (i + 1) * this.blockSize);
   }

@@ -4,7 +4,7 @@
 // stop string, a sibling's failure) reaches every unfinished choice's worker.
 
 import type { EngineEvent, FinishReason, RoutingDecision, SamplingParams, Usage } from '@mini-dynamo/protocol';
-import { type ApiError, fromEngineError, toApiError } from './api-error.js';
+import { type ApiError, fromEngineError, toApiError, unavailable } from './api-error.js';
 import { AsyncChannel } from './async-channel.js';
 import type { ChoiceLabel, ClientFinishReason, GenerationObserver, GenerationOutcome } from './generation-observer.js';
 import type { IncrementalDetokenizer, ModelTokenizer } from '@mini-dynamo/model';
@@ -156,7 +156,8 @@ export class Generation {
     } catch (e) {
       this.events.fail(toApiError(e));
     }
-    if (outcome.kind === 'aborted') this.events.fail(toApiError(new Error('aborted')));
+    // Aborted without a stop string: the client left (nobody reads this) or the worker shut down.
+    if (outcome.kind === 'aborted') this.events.fail(unavailable('The request was aborted before it finished.', 'request_aborted'));
     if (++this.numDone === this.states.length) this.events.close();
   }
 }

@@ -43,7 +43,8 @@ export async function serveGeneration(
   }, deps.observer);
   generation.dispatch();
   const signal = c.req.raw.signal;
-  signal.addEventListener('abort', () => generation.abort(), { once: true });
+  if (signal.aborted) generation.abort();
+  else signal.addEventListener('abort', () => generation.abort(), { once: true });
   setRoutingHeaders(c, generation, meta.id);
   await generation.started;
   if (body.stream) return streamResponse(c, endpoint, meta, generation, n, body.stream_options?.include_usage ?? false);

@@ -8,31 +8,19 @@ import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
 import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
 import { createRouter } from '@mini-dynamo/router';
 import { mergeExpositions } from '@mini-dynamo/telemetry';
-import { ThreadWorkerConnection, type Device, type RunnerKind, type WorkerOptions } from '@mini-dynamo/worker';
+import { ThreadWorkerConnection, type WorkerOptions } from '@mini-dynamo/worker';
 import { startGateway, type GatewayHandle } from './gateway-server.js';
 import type { GenerationObserver } from './generation-observer.js';
 
-export interface ServerOptions {
-  /** Model folder (default: ../shared/models/stories260K). */
-  modelDir?: string;
+/** Gateway options plus the engine/runner options every worker gets (WorkerOptions, less its id). */
+export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> {
   /** OpenAI model id (default: the model folder's name). */
   servedModelName?: string;
   numWorkers?: number;
-  runner?: RunnerKind;
-  device?: Device;
   host?: string;
   port?: number;
-  blockSize?: number;
-  numBlocks?: number;
-  maxNumSeqs?: number;
-  maxNumBatchedTokens?: number;
-  maxModelLen?: number;
-  maxNumWaiting?: number;
-  enablePrefixCaching?: boolean;
   routerPolicy?: RoutingPolicyName;
   overlapWeight?: number;
-  intraOpNumThreads?: number;
-  mockSpeedup?: number;
   maxBodyBytes?: number;
   observer?: GenerationObserver;
   onProgress?: (line: string) => void;
@@ -59,8 +47,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const blockSize = options.blockSize ?? 16;
   let gateway: GatewayHandle | null = null;
   const router = createRouter({
-    policy: options.routerPolicy ?? 'kv', blockSize,
-    ...(options.overlapWeight === undefined ? {} : { overlapWeight: options.overlapWeight }),
+    policy: options.routerPolicy ?? 'kv', blockSize, overlapWeight: options.overlapWeight,
     requestResync: (workerId) => gateway?.pool.requestSnapshot(workerId),
   });
   const connections = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, blockSize, i));
@@ -100,22 +87,17 @@ async function startWorkers(gateway: GatewayHandle, all: WorkerOptions[], progre
 
 function workerOptions(options: ServerOptions, modelDir: string, blockSize: number, index: number): WorkerOptions {
   const numWorkers = options.numWorkers ?? 2;
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const {
+    servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
+    maxBodyBytes: _max, observer: _observer, onProgress: _progress, log: _log, ...engineOptions
+  } = options;
   return {
+    ...engineOptions, // plain data only: it is structured-cloned into the worker thread
     workerId: `worker-${index}`,
     runner: options.runner ?? 'ort',
     modelDir,
     device: options.device ?? 'cpu',
     blockSize,
     intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, Math.floor(cpus().length / numWorkers)),
-    ...defined({
-      numBlocks: options.numBlocks,
-      maxNumSeqs: options.maxNumSeqs,
-      maxNumBatchedTokens: options.maxNumBatchedTokens,
-      maxModelLen: options.maxModelLen,
-      maxNumWaiting: options.maxNumWaiting,
-      enablePrefixCaching: options.enablePrefixCaching,
-      mockSpeedup: options.mockSpeedup,
-    }),
   };
 }

@@ -21,6 +21,9 @@ export interface Dispatched {
 }
 
 type Listener = (event: EngineEvent) => void;
+
+/** Re-routes of one request whose worker died before its first token. */
+export const MAX_DISPATCH_RETRIES = 2;
 type Reply = 'audit' | 'metrics' | 'snapshot';
 
 interface Member {
@@ -60,7 +63,33 @@ export class WorkerPool {
     return n;
   }
 
+  /**
+   * Routes and sends a request. A request whose worker dies before sending any token is routed
+   * again (up to MAX_DISPATCH_RETRIES times) instead of failing: the client has seen nothing yet.
+   */
   dispatch(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
+    let sawTokens = false;
+    let attempt = 0;
+    let current: Dispatched;
+    const relay: Listener = (event) => {
+      if (event.kind === 'tokens') sawTokens = true;
+      else if (event.kind === 'failed' && event.error.code === 'worker_failed' && !sawTokens && !this.closing && attempt < MAX_DISPATCH_RETRIES) {
+        attempt++;
+        try {
+          current = this.dispatchOnce(request, overrides, relay);
+          this.log(`request ${request.requestId}: worker failed before its first token, retried on ${current.decision.workerId}`);
+          return;
+        } catch {
+          // no worker left to retry on: the original failure stands
+        }
+      }
+      listener(event);
+    };
+    current = this.dispatchOnce(request, overrides, relay);
+    return { get decision() { return current.decision; }, abort: () => current.abort() };
+  }
+
+  private dispatchOnce(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
     if (this.numReady() === 0) throw unavailable('No worker is ready yet.', 'no_workers', 2);
     const routed = this.router.route({
       requestId: request.requestId, tokenIds: request.promptTokenIds, cacheSalt: request.cacheSalt, ...overrides,

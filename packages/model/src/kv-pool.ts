@@ -1,24 +1,26 @@
 // The paged KV pool: one JS-owned Float32Array handed to ORT zero-copy as the graph's kv_cache input.
-// Invariant: row (2*layer + kv) * numSlots + slot holds the rotated key (kv=0) or value (kv=1) of one token,
-// slot = blockTable[pos / blockSize] * blockSize + pos % blockSize; rows are written only by scatter().
+// Invariant (head-major layout): row ((2*layer + kv) * numKvHeads + head) * numSlots + slot holds headDim floats,
+// the rotated key (kv=0) or value (kv=1) of one token and KV head; slot = blockTable[pos / blockSize] * blockSize
+// + pos % blockSize. Rows are written only by scatter(), after the step that computed them.
 
 export interface KvPoolShape {
   numLayers: number;
   numBlocks: number;
   blockSize: number;
-  /** numKvHeads * headDim floats per row. */
-  rowLen: number;
+  numKvHeads: number;
+  headDim: number;
 }
 
 export class KvPool {
   readonly data: Float32Array;
   readonly numSlots: number;
+  /** Rows of headDim floats: 2 * numLayers * numKvHeads * numSlots. */
   readonly numRows: number;
 
   constructor(readonly shape: KvPoolShape) {
     this.numSlots = shape.numBlocks * shape.blockSize;
-    this.numRows = 2 * shape.numLayers * this.numSlots;
-    this.data = new Float32Array(this.numRows * shape.rowLen);
+    this.numRows = 2 * shape.numLayers * shape.numKvHeads * this.numSlots;
+    this.data = new Float32Array(this.numRows * shape.headDim);
   }
 
   get byteLength(): number {
@@ -35,29 +37,58 @@ export class KvPool {
     return block * blockSize + (pos % blockSize);
   }
 
-  /** Writes the graph's new_kv [2L, T, rowLen] into the pool at each new token's slot. */
+  /** Writes the graph's new_kv [2L, T, numKvHeads*headDim] into the pool at each new token's slot. */
   scatter(newKv: Float32Array, slots: Int32Array): void {
-    const { rowLen, numLayers } = this.shape;
+    const { numLayers, numKvHeads, headDim } = this.shape;
     const numTokens = slots.length;
+    const data = this.data;
     for (let slab = 0; slab < 2 * numLayers; slab++) {
-      const srcBase = slab * numTokens * rowLen;
-      const dstBase = slab * this.numSlots;
       for (let t = 0; t < numTokens; t++) {
-        const src = srcBase + t * rowLen;
-        this.data.set(newKv.subarray(src, src + rowLen), (dstBase + slots[t]!) * rowLen);
+        let src = (slab * numTokens + t) * numKvHeads * headDim;
+        for (let h = 0; h < numKvHeads; h++) {
+          let dst = ((slab * numKvHeads + h) * this.numSlots + slots[t]!) * headDim;
+          for (let d = 0; d < headDim; d++) data[dst++] = newKv[src++]!;
+        }
       }
     }
   }
 }
 
+/**
+ * A step-sized copy of the pool holding only the slots a step reads (same head-major layout, numSlots = the
+ * number of distinct slots). Rewrites `slotArrays` in place to index it. Used where the pool cannot be shared
+ * with the device (CUDA EP without IO binding): the bytes crossing PCIe become the KV the step attends to.
+ */
+export function compactKv(pool: KvPool, slotArrays: Int32Array[]): { data: Float32Array; numRows: number } {
+  const index = new Map<number, number>();
+  for (const arr of slotArrays) {
+    for (let i = 0; i < arr.length; i++) {
+      let c = index.get(arr[i]!);
+      if (c === undefined) { c = index.size; index.set(arr[i]!, c); }
+      arr[i] = c;
+    }
+  }
+  const { numLayers, numKvHeads, headDim } = pool.shape;
+  const numSlabs = 2 * numLayers * numKvHeads;
+  const numCompact = index.size;
+  const data = new Float32Array(numSlabs * numCompact * headDim);
+  for (let slab = 0; slab < numSlabs; slab++) {
+    for (const [slot, c] of index) {
+      const src = (slab * pool.numSlots + slot) * headDim;
+      data.set(pool.data.subarray(src, src + headDim), (slab * numCompact + c) * headDim);
+    }
+  }
+  return { data, numRows: numSlabs * numCompact };
+}
+
 /** KV bytes one token occupies across all layers. */
-export function kvBytesPerToken(numLayers: number, rowLen: number): number {
-  return 2 * numLayers * rowLen * 4;
+export function kvBytesPerToken(shape: Pick<KvPoolShape, 'numLayers' | 'numKvHeads' | 'headDim'>): number {
+  return 2 * shape.numLayers * shape.numKvHeads * shape.headDim * 4;
 }
 
 /** Default pool size: room for 64 full-length sequences, capped at `budgetBytes` (256 MiB). */
 export function defaultNumBlocks(shape: Omit<KvPoolShape, 'numBlocks'>, maxModelLen: number, budgetBytes = 256 * 2 ** 20): number {
-  const blockBytes = kvBytesPerToken(shape.numLayers, shape.rowLen) * shape.blockSize;
+  const blockBytes = kvBytesPerToken(shape) * shape.blockSize;
   const wanted = 64 * Math.ceil(maxModelLen / shape.blockSize);
   return Math.max(1, Math.min(wanted, Math.floor(budgetBytes / blockBytes)));
 }

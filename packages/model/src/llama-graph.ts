@@ -2,7 +2,7 @@
 // decode tokens over a paged KV pool). Standard ONNX ops only (opset 17) so CPU and CUDA EPs run it alike.
 //
 // Inputs (T new tokens, S sampled sequences, two attention groups g ∈ {single, multi}):
-//   input_ids [T] i32, positions [T] i32, kv_cache [2*L*numSlots, Hkv*D] f32 (row (2l+kv)*numSlots + slot),
+//   input_ids [T] i32, positions [T] i32, kv_cache [2L*Hkv*numSlots, D] f32 (row ((2l+kv)*Hkv + h)*numSlots + slot),
 //   g_q_index [B,Q] i32 (token index of each query), g_past_slots [B,P] i32 (pool slot of each past token),
 //   g_mask [B,Q,P+Q] f32 additive (0 or -1e9), out_index [T] i32 (row of token t in concat(single, multi)),
 //   logits_index [S] i32. Outputs: logits [S, vocab], new_kv [2L, T, Hkv*D] (rotated K, V of the new tokens).
@@ -13,7 +13,7 @@ import { ElemType, GraphBuilder } from './onnx-builder.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
-export const LLAMA_GRAPH_VERSION = 2;
+export const LLAMA_GRAPH_VERSION = 4;
 export const ATTENTION_GROUPS = ['single', 'multi'] as const;
 export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
 export const MASKED = -1e9;
@@ -71,7 +71,7 @@ class LlamaGraph {
     const I = ElemType.Int32;
     const inputIds = g.input('input_ids', I, ['T']);
     const positions = g.input('positions', I, ['T']);
-    const kvCache = g.input('kv_cache', ElemType.Float, ['kv_rows', this.kvDim]);
+    const kvCache = g.input('kv_cache', ElemType.Float, ['kv_rows', c.headDim]);
     const groups = new Map<AttentionGroup, GroupTensors>();
     for (const name of ATTENTION_GROUPS) {
       groups.set(name, {
@@ -90,22 +90,27 @@ class LlamaGraph {
       cos: g.op('Unsqueeze', [g.op('Gather', [cosT, positions], { axis: 0 }), g.int64([1])]),
       sin: g.op('Unsqueeze', [g.op('Gather', [sinT, positions], { axis: 0 }), g.int64([1])]),
     };
-    // Rows per layer-and-kv slab of the pool: kv_rows / (2L).
-    const numSlots = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([2 * c.numLayers])]);
+    // Slots per (layer, kv, head) slab of the pool: kv_rows / (2L * Hkv).
+    const numSlabs = 2 * c.numLayers * c.numKvHeads;
+    const numSlots = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([numSlabs])]);
     const numSlots32 = g.op('Cast', [numSlots], { to: ElemType.Int32 });
+    const headBase = g.op('Mul', [g.initializer('kv_head_range', Int32Array.from({ length: c.numKvHeads }, (_, h) => h), [c.numKvHeads, 1, 1]), numSlots32]);
     const masks = new Map<AttentionGroup, string>();
+    const headSlots = new Map<AttentionGroup, string>();
     for (const [name, t] of groups) {
-      // [B,Q,K] -> [B,1,G*Q,K]: row g*Q+q of a KV head's query block is query q of head group g.
+      // [B,Q,K] -> [1,B,G*Q,K]: row g*Q+q of a KV head's query block is query q of head group g.
       const tiled = g.op('Tile', [t.mask, g.int64([1, this.groupSize, 1])]);
-      masks.set(name, g.op('Unsqueeze', [tiled, g.int64([1])]));
+      masks.set(name, g.op('Unsqueeze', [tiled, g.int64([0])]));
+      // [Hkv,B,P]: pool row of each past token in head h's slab of layer 0 keys.
+      headSlots.set(name, g.op('Add', [g.op('Unsqueeze', [t.pastSlots, g.int64([0])]), headBase]));
     }
 
     let x = g.op('Gather', [g.initializer('embed_tokens', spec.weights.embedTokens, [c.vocabSize, c.hiddenSize]), inputIds], { axis: 0 });
     const newKv: string[] = [];
     spec.weights.layers.forEach((w, l) => {
-      const offK = g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_k`, Int32Array.of(2 * l), [1])]);
-      const offV = g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_v`, Int32Array.of(2 * l + 1), [1])]);
-      const { k, v, attn } = this.attention(w, l, x, rope, kvCache, { offK, offV }, groups, masks, outIndex);
+      const slabOffset = (kv: number) =>
+        g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_${kv}`, Int32Array.of((2 * l + kv) * c.numKvHeads), [1])]);
+      const { k, v, attn } = this.attention(w, l, x, rope, kvCache, { offK: slabOffset(0), offV: slabOffset(1) }, groups, headSlots, masks, outIndex);
       newKv.push(g.op('Unsqueeze', [k, g.int64([0])]), g.op('Unsqueeze', [v, g.int64([0])]));
       x = g.op('Add', [x, attn]);
       x = g.op('Add', [x, this.mlp(w, l, x)]);
@@ -147,7 +152,7 @@ class LlamaGraph {
   private attention(
     w: LlamaLayerWeights, l: number, x: string, rope: { cos: string; sin: string }, kvCache: string,
     offsets: { offK: string; offV: string }, groups: Map<AttentionGroup, GroupTensors>,
-    masks: Map<AttentionGroup, string>, outIndex: string,
+    headSlots: Map<AttentionGroup, string>, masks: Map<AttentionGroup, string>, outIndex: string,
   ): { k: string; v: string; attn: string } {
     const { g, c, qDim, kvDim } = this;
     const h = this.rmsNorm(x, g.initializer(`l${l}_input_norm`, w.inputNorm, [c.hiddenSize]));
@@ -157,30 +162,35 @@ class LlamaGraph {
     const q = g.op('Mul', [this.rotate(q0!, c.numHeads, rope), g.float([1 / Math.sqrt(c.headDim)])]);
     const k = this.rotate(k0!, c.numKvHeads, rope);
     const rows: string[] = [];
-    for (const [name, t] of groups) rows.push(this.groupAttention(q, k, v!, kvCache, offsets, t, masks.get(name)!));
+    for (const [name, t] of groups) rows.push(this.groupAttention(q, k, v!, kvCache, offsets, t, headSlots.get(name)!, masks.get(name)!));
     const packed = g.op('Gather', [g.op('Concat', rows, { axis: 0 }), outIndex], { axis: 0 });
     return { k, v: v!, attn: this.linear(packed, `l${l}_o`, w.o, c.hiddenSize) };
   }
 
-  /** Attention of one group's padded [B,Q] queries over [B, P past + Q new] keys; returns rows [B*Q, qDim]. */
+  /**
+   * Attention of one group's padded [B,Q] queries over [B, P past + Q new] keys; returns rows [B*Q, qDim].
+   * Batched over [Hkv, B]: the head-major pool gathers straight into [Hkv,B,P,D], and scores are computed
+   * transposed (K·qᵀ) so element-wise transposes touch only Q-sized tensors, never the K-sized ones.
+   */
   private groupAttention(
     q: string, k: string, v: string, kvCache: string, offsets: { offK: string; offV: string },
-    t: GroupTensors, mask: string,
+    t: GroupTensors, headSlots: string, mask: string,
   ): string {
     const { g, c, groupSize: G } = this;
     const D = c.headDim, Hkv = c.numKvHeads;
-    const pastK = g.op('Gather', [kvCache, g.op('Add', [t.pastSlots, offsets.offK])], { axis: 0 });
-    const pastV = g.op('Gather', [kvCache, g.op('Add', [t.pastSlots, offsets.offV])], { axis: 0 });
-    const keys = g.op('Concat', [pastK, g.op('Gather', [k, t.qIndex], { axis: 0 })], { axis: 1 });
-    const vals = g.op('Concat', [pastV, g.op('Gather', [v, t.qIndex], { axis: 0 })], { axis: 1 });
-    const kT = g.op('Transpose', [g.op('Reshape', [keys, g.int64([0, 0, Hkv, D])])], { perm: [0, 2, 3, 1] });
-    const vT = g.op('Transpose', [g.op('Reshape', [vals, g.int64([0, 0, Hkv, D])])], { perm: [0, 2, 1, 3] });
-    const qg = g.op('Reshape', [g.op('Gather', [q, t.qIndex], { axis: 0 }), g.int64([0, 0, Hkv, G, D])]);
-    const qT = g.op('Reshape', [g.op('Transpose', [qg], { perm: [0, 2, 3, 1, 4] }), g.int64([0, 0, -1, D])]);
-    const scores = g.op('Add', [g.op('MatMul', [qT, kT]), mask]);
-    const out = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vT]); // [B,Hkv,G*Q,D]
-    const split = g.op('Reshape', [out, g.int64([0, 0, G, -1, D])]);
-    const perm = g.op('Transpose', [split], { perm: [0, 3, 1, 2, 4] }); // [B,Q,Hkv,G,D]
+    const pastK = g.op('Gather', [kvCache, g.op('Add', [headSlots, offsets.offK])], { axis: 0 }); // [Hkv,B,P,D]
+    const pastV = g.op('Gather', [kvCache, g.op('Add', [headSlots, offsets.offV])], { axis: 0 });
+    const newHeads = (x: string) => g.op('Transpose',
+      [g.op('Reshape', [g.op('Gather', [x, t.qIndex], { axis: 0 }), g.int64([0, 0, Hkv, D])])], { perm: [2, 0, 1, 3] });
+    const keys = g.op('Concat', [pastK, newHeads(k)], { axis: 2 }); // [Hkv,B,K,D]
+    const vals = g.op('Concat', [pastV, newHeads(v)], { axis: 2 });
+    const qg = g.op('Reshape', [g.op('Gather', [q, t.qIndex], { axis: 0 }), g.int64([0, 0, Hkv, G, D])]); // [B,Q,Hkv,G,D]
+    const qT = g.op('Reshape', [g.op('Transpose', [qg], { perm: [2, 0, 4, 3, 1] }), g.int64([0, 0, D, -1])]); // [Hkv,B,D,G*Q]
+    const scoresT = g.op('MatMul', [keys, qT]); // [Hkv,B,K,G*Q]
+    const scores = g.op('Add', [g.op('Transpose', [scoresT], { perm: [0, 1, 3, 2] }), mask]);
+    const out = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vals]); // [Hkv,B,G*Q,D]
+    const split = g.op('Reshape', [out, g.int64([0, 0, G, -1, D])]); // [Hkv,B,G,Q,D]
+    const perm = g.op('Transpose', [split], { perm: [1, 3, 0, 2, 4] }); // [B,Q,Hkv,G,D]
     return g.op('Reshape', [perm, g.int64([-1, this.qDim])]);
   }
 

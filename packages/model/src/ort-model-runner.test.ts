@@ -121,6 +121,26 @@ describe('OrtModelRunner with q/k/v bias, llama3 RoPE scaling, untied head and M
   });
 });
 
+describe('compact KV transfer (the CUDA path) on the CPU EP', () => {
+  it('gives bit-identical logits to passing the whole pool', async () => {
+    const config = tinyLlamaConfig();
+    const weights = randomLlamaWeights(config, 5);
+    const make = (kvTransfer: 'pool' | 'compact') => createOrtModelRunner({ model: { name: 'tiny', config, weights, contentHash: 'tiny-5' }, blockSize: 4, numBlocks: 32, cacheDir, kvTransfer });
+    const [a, b] = await Promise.all([make('pool'), make('compact')]);
+    assert.ok(a.ok && b.ok);
+    try {
+      const steps = [
+        { sequences: [seq(0, [1, 2, 3, 4, 5, 6], 0, [7, 3]), seq(1, [1, 9, 8], 0, [12])], numTokens: 9 },
+        { sequences: [seq(0, [44], 6, [7, 3]), seq(1, [45], 3, [12, 20]), seq(2, [1, 5, 5, 5, 5], 0, [30, 31])], numTokens: 7 },
+        { sequences: [seq(2, [46], 5, [30, 31]), seq(0, [47], 7, [7, 3, 9])], numTokens: 2 },
+      ];
+      for (const step of steps) assert.deepEqual(await b.value.forward(step, 'all'), await a.value.forward(step, 'all'));
+    } finally {
+      await a.value.close(); await b.value.close();
+    }
+  });
+});
+
 describe('step graph cache and devices', () => {
   it('reuses a cached graph and replaces it when the content hash changes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'md-cache-'));

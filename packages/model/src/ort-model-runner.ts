@@ -8,11 +8,16 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
-import { defaultNumBlocks, KvPool } from './kv-pool.js';
+import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
 import { sampleToken } from './sampler.js';
 import { packStep, type PackedStep } from './step-packing.js';
 
 export type OrtDevice = 'cpu' | 'cuda';
+/**
+ * How the KV pool reaches the session each step: 'pool' passes the whole pool (zero-copy on the CPU EP);
+ * 'compact' passes only the slots the step reads (what the CUDA EP, which copies every input, should get).
+ */
+export type KvTransfer = 'pool' | 'compact';
 
 export interface OrtModelRunnerOptions {
   model: GraphModel;
@@ -21,6 +26,8 @@ export interface OrtModelRunnerOptions {
   /** Longest sequence served (RoPE table length); default min(config.maxPositionEmbeddings, 32768). */
   maxModelLen?: number;
   device?: OrtDevice;
+  /** Default: 'pool' on the CPU EP, 'compact' on CUDA. */
+  kvTransfer?: KvTransfer;
   cacheDir?: string;
   intraOpNumThreads?: number;
   onProgress?: (msg: string) => void;
@@ -42,9 +49,10 @@ export class OrtModelRunner implements ModelRunner {
     info: ModelRunnerInfo,
     /** Path of the .onnx file the session runs. */
     readonly graphPath: string,
+    readonly kvTransfer: KvTransfer = 'pool',
   ) {
     this.info = info;
-    this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows, pool.shape.rowLen]);
+    this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows, pool.shape.headDim]);
   }
 
   /** Runs the step graph and scatters the new K/V into the pool; returns the raw logits rows. */
@@ -73,14 +81,21 @@ export class OrtModelRunner implements ModelRunner {
     await this.session.release();
   }
 
+  private kvFeed(p: PackedStep): ort.Tensor {
+    if (this.kvTransfer === 'pool') return this.kvTensor;
+    const compact = compactKv(this.pool, Object.values(p.groups).map((g) => g.pastSlots));
+    return new ort.Tensor('float32', compact.data, [compact.numRows, this.pool.shape.headDim]);
+  }
+
   private feeds(p: PackedStep): Record<string, ort.Tensor> {
     const i32 = (data: Int32Array, dims: number[]) => new ort.Tensor('int32', data, dims);
+    const kvCache = this.kvFeed(p); // first: in compact mode it rewrites the groups' past slots
     // An empty logits_index would make zero-row tensors; compute one throwaway row instead.
     const logitsIndex = p.logitsIndex.length === 0 ? Int32Array.of(0) : p.logitsIndex;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: i32(p.inputIds, [p.numTokens]),
       positions: i32(p.positions, [p.numTokens]),
-      kv_cache: this.kvTensor,
+      kv_cache: kvCache,
       out_index: i32(p.outIndex, [p.numTokens]),
       logits_index: i32(logitsIndex, [logitsIndex.length]),
     };
@@ -119,8 +134,8 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
   const maxModelLen = opts.maxModelLen ?? Math.min(c.maxPositionEmbeddings, 32768);
   if (!Number.isInteger(blockSize) || blockSize < 1) return err({ code: 'invalid_options', message: `blockSize must be a positive integer, got ${blockSize}` });
   if (!Number.isInteger(maxModelLen) || maxModelLen < 1) return err({ code: 'invalid_options', message: `maxModelLen must be a positive integer, got ${maxModelLen}` });
-  const rowLen = c.numKvHeads * c.headDim;
-  const numBlocks = opts.numBlocks ?? defaultNumBlocks({ numLayers: c.numLayers, blockSize, rowLen }, maxModelLen);
+  const poolShape = { numLayers: c.numLayers, blockSize, numKvHeads: c.numKvHeads, headDim: c.headDim };
+  const numBlocks = opts.numBlocks ?? defaultNumBlocks(poolShape, maxModelLen);
   if (!Number.isInteger(numBlocks) || numBlocks < 1) return err({ code: 'invalid_options', message: `numBlocks must be a positive integer, got ${numBlocks}` });
 
   let graphPath: string;
@@ -143,9 +158,9 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
     if (device === 'cuda') return err(cudaError(e));
     return err({ code: 'session_failed', message: `ONNX Runtime could not load ${graphPath}: ${(e as Error).message}` });
   }
-  const pool = new KvPool({ numLayers: c.numLayers, numBlocks, blockSize, rowLen });
+  const pool = new KvPool({ ...poolShape, numBlocks });
   const info: ModelRunnerInfo = {
     modelName: model.name, blockSize, numBlocks, maxModelLen, vocabSize: c.vocabSize, eosTokenIds: [...c.eosTokenIds],
   };
-  return ok(new OrtModelRunner(session, pool, info, graphPath));
+  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool')));
 }

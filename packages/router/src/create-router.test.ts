@@ -218,3 +218,18 @@ test('removing a worker drops its load and index; routing continues on the other
   r.applyKvEvent({ workerId: 'w1', eventId: 2, data: { type: 'cleared' } });
   assert.equal(r.stats().indexer?.badEvents.unknown_worker, 1);
 });
+
+test('a same-prefix burst follows the first request before its KV events arrive (in-flight overlap)', () => {
+  const r = router();
+  const system = prefix(512, 70_000);
+  const first = routeOk(r, 'burst0', [...system, ...prefix(32, 1)]);
+  assert.equal(first.overlapBlocks, 0);
+  const second = routeOk(r, 'burst1', [...system, ...prefix(32, 2)]);
+  assert.equal(second.workerId, first.workerId, 'the prefix is being computed there');
+  assert.equal(second.overlapBlocks, 32);
+  assert.equal(r.loadOf(first.workerId)!.numActiveBlocks, 34 + 2, 'shared prefix blocks count once');
+  r.finish('burst0');
+  r.finish('burst1');
+  const third = routeOk(r, 'burst2', [...system, ...prefix(32, 3)]);
+  assert.equal(third.bestOverlapBlocks, 0, 'finished requests leave no predicted blocks (no events came)');
+});

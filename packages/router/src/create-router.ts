@@ -112,7 +112,7 @@ class PrefixAwareRouter implements MiniRouter {
     const t1 = performance.now();
     const hashes = chainHashes(locals, seed);
     const t2 = performance.now();
-    const matches = this.index.findMatches(hashes);
+    const matches = this.overlaps(hashes);
     const t3 = performance.now();
     const all = this.candidates(matches);
     const bestOverlapBlocks = all.reduce((m, c) => Math.max(m, c.overlapBlocks), 0);
@@ -187,6 +187,13 @@ class PrefixAwareRouter implements MiniRouter {
     return this.index.findMatches(chainHashes(localHashes(tokenIds, this.options.blockSize, seed), seed));
   }
 
+  /** Per worker: leading blocks cached (index) or being computed by its in-flight requests. */
+  private overlaps(hashes: bigint[]): Map<string, number> {
+    const matches = this.index.findMatches(hashes);
+    for (const [w, n] of this.load.activeMatches(hashes)) if (n > (matches.get(w) ?? 0)) matches.set(w, n);
+    return matches;
+  }
+
   onResyncRequest(listener: (workerId: string) => void): void {
     this.resyncListeners.push(listener);
   }
@@ -201,8 +208,8 @@ class PrefixAwareRouter implements MiniRouter {
     const key = `${event.routerId}/${event.requestId}`;
     if (event.type === 'finished') return this.load.finish(key);
     if (!this.load.has(event.workerId)) return;
-    this.load.predict(key, event.workerId, event.numBlocks, event.numPrefillTokens);
-    if (event.blockHashes) this.approx?.recordRouting(event.workerId, event.blockHashes);
+    this.load.predict(key, event.workerId, { numNewBlocks: event.numNewBlocks, numPrefillTokens: event.numPrefillTokens, blockHashes: event.blockHashes });
+    this.approx?.recordRouting(event.workerId, event.blockHashes);
   }
 
   stats(): RouterStats {
@@ -238,13 +245,14 @@ class PrefixAwareRouter implements MiniRouter {
   }
 
   private record(request: RouteRequest, decision: RoutingDecision, hashes: bigint[]): void {
-    const numBlocks = Math.ceil(request.tokenIds.length / this.options.blockSize);
+    const numNewBlocks = Math.max(0, Math.ceil(request.tokenIds.length / this.options.blockSize) - decision.overlapBlocks);
     const numPrefillTokens = Math.max(0, request.tokenIds.length - decision.predictedCachedTokens);
-    this.load.predict(request.requestId, decision.workerId, numBlocks, numPrefillTokens);
+    this.load.predict(request.requestId, decision.workerId, { numNewBlocks, numPrefillTokens, blockHashes: hashes });
     this.approx?.recordRouting(decision.workerId, hashes);
+    if (this.replicaListeners.length === 0) return;
     this.emitReplica({
       type: 'routed', routerId: this.routerId, requestId: request.requestId, workerId: decision.workerId,
-      numBlocks, numPrefillTokens, blockHashes: this.approx ? hashes : null,
+      numNewBlocks, numPrefillTokens, blockHashes: hashes,
     });
   }
 

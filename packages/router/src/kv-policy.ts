@@ -1,6 +1,8 @@
 // The kv policy (Dynamo's KV-aware selection): cost = overlapWeight × prefill blocks after overlap
-// (+ the worker's queued prefill) + active blocks (+ this request's blocks); lowest cost wins,
-// ties go to the lower load, then random. temperature > 0 samples softmax(-normalised cost / T).
+// (+ the worker's queued prefill) + active blocks after admission (the worker's active blocks +
+// this request's blocks it does not already hold: shared prefix blocks count once, as in Dynamo's
+// ActiveSequences); lowest cost wins, ties go to the lower load, then random.
+// temperature > 0 samples softmax(-normalised cost / T).
 
 import type { RoutingPolicy, SelectionContext, WorkerCandidate, RandomSource, Selection } from './routing-policy.js';
 import { pickMinimum } from './routing-policy.js';
@@ -14,7 +16,7 @@ export function kvCost(c: WorkerCandidate, ctx: SelectionContext): number {
   const numPromptBlocks = Math.ceil(ctx.numPromptTokens / ctx.blockSize);
   const uncachedTokens = Math.max(0, ctx.numPromptTokens - c.overlapBlocks * ctx.blockSize);
   const prefillBlocks = (c.numPrefillTokensQueued + uncachedTokens) / ctx.blockSize;
-  const activeBlocks = c.numActiveBlocks + numPromptBlocks;
+  const activeBlocks = c.numActiveBlocks + Math.max(0, numPromptBlocks - c.overlapBlocks);
   return ctx.overlapWeight * prefillBlocks + activeBlocks;
 }
 

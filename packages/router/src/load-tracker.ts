@@ -1,10 +1,13 @@
 // Per-worker load as the router predicts it (Dynamo's ActiveSequences): each routed request adds
-// its blocks and uncached prefill tokens to its worker at routing time; a WorkerLoad report
-// replaces everything routed more than `reportGraceMs` before the report arrived (the worker has
-// seen those requests by then); finish(requestId) releases the request's prediction.
-// Invariant: one prediction per requestId; a removed worker leaves no predictions behind.
+// its new (not already cached) blocks and uncached prefill tokens to its worker at routing time,
+// and its block hashes to the worker's active set; a WorkerLoad report replaces the counts of
+// everything routed more than `reportGraceMs` before it arrived (the worker has seen those);
+// finish(requestId) releases the request. Invariants: one prediction per requestId; the active
+// set holds exactly the hashes of unfinished predictions; a removed worker leaves nothing behind.
 
-import type { WorkerLoad } from '@mini-dynamo/protocol';
+import type { BlockHash, WorkerLoad } from '@mini-dynamo/protocol';
+import { BlockOwners } from './block-owners.js';
+import { WorkerSlots } from './worker-slots.js';
 
 export interface LoadView {
   workerId: string;
@@ -15,10 +18,15 @@ export interface LoadView {
   numInFlight: number;
 }
 
-interface Prediction {
-  workerId: string;
-  numBlocks: number;
+export interface PredictedRequest {
+  numNewBlocks: number;
   numPrefillTokens: number;
+  /** The prompt's block hashes (they become active on the worker). */
+  blockHashes: readonly BlockHash[];
+}
+
+interface Prediction extends PredictedRequest {
+  workerId: string;
   atMs: number;
 }
 
@@ -27,6 +35,8 @@ interface WorkerLoadState {
   report: WorkerLoad | null;
   reportReceivedAtMs: number;
   predictions: Set<Prediction>;
+  /** hash → number of unfinished predictions holding it. */
+  activeRefs: Map<BlockHash, number>;
 }
 
 export interface LoadTrackerOptions {
@@ -35,7 +45,8 @@ export interface LoadTrackerOptions {
 }
 
 export class LoadTracker {
-  private readonly workers = new Map<string, WorkerLoadState>();
+  private readonly workers = new WorkerSlots<WorkerLoadState>();
+  private readonly activeOwners = new BlockOwners();
   private readonly byRequest = new Map<string, Prediction>();
   private readonly graceMs: number;
   private readonly now: () => number;
@@ -46,40 +57,40 @@ export class LoadTracker {
   }
 
   addWorker(workerId: string, numTotalBlocks: number): void {
-    const st = this.workers.get(workerId);
-    if (st) st.numTotalBlocks = numTotalBlocks;
-    else this.workers.set(workerId, { numTotalBlocks, report: null, reportReceivedAtMs: 0, predictions: new Set() });
+    const entry = this.workers.get(workerId);
+    if (entry) entry.state.numTotalBlocks = numTotalBlocks;
+    else this.workers.add(workerId, { numTotalBlocks, report: null, reportReceivedAtMs: 0, predictions: new Set(), activeRefs: new Map() });
   }
 
   /** Drops the worker; returns the request ids still predicted on it. */
   removeWorker(workerId: string): string[] {
-    const st = this.workers.get(workerId);
-    if (!st) return [];
-    this.workers.delete(workerId);
+    const entry = this.workers.delete(workerId);
+    if (!entry) return [];
+    for (const h of entry.state.activeRefs.keys()) this.activeOwners.delete(h, entry.slot);
     const orphaned: string[] = [];
     for (const [requestId, p] of this.byRequest) {
-      if (p.workerId === workerId) {
-        this.byRequest.delete(requestId);
-        orphaned.push(requestId);
-      }
+      if (p.workerId !== workerId) continue;
+      this.byRequest.delete(requestId);
+      orphaned.push(requestId);
     }
     return orphaned;
   }
 
   has(workerId: string): boolean {
-    return this.workers.has(workerId);
+    return this.workers.get(workerId) !== undefined;
   }
 
-  workerIds(): string[] {
-    return [...this.workers.keys()];
-  }
-
-  predict(requestId: string, workerId: string, numBlocks: number, numPrefillTokens: number): void {
-    const st = this.workers.get(workerId);
-    if (!st) return;
+  predict(requestId: string, workerId: string, request: PredictedRequest): void {
+    const entry = this.workers.get(workerId);
+    if (!entry) return;
     this.finish(requestId);
-    const p: Prediction = { workerId, numBlocks, numPrefillTokens, atMs: this.now() };
-    st.predictions.add(p);
+    const p: Prediction = { ...request, workerId, atMs: this.now() };
+    entry.state.predictions.add(p);
+    for (const h of p.blockHashes) {
+      const n = entry.state.activeRefs.get(h) ?? 0;
+      entry.state.activeRefs.set(h, n + 1);
+      if (n === 0) this.activeOwners.add(h, entry.slot);
+    }
     this.byRequest.set(requestId, p);
   }
 
@@ -87,7 +98,17 @@ export class LoadTracker {
     const p = this.byRequest.get(requestId);
     if (!p) return;
     this.byRequest.delete(requestId);
-    this.workers.get(p.workerId)?.predictions.delete(p);
+    const entry = this.workers.get(p.workerId);
+    if (!entry) return;
+    entry.state.predictions.delete(p);
+    for (const h of p.blockHashes) {
+      const n = entry.state.activeRefs.get(h) ?? 0;
+      if (n > 1) entry.state.activeRefs.set(h, n - 1);
+      else {
+        entry.state.activeRefs.delete(h);
+        this.activeOwners.delete(h, entry.slot);
+      }
+    }
   }
 
   /** Worker of an in-flight prediction (null once finished or unknown). */
@@ -95,23 +116,28 @@ export class LoadTracker {
     return this.byRequest.get(requestId)?.workerId ?? null;
   }
 
+  /** Leading blocks of `hashes` that in-flight requests hold per worker (computed or being computed). */
+  activeMatches(hashes: readonly BlockHash[]): Map<string, number> {
+    return this.workers.toWorkerIds(this.activeOwners.matchPrefix(hashes));
+  }
+
   updateLoad(load: WorkerLoad): void {
-    const st = this.workers.get(load.workerId);
-    if (!st) return;
-    st.report = load;
-    st.reportReceivedAtMs = this.now();
-    if (load.numTotalBlocks > 0) st.numTotalBlocks = load.numTotalBlocks;
+    const entry = this.workers.get(load.workerId);
+    if (!entry) return;
+    entry.state.report = load;
+    entry.state.reportReceivedAtMs = this.now();
+    if (load.numTotalBlocks > 0) entry.state.numTotalBlocks = load.numTotalBlocks;
   }
 
   view(workerId: string): LoadView | null {
-    const st = this.workers.get(workerId);
+    const st = this.workers.get(workerId)?.state;
     if (!st) return null;
     let numActiveBlocks = st.report?.numActiveBlocks ?? 0;
     let numPrefillTokensQueued = st.report?.numPrefillTokensQueued ?? 0;
     const cutoff = st.report === null ? -Infinity : st.reportReceivedAtMs - this.graceMs;
     for (const p of st.predictions) {
       if (p.atMs <= cutoff) continue;
-      numActiveBlocks += p.numBlocks;
+      numActiveBlocks += p.numNewBlocks;
       numPrefillTokensQueued += p.numPrefillTokens;
     }
     return { workerId, numActiveBlocks, numPrefillTokensQueued, numTotalBlocks: st.numTotalBlocks, numInFlight: st.predictions.size };

@@ -11,10 +11,11 @@ export type RouterReplicaEvent =
       routerId: string;
       requestId: string;
       workerId: string;
-      numBlocks: number;
+      /** Blocks the request adds to the worker's active set (prompt blocks not already there). */
+      numNewBlocks: number;
       numPrefillTokens: number;
-      /** Only in approximate mode (peers must predict the same cache contents). */
-      blockHashes: BlockHash[] | null;
+      /** The prompt's chained block hashes: peers track the same active (and approximate) blocks. */
+      blockHashes: BlockHash[];
     }
   | { type: 'finished'; routerId: string; requestId: string };
 
@@ -28,9 +29,10 @@ export function replicaEventFromJson(text: string): RouterReplicaEvent | null {
     if (typeof e?.routerId !== 'string' || typeof e.requestId !== 'string') return null;
     if (e.type === 'finished') return e;
     if (e.type !== 'routed' || typeof e.workerId !== 'string') return null;
-    if (!Number.isFinite(e.numBlocks) || !Number.isFinite(e.numPrefillTokens)) return null;
-    const hashes = e.blockHashes as unknown as string[] | null;
-    return { ...e, blockHashes: Array.isArray(hashes) ? hashes.map((h) => BigInt(h)) : null };
+    if (!Number.isFinite(e.numNewBlocks) || !Number.isFinite(e.numPrefillTokens)) return null;
+    const hashes = e.blockHashes as unknown as string[];
+    if (!Array.isArray(hashes)) return null;
+    return { ...e, blockHashes: hashes.map((h) => BigInt(h)) };
   } catch {
     return null;
   }

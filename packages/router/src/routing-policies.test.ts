@@ -12,10 +12,11 @@ routingPolicyConformance('least_loaded', (random) => createLeastLoadedPolicy(ran
 
 const ctx = (candidates: ReturnType<typeof candidate>[], overlapWeight = 1) => ({ candidates, numPromptTokens: 160, blockSize: 16, overlapWeight });
 
-test('kv cost = weight × (queued prefill + uncached prompt) blocks + active blocks (+ own blocks)', () => {
+test('kv cost = weight × (queued prefill + uncached prompt) blocks + active blocks after admission', () => {
   const c = candidate('a', { overlapBlocks: 4, numActiveBlocks: 7, numPrefillTokensQueued: 32 });
-  // prompt 160 tokens = 10 blocks; uncached 96 tokens = 6 blocks; queued 2 blocks → prefill 8
-  assert.equal(kvCost(c, ctx([c], 2)), 2 * 8 + 7 + 10);
+  // prompt 160 tokens = 10 blocks; uncached 96 tokens = 6 blocks; queued 2 blocks → prefill 8;
+  // admission adds the 6 blocks the worker does not hold yet
+  assert.equal(kvCost(c, ctx([c], 2)), 2 * 8 + 7 + 6);
 });
 
 test('kv prefers the worker holding the prefix, until load outweighs the overlap', () => {
@@ -23,15 +24,15 @@ test('kv prefers the worker holding the prefix, until load outweighs the overlap
   const holder = candidate('holder', { overlapBlocks: 8 });
   const idle = candidate('idle');
   assert.deepEqual(policy.select(ctx([holder, idle])), { workerId: 'holder', reason: 'kv_overlap' });
-  holder.numActiveBlocks = 9; // 9 active vs 8 blocks of saved prefill
+  holder.numActiveBlocks = 17; // holder: 2 + 17 + 2 = 21 > idle: 10 + 0 + 10 = 20
   assert.deepEqual(policy.select(ctx([holder, idle])), { workerId: 'idle', reason: 'load' });
   assert.equal(policy.select(ctx([holder, idle], 3)).workerId, 'holder', 'a higher overlap weight favours the cache again');
 });
 
 test('kv ties go to the lower load', () => {
   const policy = createKvPolicy({ random: seededRandom(4) });
-  // equal cost: a has 2 more active blocks but 2 fewer queued prefill blocks... costs equal, load differs
-  const a = candidate('a', { numActiveBlocks: 2, overlapBlocks: 2 });
+  // a: 8 prefill + 4 active + 8 new = 20; b: 10 + 0 + 10 = 20
+  const a = candidate('a', { numActiveBlocks: 4, overlapBlocks: 2 });
   const b = candidate('b', { numActiveBlocks: 0 });
   assert.equal(kvCost(a, ctx([a, b])), kvCost(b, ctx([a, b])));
   assert.equal(policy.select(ctx([a, b])).workerId, 'b');

@@ -16,7 +16,6 @@ export interface StepWindowStats {
   postprocessSeconds: number;
   numPrefillSeqs: number;
   numDecodeSeqs: number;
-  decodeRequestIds: readonly string[];
 }
 
 export interface BegunRequest {
@@ -29,6 +28,7 @@ interface Pending {
   scheduled: { queueWaitSeconds: number; numPromptTokens: number; numCachedTokens: number } | null;
   chunks: { numTokens: number; seconds: number }[];
   firstToken: boolean;
+  numTokens: number;
   end: { error: { code: string; message: string } | null; attributes: Record<string, string | number | string[]> } | null;
 }
 
@@ -50,7 +50,7 @@ interface RequestSpans {
   pending: Pending;
 }
 
-const freshPending = (): Pending => ({ scheduled: null, chunks: [], firstToken: false, end: null });
+const freshPending = (): Pending => ({ scheduled: null, chunks: [], firstToken: false, numTokens: 0, end: null });
 
 function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
@@ -104,6 +104,11 @@ export class EngineSpanRecorder {
     this.pend(requestId, (p) => (p.firstToken = true));
   }
 
+  /** The engine emitted a token event for the request (decode tokens and recompute tokens alike). */
+  tokensEmitted(requestId: string, numTokens: number): void {
+    this.pend(requestId, (p) => (p.numTokens += numTokens));
+  }
+
   allocation(seconds: number): void {
     this.stepAllocationSeconds += seconds;
   }
@@ -143,10 +148,6 @@ export class EngineSpanRecorder {
       allocMs: this.stepAllocationSeconds * 1000,
     };
     this.stepAllocationSeconds = 0;
-    for (const id of stats.decodeRequestIds) {
-      const r = this.requests.get(id);
-      if (r?.decode && !r.pending.firstToken) this.decodeStep(r, w);
-    }
     for (const id of this.touched) {
       const r = this.requests.get(id);
       if (r) this.materialize(id, r, w);
@@ -192,6 +193,7 @@ export class EngineSpanRecorder {
         [ATTR.prefillChunkTokens]: chunk.numTokens, [ATTR.decodeBatchSize]: w.batchSize, ...(r.decode ? { [ATTR.prefillRecompute]: true } : {}),
       });
     }
+    if (r.decode && p.numTokens > 0) this.decodeStep(r, w);
     if (p.firstToken && r.prefill) this.endPrefill(r, w);
     if (p.end) this.close(id, r, w.stepEnd, p.end);
   }

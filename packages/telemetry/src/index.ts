@@ -15,3 +15,8 @@ export * from './jsonl-span-exporter.js';
 export * from './tracing.js';
 export * from './engine-spans.js';
 export * from './request-spans.js';
+export * from './trace-file.js';
+export * from './trace-analyzer.js';
+export * from './trace-analysis.js';
+export * from './slo-report.js';
+export * from './throughput-window.js';

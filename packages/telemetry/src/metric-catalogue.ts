@@ -3,9 +3,9 @@
 // from it. Base units are seconds; counters end `_total`; the router overhead histograms keep
 // Dynamo's exact `_ms` names and buckets (seed 002) so Dynamo dashboards work unchanged.
 
-import { exponentialBuckets, linearBuckets, type CheckedSpec, type MetricSpec, type LabelName } from './metric-spec.js';
+import { exponentialBuckets, linearBuckets, type CheckedSpec, type MetricSpec, type MetricType, type LabelName } from './metric-spec.js';
 
-const spec = <L extends LabelName>(s: CheckedSpec<L>): MetricSpec<L> => s;
+const spec = <L extends LabelName, T extends MetricType>(s: CheckedSpec<L> & { type: T }): MetricSpec<L> & { readonly type: T } => s;
 
 export const ENDPOINTS = ['chat_completions', 'completions'] as const;
 export const REQUEST_TYPES = ['stream', 'unary'] as const;
@@ -26,7 +26,7 @@ export type ThroughputPhase = (typeof THROUGHPUT_PHASES)[number];
 
 /** Seconds buckets. TTFT/ITL include the SLO thresholds of seeds 000/001/003 as exact bounds. */
 export const TTFT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120, 480];
-export const ITL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.5, 1, 2];
+export const ITL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.07, 0.08, 0.1, 0.15, 0.2, 0.5, 1, 2];
 export const REQUEST_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 480];
 /** Token-count buckets: powers of two (the tiny CPU models serve short sequences, Dynamo's start at 50). */
 export const SEQUENCE_TOKEN_BUCKETS = exponentialBuckets(1, 2, 18);
@@ -150,9 +150,9 @@ export const WORKER_METRICS = {
   prefixCacheEvictions: spec({ name: 'dynamo_prefix_cache_evictions_total', type: 'counter', unit: 'blocks', scope: 'worker', group: 'kv_cache',
     help: 'Cached blocks evicted from the prefix cache to make room', labels: W, source: 'seeds 000/003 prefix_cache_evictions_total' }),
   prefillTokens: spec({ name: 'dynamo_prefill_tokens_total', type: 'counter', unit: 'tokens', scope: 'worker', group: 'execution',
-    help: 'Prompt tokens computed by prefill (cache hits excluded)', labels: W, source: 'seed 003 prefill_tokens_total' }),
+    help: 'Prompt tokens computed by prefill chunks (cache hits excluded, recompute after preemption included)', labels: W, source: 'seed 003 prefill_tokens_total' }),
   decodeTokens: spec({ name: 'dynamo_decode_tokens_total', type: 'counter', unit: 'tokens', scope: 'worker', group: 'execution',
-    help: 'Output tokens generated', labels: W, source: 'seed 003 decode_tokens_total' }),
+    help: 'Tokens computed by decode steps (one per running sequence per step)', labels: W, source: 'seed 003 decode_tokens_total' }),
   tokensPerSecond: spec({ name: 'dynamo_tokens_per_second', type: 'gauge', unit: 'tokens_per_second', scope: 'worker', group: 'execution',
     help: 'Token throughput over a sliding window, by phase', labels: [...W, 'phase'], labelValues: { phase: THROUGHPUT_PHASES }, source: 'seed 003 tokens_per_second' }),
   stepDuration: spec({ name: 'dynamo_engine_step_duration_seconds', type: 'histogram', unit: 'seconds', scope: 'worker', group: 'execution',

@@ -3,6 +3,9 @@
 // from it, so a call with a label the catalogue does not declare does not compile.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export { Registry } from 'prom-client';
+export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { FRONTEND_METRICS, ROUTER_METRICS, WORKER_METRICS } from './metric-catalogue.js';
 import type { MetricSpec, LabelName } from './metric-spec.js';
 

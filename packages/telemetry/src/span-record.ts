@@ -24,6 +24,8 @@ export interface SpanRecord {
   attributes: Record<string, AttributeValue>;
   events: SpanEventRecord[];
   status: { code: 'UNSET' | 'OK' | 'ERROR'; message?: string };
+  /** Head-sampled (W3C sampled flag); false = kept only by the tail decision (error / slow). */
+  sampled: boolean;
 }
 
 const hrMs = (t: HrTime): number => t[0] * 1e3 + t[1] / 1e6;
@@ -52,5 +54,6 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     attributes: plain(span.attributes),
     events: span.events.map((e) => ({ name: e.name, timeMs: hrMs(e.time), attributes: plain(e.attributes ?? {}) })),
     status,
+    sampled: (ctx.traceFlags & 1) === 1,
   };
 }

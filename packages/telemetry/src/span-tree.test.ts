@@ -9,7 +9,7 @@ import { ATTR } from './span-names.js';
 const CLIENT = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
 const decision = { workerId: 'w1', policy: 'kv' as const, reason: 'kv_overlap' as const, numPromptBlocks: 4, overlapBlocks: 2, bestOverlapBlocks: 2, predictedCachedTokens: 32 };
 const timings = { blockHashingMs: 0.02, indexerFindMatchesMs: 0.01, seqHashingMs: 0.01, schedulingMs: 0.03, totalMs: 0.07 };
-const step = (ids: string[], prefill = 0) => ({ scheduleSeconds: 0.0002, forwardSeconds: 0.003, postprocessSeconds: 0.0001, numPrefillSeqs: prefill, numDecodeSeqs: ids.length, decodeRequestIds: ids });
+const step = (ids: string[], prefill = 0) => ({ scheduleSeconds: 0.0002, forwardSeconds: 0.003, postprocessSeconds: 0.0001, numPrefillSeqs: prefill, numDecodeSeqs: ids.length });
 
 /** One request through gateway spans + worker spans: 2 prefill chunks, 3 decode steps, a preemption. */
 async function runRequest(perStepSpans: boolean): Promise<ReadableSpan[]> {
@@ -27,13 +27,17 @@ async function runRequest(perStepSpans: boolean): Promise<ReadableSpan[]> {
   worker.step(step([], 1));
   worker.prefillChunk('r-0', { numTokens: 6, seconds: 0.001 });
   worker.firstToken('r-0');
+  worker.tokensEmitted('r-0', 1);
   worker.step(step([], 1));
   rt.firstToken();
+  worker.tokensEmitted('r-0', 1);
   worker.step(step(['r-0']));
   worker.preempted('r-0', 'memory_pressure');
   worker.prefillChunk('r-0', { numTokens: 40, seconds: 0.002 });
   worker.step(step([], 1));
+  worker.tokensEmitted('r-0', 1);
   worker.step(step(['r-0', 'other']));
+  worker.tokensEmitted('r-0', 1);
   worker.finished('r-0', 'length', { numPromptTokens: 70, numCompletionTokens: 3, numCachedTokens: 32 });
   worker.step(step(['r-0']));
   assert.equal(worker.numOpen, 0);

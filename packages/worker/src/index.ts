@@ -10,3 +10,4 @@ export * from './nats-subjects.js';
 export * from './wire-format.js';
 export * from './standalone-worker.js';
 export * from './standalone-worker-args.js';
+export * from './engine-telemetry.js';

@@ -31,7 +31,7 @@ async function createMock(options: WorkerOptions): Promise<Result<ModelRunner, R
       vocabSize: config.vocabSize,
       eosTokenIds: config.eosTokenIds,
     },
-    ...(options.mockSpeedup === undefined ? {} : { speedup: options.mockSpeedup }),
+    speedup: options.mockSpeedup,
   }));
 }
 
@@ -45,8 +45,8 @@ async function createOrt(options: WorkerOptions, onProgress: (message: string) =
     blockSize: options.blockSize,
     device: options.device,
     onProgress,
-    ...(options.numBlocks === undefined ? {} : { numBlocks: options.numBlocks }),
-    ...(options.maxModelLen === undefined ? {} : { maxModelLen: options.maxModelLen }),
-    ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    numBlocks: options.numBlocks,
+    maxModelLen: options.maxModelLen,
+    intraOpNumThreads: options.intraOpNumThreads,
   });
 }

@@ -3,10 +3,9 @@
 // Invariant: any failure before or after ready ends in one `fatal` report, then the thread exits.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { Engine } from '@mini-dynamo/engine';
 import type { WorkerCommand } from '@mini-dynamo/protocol';
 import type { ThreadMessage } from './thread-messages.js';
-import { createRunner } from './runner-factory.js';
+import { createWorkerEngine } from './worker-engine.js';
 import { createWorkerHost } from './worker-host.js';
 import type { WorkerOptions } from './worker-options.js';
 
@@ -21,24 +20,13 @@ function fatal(message: string): void {
 
 async function main(): Promise<void> {
   const progress = (message: string) => post({ type: 'progress', progress: { workerId: options.workerId, stage: 'load', message } });
-  const runner = await createRunner(options, progress);
-  if (!runner.ok) return fatal(`${runner.error.code}: ${runner.error.message}`);
-  const engine = new Engine(runner.value, {
-    workerId: options.workerId,
-    blockSize: options.blockSize,
-    ...definedOnly({
-      numBlocks: options.numBlocks,
-      maxNumSeqs: options.maxNumSeqs,
-      maxNumBatchedTokens: options.maxNumBatchedTokens,
-      maxModelLen: options.maxModelLen,
-      maxNumWaiting: options.maxNumWaiting,
-      enablePrefixCaching: options.enablePrefixCaching,
-    }),
-  });
+  const built = await createWorkerEngine(options, progress);
+  if (!built.ok) return fatal(`${built.error.code}: ${built.error.message}`);
+  const { engine, runner, info } = built.value;
   const host = createWorkerHost(engine, post, {
-    ...(options.loadIntervalMs === undefined ? {} : { loadIntervalMs: options.loadIntervalMs }),
+    loadIntervalMs: options.loadIntervalMs,
     onShutdown: () => {
-      void runner.value.close().finally(() => port.close());
+      void runner.close().finally(() => port.close());
     },
   });
   port.on('message', (command: WorkerCommand) => {
@@ -48,12 +36,8 @@ async function main(): Promise<void> {
   post({
     type: 'ready',
     workerId: options.workerId,
-    info: { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen },
+    info,
   });
-}
-
-function definedOnly<T extends object>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 main().catch((e: unknown) => fatal(`startup: ${(e as Error).stack ?? String(e)}`));

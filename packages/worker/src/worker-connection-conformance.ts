@@ -1,0 +1,101 @@
+// Conformance suite every WorkerConnection runs (thread here; the remote connection in its own
+// tests): ready info, generate → tokens → one terminal event, rejected requests fail as events,
+// abort frees blocks, audit/snapshot answer, close fires onClosed once and silences the connection.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { samplingParams, type GenerateRequest, type WorkerConnection, type WorkerReport } from '@mini-dynamo/protocol';
+
+/** Builds a connection to a fresh mock-runner worker (block size 16, ≥64 blocks, maxModelLen ≤ 512). */
+export type ConnectionFactory = () => Promise<WorkerConnection>;
+
+export function generateRequest(requestId: string, maxTokens: number, numPromptTokens = 40): GenerateRequest {
+  return {
+    requestId, promptTokenIds: Array.from({ length: numPromptTokens }, (_, i) => 3 + (i % 200)),
+    sampling: samplingParams({ maxTokens, temperature: 0, ignoreEos: true }), cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
+  };
+}
+
+/** Collects reports; `next(pred)` resolves with (and removes) the first matching one. */
+export function reportInbox(connection: WorkerConnection) {
+  const reports: WorkerReport[] = [];
+  const waiters: { pred: (r: WorkerReport) => boolean; resolve: (r: WorkerReport) => void }[] = [];
+  connection.onReport((report) => {
+    const i = waiters.findIndex((w) => w.pred(report));
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(report);
+    else reports.push(report);
+  });
+  const next = (pred: (r: WorkerReport) => boolean, timeoutMs = 10_000) => {
+    const i = reports.findIndex(pred);
+    if (i >= 0) return Promise.resolve(reports.splice(i, 1)[0]!);
+    return new Promise<WorkerReport>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a worker report')), timeoutMs);
+      waiters.push({ pred, resolve: (r) => { clearTimeout(timer); resolve(r); } });
+    });
+  };
+  return { reports, next };
+}
+
+const eventOf = (id: string, kind?: string) => (r: WorkerReport) =>
+  r.type === 'event' && r.event.requestId === id && (kind === undefined || r.event.kind === kind);
+
+export function workerConnectionConformance(name: string, create: ConnectionFactory): void {
+  describe(`WorkerConnection conformance: ${name}`, () => {
+    test('ready, generate streams tokens then exactly one finished event; KV events and loads flow', async () => {
+      const connection = await create();
+      try {
+        const inbox = reportInbox(connection);
+        const info = await connection.ready;
+        assert.equal(info.blockSize, 16);
+        connection.send({ type: 'generate', request: generateRequest('c-1', 6) });
+        const finished = await inbox.next(eventOf('c-1', 'finished'));
+        assert.ok(finished.type === 'event' && finished.event.kind === 'finished' && finished.event.usage.numCompletionTokens === 6);
+        const numTokens = inbox.reports.filter(eventOf('c-1', 'tokens'))
+          .reduce((n, r) => n + (r.type === 'event' && r.event.kind === 'tokens' ? r.event.tokenIds.length : 0), 0);
+        assert.equal(numTokens, 6);
+        const kv = await inbox.next((r) => r.type === 'kv');
+        assert.ok(kv.type === 'kv' && kv.event.data.type === 'stored' && typeof kv.event.data.blocks[0]!.blockHash === 'bigint');
+        const load = await inbox.next((r) => r.type === 'load');
+        assert.ok(load.type === 'load' && load.load.workerId === connection.workerId);
+      } finally {
+        await connection.close();
+      }
+    });
+
+    test('a rejected request is a failed event; abort ends a request and frees its blocks', async () => {
+      const connection = await create();
+      try {
+        const inbox = reportInbox(connection);
+        await connection.ready;
+        connection.send({ type: 'generate', request: generateRequest('c-long-prompt', 4, 5000) });
+        const failed = await inbox.next(eventOf('c-long-prompt'));
+        assert.ok(failed.type === 'event' && failed.event.kind === 'failed' && failed.event.error.code === 'prompt_too_long');
+        connection.send({ type: 'generate', request: generateRequest('c-abort', 400) });
+        await inbox.next(eventOf('c-abort', 'tokens'));
+        connection.send({ type: 'abort', requestId: 'c-abort' });
+        const end = await inbox.next(eventOf('c-abort', 'finished'));
+        assert.ok(end.type === 'event' && end.event.kind === 'finished' && end.event.finishReason === 'abort');
+        connection.send({ type: 'audit' });
+        const audit = await inbox.next((r) => r.type === 'audit');
+        assert.ok(audit.type === 'audit' && audit.audit.ok && audit.audit.numUsedBlocks === 0, JSON.stringify(audit));
+        connection.send({ type: 'snapshot' });
+        const snapshot = await inbox.next((r) => r.type === 'snapshot');
+        assert.ok(snapshot.type === 'snapshot' && snapshot.snapshot.workerId === connection.workerId);
+      } finally {
+        await connection.close();
+      }
+    });
+
+    test('close fires onClosed exactly once; later sends are no-ops', async () => {
+      const connection = await create();
+      await connection.ready;
+      const reasons: string[] = [];
+      connection.onClosed((reason) => reasons.push(reason));
+      await connection.close();
+      await new Promise((r) => setTimeout(r, 50));
+      connection.send({ type: 'generate', request: generateRequest('c-after-close', 2) });
+      await connection.close();
+      assert.equal(reasons.length, 1);
+    });
+  });
+}

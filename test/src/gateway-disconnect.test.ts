@@ -1,0 +1,52 @@
+// Client hang-ups: 20 streaming clients abort mid-stream; their requests are aborted on the
+// workers and every KV block returns to the free pool; the server keeps serving.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertNoLeakedBlocks, MODEL, mockServer } from './gateway-support.js';
+
+test('20 streaming clients hang up mid-stream → all blocks return to the free pool', { timeout: 60_000 }, async () => {
+  // ~8 ms per decode step: 400 tokens would take seconds, so the hang-ups really are mid-stream.
+  const server = await mockServer({ mockSpeedup: 1, numBlocks: 512 });
+  try {
+    const started = Date.now();
+    const midStream = Array.from({ length: 20 }, async (_, i) => {
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}/v1/${i % 2 ? 'completions' : 'chat/completions'}`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: MODEL, max_tokens: 400, ignore_eos: true, stream: true,
+          ...(i % 2 ? { prompt: `story number ${i} `.repeat(10) } : { messages: [{ role: 'user', content: `story number ${i} `.repeat(10) }] }),
+        }),
+      });
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      let numBytes = 0;
+      while (numBytes < 600) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, 'stream ended before the hang-up');
+        numBytes += value.byteLength;
+      }
+      return async () => {
+        controller.abort();
+        await reader.cancel().catch(() => {});
+      };
+    });
+    const hangUps = await Promise.all(midStream);
+    const during = await server.audit();
+    assert.ok(during.reduce((n, a) => n + a.numUsedBlocks, 0) >= 20, `blocks in use mid-stream: ${JSON.stringify(during)}`);
+    await Promise.all(hangUps.map((hangUp) => hangUp()));
+    await assertNoLeakedBlocks(server, 2000);
+    assert.ok(Date.now() - started < 3200, 'aborted well before 400 tokens were generated');
+
+    const after = await fetch(`${server.url}/v1/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: 'still up', max_tokens: 3 }),
+    });
+    assert.equal(after.status, 200);
+    await assertNoLeakedBlocks(server);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,96 @@
+// End to end: a real Prometheus scrapes a running stack (gateway + 2 mock-runner workers) and
+// evaluates infra's rules; streamed traffic from the official openai client shows up as TTFT
+// histogram_quantile through the HTTP API, and the seed 004 collector (bench) reads KV efficiency
+// equal to what the clients saw in `usage`.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { FRONTEND_METRICS, TTFT_BUCKETS } from '@mini-dynamo/telemetry';
+import { MODEL, client, mockServer } from './gateway-support.js';
+import { ALERT_RULES, RECORDING_RULES, REPO_ROOT, loadRules } from './infra-support.js';
+import { startPrometheus, waitFor } from './infra-prometheus-server.js';
+
+const TTFT = FRONTEND_METRICS.timeToFirstToken.name;
+const SYSTEM = 'Once upon a time there was a little girl named Lily who loved to play outside in the park with her friends. ';
+
+interface Seen { ttftSeconds: number; promptTokens: number; cachedTokens: number }
+type Usage = { prompt_tokens: number; prompt_tokens_details?: { cached_tokens?: number } };
+
+/** One streamed completion; TTFT as the client measures it, token counts from `usage`. */
+async function streamed(openai: ReturnType<typeof client>, prompt: string): Promise<Seen> {
+  const t0 = performance.now();
+  let ttft: number | null = null;
+  let usage = null as Usage | null;
+  const stream = await openai.completions.create({ model: MODEL, prompt, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true } });
+  for await (const chunk of stream) {
+    if (ttft === null && chunk.choices?.[0]?.text) ttft = (performance.now() - t0) / 1000;
+    if (chunk.usage) usage = chunk.usage as Usage;
+  }
+  assert.ok(ttft !== null && usage !== null, 'a streamed token and a usage chunk');
+  const u: Usage = usage;
+  return { ttftSeconds: ttft, promptTokens: u.prompt_tokens, cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0 };
+}
+
+test('Prometheus scrapes the stack: TTFT quantiles via the HTTP API, KV efficiency via the collector', { timeout: 120_000 }, async (t) => {
+  const server = await mockServer();
+  t.after(() => server.close());
+  const prometheus = await startPrometheus({ 'mini-dynamo-gateway': [new URL(server.url).host] }, [RECORDING_RULES, ALERT_RULES]);
+  t.after(() => prometheus.close());
+  await waitFor('the first scrape of the gateway', async () => {
+    const up = await prometheus.query('up{job="mini-dynamo-gateway"}');
+    return up[0]?.value[1] === '1' ? true : null;
+  });
+  const start = Date.now() / 1000 - 1;
+
+  const openai = client(server);
+  const seen: Seen[] = [];
+  for (let i = 0; i < 12; i++) seen.push(await streamed(openai, `${SYSTEM}Story ${i % 3}: and then`));
+  const numRequests = seen.length;
+  const cached = seen.reduce((a, s) => a + s.cachedTokens, 0);
+  const prompt = seen.reduce((a, s) => a + s.promptTokens, 0);
+  assert.ok(cached > 0, 'repeated prefixes must hit the prefix cache');
+
+  await waitFor('every request in the scraped TTFT histogram', async () => {
+    const r = await prometheus.query(`sum(${TTFT}_count)`);
+    return Number(r[0]?.value[1] ?? 0) >= numRequests ? true : null;
+  });
+  await new Promise((r) => setTimeout(r, 1500)); // one more scrape so rate windows see the final counts
+  const end = Date.now() / 1000;
+  const window = `${Math.ceil(end - start) + 5}s`;
+
+  const quantile = async (q: number) => {
+    const r = await prometheus.query(`histogram_quantile(${q}, sum by (le) (increase(${TTFT}_bucket[${window}])))`, end);
+    assert.equal(r.length, 1, `TTFT p${q * 100} has one series`);
+    return Number(r[0].value[1]);
+  };
+  const [p50, p99] = [await quantile(0.5), await quantile(0.99)];
+  const maxClientTtft = Math.max(...seen.map((s) => s.ttftSeconds));
+  const bound = TTFT_BUCKETS.find((b) => b >= maxClientTtft) ?? Infinity;
+  assert.ok(p50 > 0 && p50 <= p99, `p50 ${p50} p99 ${p99}`);
+  assert.ok(p99 <= bound, `server TTFT p99 ${p99} must not exceed the bucket bound ${bound} above the slowest client TTFT ${maxClientTtft}`);
+
+  // The seed 004 collector, run as its standalone script against this Prometheus.
+  const script = join(REPO_ROOT, 'bench', 'dist', 'prometheus-collector.js');
+  const run = spawnSync(process.execPath, [script, '--prometheus-url', prometheus.url, '--start', String(start), '--end', String(end), '--json'],
+    { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const collected = JSON.parse(run.stdout) as { kvEfficiency: number; kvEfficiencySource: string; ttftP95: number; itlP95: number; score: number; complete: boolean };
+  assert.equal(collected.kvEfficiencySource, 'frontend_cached_tokens');
+  assert.ok(Math.abs(collected.kvEfficiency - cached / prompt) < 0.01, `collector KVE ${collected.kvEfficiency} vs clients' ${cached}/${prompt}`);
+  assert.ok(collected.complete && collected.score > 0 && collected.score <= 1, JSON.stringify(collected));
+  assert.ok(collected.ttftP95 > 0 && collected.ttftP95 <= bound);
+
+  // The same rules promtool tests are loaded and evaluate without errors in the real server.
+  const rules = await (await fetch(`${prometheus.url}/api/v1/rules`)).json() as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+  const loaded = rules.data.groups.flatMap((g) => g.rules);
+  assert.equal(loaded.length, loadRules(RECORDING_RULES).length + loadRules(ALERT_RULES).length);
+  const unhealthy = loaded.filter((r) => r.health === 'err');
+  assert.deepEqual(unhealthy, [], 'every rule evaluates');
+  const kve = await waitFor('the KV efficiency recording rule', async () => {
+    const r = await prometheus.query('model:dynamo_frontend_kv_efficiency:ratio_rate5m');
+    return r.length > 0 && Number.isFinite(Number(r[0].value[1])) ? Number(r[0].value[1]) : null;
+  });
+  assert.ok(Math.abs(kve - cached / prompt) < 0.05, `recorded KVE ${kve}`);
+});
