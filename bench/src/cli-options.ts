@@ -9,6 +9,9 @@ export const OPTIONS = {
   model: { type: 'string' },
   'api-key': { type: 'string' },
   header: { type: 'string', multiple: true },
+  api: { type: 'string', default: 'completions' },
+  'prompt-format': { type: 'string', default: 'ids' },
+  tokenizer: { type: 'string' },
   'allow-remote': { type: 'boolean', default: false },
   serve: { type: 'string' },
   workers: { type: 'string', default: '8' },
@@ -35,6 +38,8 @@ export const OPTIONS = {
   // arrival + bounds
   rate: { type: 'string' },
   concurrency: { type: 'string' },
+  rounds: { type: 'string', default: '1' },
+  warmup: { type: 'string', default: '8' },
   'max-duration': { type: 'string', default: '120' },
   slo: { type: 'string', default: 'ttft=2000,tpot=25' },
   // scale simulation

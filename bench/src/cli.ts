@@ -15,7 +15,8 @@ const USAGE = `usage: npm run bench -- <subcommand> [flags]
 
   run        load-test an OpenAI-compatible server (--url, loopback only unless --allow-remote)
              or an in-process stack (--serve mock|ort --workers N --router POLICY)
-  routing    one workload under each policy (--policies kv,round_robin,random,least_loaded)
+  routing    one workload under each policy (--policies kv,kv:4,round_robin,random,least_loaded)
+             interleaved --rounds R times on one worker set (--serve mock|ort or --url)
   scale      in-process simulation: 64–256 mock workers behind one router, virtual time
   trace-gen  write a synthetic Mooncake-format JSONL trace (--out FILE)
   report     run every section and write bench/RESULTS.md + bench/results/ (--quick: smaller)
@@ -25,16 +26,14 @@ workload:  --workload random|shared-prefix|mooncake  --num-requests N  --input-l
            --range-ratio R  --groups N --prefix-len N --suffix-len N --turns N  --trace FILE
            --time-scale F --trace-block-tokens N --output-scale F  --seed N --vocab-size N
 arrival:   --rate R[,R…] (Poisson) | --concurrency C[,C…] (closed loop) | trace replay (mooncake)
-           --max-duration SECONDS  --slo ttft=2000,tpot=25[,e2e=MS]
+           --max-duration SECONDS  --warmup N (unmeasured requests first)  --slo ttft=2000,tpot=25[,e2e=MS]
 output:    --out DIR --name NAME --records (keep per-request events in JSON) --no-progress
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub && isExternalScript(sub)) {
-    const result = await runExternalScript(sub, rest);
-    if (typeof result === 'string') console.log(result);
-    return 0;
+    return runExternalScript(sub, rest);
   }
   const { values: flags } = parseFlags(rest);
   if (!sub || flags.help || sub === 'help') {

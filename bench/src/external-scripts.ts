@@ -6,7 +6,8 @@ export const EXTERNAL_SCRIPTS = {
   'runner-throughput': 'continuous batching vs one-at-a-time on the real model (graph/runner)',
   'router-bench': 'indexer ingest, findMatches p99, routing overhead (router)',
   'telemetry-overhead': 'cost of spans and metrics per request (telemetry)',
-  'prometheus-collector': 'scrape a running stack and summarise its Prometheus metrics (infra)',
+  'prometheus-collector': 'KV efficiency, TTFT and ITL from a Prometheus server (seed 004 collector, infra)',
+  'kv-placement': 'KV pool placement and per-step cost on the CPU EP (graph/runner)',
 } as const;
 
 export type ExternalScript = keyof typeof EXTERNAL_SCRIPTS;
@@ -15,7 +16,8 @@ export function isExternalScript(name: string): name is ExternalScript {
   return Object.hasOwn(EXTERNAL_SCRIPTS, name);
 }
 
-export async function runExternalScript(name: ExternalScript, args: string[]): Promise<unknown> {
+/** Runs the script's main(args); a numeric result is its exit code, anything else means success. */
+export async function runExternalScript(name: ExternalScript, args: string[]): Promise<number> {
   const specifier = new URL(`./${name}.js`, import.meta.url).href;
   let mod: { main?: (...a: unknown[]) => unknown };
   try {
@@ -24,5 +26,6 @@ export async function runExternalScript(name: ExternalScript, args: string[]): P
     throw new Error(`bench/src/${name}.ts is not built or not written yet (${(e as Error).message.split('\n')[0]})`);
   }
   if (typeof mod.main !== 'function') throw new Error(`bench/src/${name}.ts does not export main()`);
-  return await mod.main(args);
+  const result = await mod.main(args);
+  return typeof result === 'number' ? result : 0;
 }

@@ -48,7 +48,7 @@ test('client sends token-id prompts with ignore_eos and times every chunk', asyn
   try {
     const checked = checkTarget(url, false);
     assert.ok(checked.ok);
-    const target: Target = { baseUrl: checked.ok ? checked.baseUrl : '', model: null, apiKey: null, headers: {} };
+    const target: Target = { api: 'completions', baseUrl: checked.ok ? checked.baseUrl : '', model: null, apiKey: null, headers: {} };
     assert.equal(await discoverModel(target), 'fake-model');
     const turn = { promptTokenIds: [5, 6, 7, 8], maxTokens: 4 };
     const r = await sendTurn(target, 'fake-model', turn, { id: 'a', signal: new AbortController().signal, headers: { 'x-mini-dynamo-router': 'kv' }, now });
@@ -70,7 +70,7 @@ test('client sends token-id prompts with ignore_eos and times every chunk', asyn
 test('closed loop never exceeds its concurrency; multi-turn sessions run in order', async () => {
   const { server, url, seen } = await fakeServer(2);
   try {
-    const target: Target = { baseUrl: `${url}/v1`, model: 'fake-model', apiKey: null, headers: {} };
+    const target: Target = { api: 'completions', baseUrl: `${url}/v1`, model: 'fake-model', apiKey: null, headers: {} };
     const sessions = sharedPrefixWorkload({ numSessions: 6, numGroups: 2, prefixLength: 16, suffixLength: 4, outputLength: 3, turnsPerSession: 2, seed: 1, tokenSpace: DEFAULT_TOKEN_SPACE });
     const records = await runLoad(sessions, (turn, id, signal) => sendTurn(target, 'fake-model', turn, { id, signal, headers: {}, now }),
       { mode: { kind: 'concurrency', concurrency: 2 }, maxDurationMs: 10_000, progressLabel: 't', showProgress: false });
@@ -92,7 +92,7 @@ test('closed loop never exceeds its concurrency; multi-turn sessions run in orde
 test('open loop follows its schedule and the deadline cancels in-flight requests', async () => {
   const { server, url } = await fakeServer(50);
   try {
-    const target: Target = { baseUrl: `${url}/v1`, model: 'm', apiKey: null, headers: {} };
+    const target: Target = { api: 'completions', baseUrl: `${url}/v1`, model: 'm', apiKey: null, headers: {} };
     const sessions = [0, 100, 5000].map((at, i) => ({ id: `t${i}`, group: null, atMs: at, turns: [{ promptTokenIds: [9], maxTokens: 2 }] }));
     const started = performance.now();
     const records = await runLoad(sessions, (turn, id, signal) => sendTurn(target, 'm', turn, { id, signal, headers: {}, now }),

@@ -71,6 +71,8 @@ test('throughput, error rate, goodput and KV efficiency over a hand-built log', 
   assert.equal(m.goodFraction, 0.25);
   assert.equal(m.kvEfficiency, 200 / 400);
   assert.equal(m.ttftMs.count, 3, 'failed requests are not in latency distributions');
+  const pooled = computeMetrics(log, slo.slo, 6020);
+  assert.ok(Math.abs(pooled.requestThroughput - 3 / 6.02) < 1e-9, 'pooled rounds pass their summed duration');
 });
 
 test('KV efficiency is null when the server reports no cached tokens; SLO parsing rejects junk', () => {

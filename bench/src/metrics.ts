@@ -73,9 +73,9 @@ function runSpanMs(records: readonly RequestRecord[]): number {
 
 const present = (v: number | null): v is number => v !== null;
 
-export function computeMetrics(records: readonly RequestRecord[], slo: Slo = NO_SLO): RunMetrics {
+/** durationMs overrides the first-send → last-end span (for runs pooled from several rounds). */
+export function computeMetrics(records: readonly RequestRecord[], slo: Slo = NO_SLO, durationMs = runSpanMs(records)): RunMetrics {
   const ok = records.filter(succeeded);
-  const durationMs = runSpanMs(records);
   const perSecond = (n: number) => (durationMs > 0 ? (n * 1000) / durationMs : 0);
   const numGood = ok.filter((r) => meetsSlo(r, slo)).length;
   const withUsage = ok.filter((r) => r.usage !== null);

@@ -56,8 +56,9 @@ function machine(): string {
 function sectionMarkdown(o: SectionOutcome, resultsRoot: string, pageDir: string): string {
   const dir = join(resultsRoot, o.section.id);
   const charts = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.svg')).sort() : [];
+  // Scripts' own headings sit below this section's (## → ####).
   const body = o.ok
-    ? o.stdout.replace(/\n*wrote .*$/s, '').trim()
+    ? o.stdout.replace(/\n*wrote .*$/s, '').replace(/^(#{1,4}) /gm, '$1## ').trim()
     : `**This section failed** (exit after ${o.seconds.toFixed(0)} s):\n\n\`\`\`\n${o.stderrTail.trim()}\n\`\`\``;
   return [
     `## ${o.section.title}`,
@@ -103,7 +104,8 @@ export async function reportCommand(flags: Flags): Promise<string> {
     '',
     'Metric names: **TTFT** time to first token; **TPOT** per-request (last − first token) / (tokens − 1) = AIPerf "inter token latency";',
     '**ITL** every gap between streamed chunks = AIPerf "inter chunk latency"; **E2E** send → last byte; **goodput** requests/s meeting',
-    'every SLO; **KVE** KV efficiency = cached prompt tokens / prompt tokens (usage.prompt_tokens_details.cached_tokens). Latencies in ms.',
+    'every SLO; **KVE** KV efficiency = cached prompt tokens / prompt tokens (usage.prompt_tokens_details.cached_tokens). Latencies in ms,',
+    'measured on the client (an ITL of 0 means several chunks arrived in one network read). Ratios "÷ kv" > 1 mean kv is faster.',
     '',
     ...outcomes.map((o) => sectionMarkdown(o, resultsRoot, pageDir)),
   ].join('\n');

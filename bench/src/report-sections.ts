@@ -18,17 +18,17 @@ export function reportSections(quick: boolean): ReportSection[] {
     {
       id: 'routing-mock', timeoutS: 300,
       title: 'Routing policies, shared-prefix workload, 8 mock workers',
-      what: 'Gateway + 8 worker threads running the engine\'s MockRunner (H100/8B timing model at 1/4 speed), 1024 KV blocks each; 16 prefix groups of 384 tokens + 32 unique tokens, 16 output tokens; Poisson arrivals at 10 req/s. A fresh stack per policy (cold caches). `kv w=4` is the kv policy with overlap weight 4 (default 1).',
+      what: 'Gateway + 8 worker threads running the engine\'s MockRunner (H100/8B timing model at 1/4 speed), 1024 KV blocks each. Per run: 8 prefix groups of 384 tokens + 32 unique tokens, 16 output tokens, Poisson arrivals at 10 req/s. One stack; the policy rides the `x-mini-dynamo-router` header; policies interleaved over 3 rounds, each run with its own prompts (cold prefixes), results pooled per policy. `kv w=4` = kv with overlap weight 4 (default 1).',
       argv: ['routing', '--serve', 'mock', '--workers', '8', '--num-blocks', '1024', '--mock-speedup', '0.25', ...SHARED_PREFIX,
-        '--groups', '16', '--output-len', '16', '--num-requests', n(160, 40), '--rate', '10', '--slo', 'ttft=250,tpot=50',
+        '--groups', '8', '--output-len', '16', '--num-requests', n(54, 20), '--rounds', n(3, 1), '--rate', '10', '--slo', 'ttft=250,tpot=50',
         '--policies', 'kv,kv:4,round_robin,random,least_loaded'],
     },
     {
       id: 'routing-ort', timeoutS: 300,
       title: 'Routing policies, shared-prefix workload, 2 real-model workers (ONNX Runtime, stories260K)',
-      what: 'Gateway + 2 worker threads serving the real stories260K model on CPU, 192 KV blocks each (so 8 prefixes do not all fit one worker); Poisson arrivals; a fresh stack per policy.',
+      what: 'Gateway + 2 worker threads serving the real stories260K model (ONNX Runtime, CPU), 192 KV blocks each (8 prefixes do not all fit one worker). Per run: 8 prefix groups of 384 tokens + 32 unique tokens, 32 output tokens, Poisson arrivals at 15 req/s; policies interleaved over 3 rounds as above.',
       argv: ['routing', '--serve', 'ort', '--workers', '2', '--num-blocks', '192', ...SHARED_PREFIX,
-        '--groups', '8', '--output-len', '32', '--num-requests', n(120, 30), '--rate', '30', '--slo', 'ttft=100,tpot=10', '--policies', 'kv,kv:4,round_robin,random,least_loaded'],
+        '--groups', '8', '--output-len', '32', '--num-requests', n(40, 20), '--rounds', n(3, 1), '--rate', '15', '--slo', 'ttft=100,tpot=10', '--policies', 'kv,kv:4,round_robin,random,least_loaded'],
     },
     {
       id: 'load-sweep-ort', timeoutS: 240,
@@ -39,10 +39,16 @@ export function reportSections(quick: boolean): ReportSection[] {
     },
     {
       id: 'runner-throughput', timeoutS: 240,
-      title: 'Continuous batching vs one-at-a-time (real model)',
-      what: 'The graph/runner owner\'s script: the same requests through the engine with continuous batching and strictly one at a time.',
-      argv: ['runner-throughput'],
+      title: 'Continuous batching vs one-at-a-time (stories260K, real model)',
+      what: 'The graph/runner owner\'s script: Engine + OrtModelRunner with N concurrent requests (continuous batching) vs the same runner serving them strictly one at a time, stories260K (real weights), fixed output lengths.',
+      argv: ['runner-throughput', '--models', 'stories260k', '--concurrency', quick ? '1,8' : '1,8,32'],
     },
+    ...(quick ? [] : [{
+      id: 'runner-throughput-smollm2', timeoutS: 240,
+      title: 'Continuous batching vs one-at-a-time (SmolLM2-135M shape, random weights)',
+      what: 'Same script on a 135M-parameter Llama shape (speed does not depend on weight values).',
+      argv: ['runner-throughput', '--models', 'smollm2-random', '--concurrency', '1,8'],
+    }]),
     {
       id: 'scale', timeoutS: 300,
       title: 'Scale simulation: 64–256 mock workers behind one router',
@@ -50,7 +56,7 @@ export function reportSections(quick: boolean): ReportSection[] {
       argv: ['scale', '--num-workers', quick ? '64' : '64,128,256', '--policies', 'kv,kv:4,round_robin,random', ...(quick ? ['--quick'] : [])],
     },
     { id: 'engine-microbench', timeoutS: 180, title: 'Engine microbenchmarks', what: 'BlockAllocator allocation and Scheduler.schedule() latency (engine owner\'s script).', argv: ['engine-microbench'] },
-    { id: 'router-bench', timeoutS: 180, title: 'Router microbenchmarks', what: 'Indexer ingest, findMatches and routing overhead (router owner\'s script).', argv: ['router-bench'] },
+    { id: 'router-bench', timeoutS: 180, title: 'Router microbenchmarks', what: 'Indexer ingest, findMatches and routing overhead per phase (router owner\'s script).', argv: quick ? ['router-bench', '--quick'] : ['router-bench'] },
     { id: 'telemetry-overhead', timeoutS: 180, title: 'Telemetry overhead', what: 'Cost of spans and metrics per request (telemetry owner\'s script).', argv: ['telemetry-overhead'] },
   ];
 }

@@ -25,8 +25,8 @@ export async function runRouterBench(quick: boolean): Promise<RouterBenchResult>
   });
   const overhead = runOverheadBench({ numPromptTokens: 8192, numWorkers: 64, numBackgroundBlocks: quick ? 100_000 : 1_000_000, numRequests: quick ? 200 : 1000, seed: 2 });
   const options: SimOptions = {
-    numWorkers: 8, numBlocksPerWorker: 384, speedup: 10, numSessions: quick ? 120 : 320, numGroups: 32,
-    prefixLength: 1024, suffixLength: 64, outputLength: 16, ratePerSec: 60, seed: 3,
+    numWorkers: 8, numBlocksPerWorker: 768, speedup: 4, numSessions: quick ? 120 : 320, numGroups: 32,
+    prefixLength: 2048, suffixLength: 64, outputLength: 16, ratePerSec: 60, seed: 3,
   };
   const runs: SimResult[] = [];
   for (const policy of ['kv', 'round_robin', 'random'] as RoutingPolicyName[]) runs.push(await runSharedPrefixSim(policy, options));

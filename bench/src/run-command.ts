@@ -10,9 +10,12 @@ import { latencyCdfCharts, throughputVsLoadChart } from './run-charts.js';
 import { parseSlo, formatSlo, type Slo } from './slo.js';
 import { sendTurn } from './sse-client.js';
 import { parseRunner, startStack, type Stack } from './stack.js';
-import { checkTarget, discoverModel, type Target } from './target.js';
+import { checkTarget, discoverModel, type ApiKind, type Target } from './target.js';
+import { loadTextRenderer, type TextPromptRenderer } from './text-prompts.js';
+import { defaultModelDir } from '@mini-dynamo/model';
 import { summarizeWorkload, type Session } from './workload.js';
-import { workloadFromFlags } from './workload-from-flags.js';
+import { tokenSpace, workloadFromFlags } from './workload-from-flags.js';
+import { randomWorkload } from './random-workload.js';
 import { defaultOutDir, writeOutputs } from './write-outputs.js';
 import { policyVariant, type PolicyVariant } from './routing-policies.js';
 
@@ -38,10 +41,30 @@ export function loadOf(m: ArrivalMode): number | null {
   return m.kind === 'poisson' ? m.ratePerSec : m.kind === 'concurrency' ? m.concurrency : null;
 }
 
+export function apiKind(flags: Flags): ApiKind {
+  if (flags.api === 'completions' || flags.api === 'chat') return flags.api;
+  throw new UsageError(`--api must be completions or chat, got "${flags.api}"`);
+}
+
+/** Text prompts (built to exact token counts) for --prompt-format text or --api chat; else token ids. */
+export async function promptRenderer(flags: Flags): Promise<TextPromptRenderer | null> {
+  const format = flags['prompt-format'];
+  if (format !== 'ids' && format !== 'text') throw new UsageError(`--prompt-format must be ids or text, got "${format}"`);
+  if (format === 'ids' && apiKind(flags) === 'completions') return null;
+  return loadTextRenderer(flags.tokenizer ?? defaultModelDir());
+}
+
+export function renderedWorkload(flags: Flags, renderer: TextPromptRenderer | null): Session[] {
+  const sessions = workloadFromFlags(flags);
+  return renderer ? renderer.renderSessions(sessions) : sessions;
+}
+
 export async function targetFromFlags(flags: Flags, url: string): Promise<Target> {
   const checked = checkTarget(url, flags['allow-remote'] ?? false);
   if (!checked.ok) throw new UsageError(checked.message);
-  const target: Target = { baseUrl: checked.baseUrl, model: flags.model ?? null, apiKey: flags['api-key'] ?? null, headers: headerMap(flags) };
+  const target: Target = {
+    baseUrl: checked.baseUrl, api: apiKind(flags), model: flags.model ?? null, apiKey: flags['api-key'] ?? null, headers: headerMap(flags),
+  };
   return { ...target, model: target.model ?? (await discoverModel(target)) };
 }
 
@@ -65,6 +88,19 @@ export async function runLevel(o: LoadLevelOptions): Promise<RunResult> {
   return { label: o.label, load: loadOf(o.mode), metrics: computeMetrics(records, o.slo), records };
 }
 
+/** Unmeasured requests before a measured run (JIT, ORT sessions, sockets), with their own prompts. */
+export async function warmUp(flags: Flags, target: Target, renderer: TextPromptRenderer | null): Promise<void> {
+  const numWarmup = num(flags, 'warmup', { integer: true });
+  if (numWarmup === 0) return;
+  const random = randomWorkload({
+    numRequests: numWarmup, inputLength: 32, outputLength: 4, rangeRatio: 0,
+    seed: 0x5eed, tokenSpace: tokenSpace(flags),
+  });
+  const sessions = renderer ? renderer.renderSessions(random) : random;
+  await runLoad(sessions, (turn, id, signal) => sendTurn(target, target.model!, turn, { id, signal, headers: {}, now: () => performance.now() }),
+    { mode: { kind: 'concurrency', concurrency: 2 }, maxDurationMs: 60_000, progressLabel: 'warmup', showProgress: false });
+}
+
 export function showProgress(flags: Flags): boolean {
   return (flags.progress ?? true) && !flags['no-progress'];
 }
@@ -82,18 +118,20 @@ export async function maybeStartStack(flags: Flags, variant: PolicyVariant): Pro
 }
 
 export async function runCommand(flags: Flags): Promise<string> {
-  const sessions = workloadFromFlags(flags);
+  const renderer = await promptRenderer(flags);
+  const sessions = renderedWorkload(flags, renderer);
   const slo = sloFromFlags(flags);
   const { modes, loadLabel } = arrivalModes(flags);
   const stack = await maybeStartStack(flags, policyVariant(flags.router ?? 'kv'));
   try {
     const target = await targetFromFlags(flags, stack?.url ?? flags.url!);
+    await warmUp(flags, target, renderer);
     const runs: RunResult[] = [];
     const seed = num(flags, 'seed', { integer: true });
     for (const [i, mode] of modes.entries()) {
       // Each level gets its own prompts (same shape, seed + i): no level inherits a warm cache.
       runs.push(await runLevel({
-        target, sessions: i === 0 ? sessions : workloadFromFlags({ ...flags, seed: String(seed + i) }), mode, label: describeMode(mode), slo, headers: {},
+        target, sessions: i === 0 ? sessions : renderedWorkload({ ...flags, seed: String(seed + i) }, renderer), mode, label: describeMode(mode), slo, headers: {},
         maxDurationMs: num(flags, 'max-duration', { min: 1 }) * 1000, showProgress: showProgress(flags),
       }));
     }

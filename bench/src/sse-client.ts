@@ -1,10 +1,10 @@
 // One streamed completion over raw fetch + SSE parsing, timed on the client: a timestamp per chunk
 // that carries output text, usage from the final chunk (stream_options.include_usage).
-// Prompts are token-id arrays (vLLM / SGLang / Dynamo accept `prompt: number[]`); output length is
-// fixed with max_tokens + ignore_eos. Never throws: failures land in `record.error`.
+// Prompts are token-id arrays (vLLM / SGLang / Dynamo accept `prompt: number[]`) or rendered text
+// (chat API); output length is fixed with max_tokens + ignore_eos. Never throws: failures land in `record.error`.
 
 import { emptyRecord, type RequestRecord } from './event-log.js';
-import { authHeaders, type Target } from './target.js';
+import { authHeaders, type ApiKind, type Target } from './target.js';
 import type { Turn } from './workload.js';
 
 export interface SendOptions {
@@ -21,10 +21,13 @@ interface StreamChunk {
   error?: { message?: string };
 }
 
-export function requestBody(model: string, turn: Turn): Record<string, unknown> {
+export function requestBody(model: string, turn: Turn, api: ApiKind): Record<string, unknown> {
+  const input = api === 'chat'
+    ? { messages: [{ role: 'user', content: turn.promptText ?? '' }] }
+    : { prompt: turn.promptText ?? turn.promptTokenIds };
   return {
     model,
-    prompt: turn.promptTokenIds,
+    ...input,
     max_tokens: turn.maxTokens,
     ignore_eos: true,
     temperature: 0,
@@ -70,10 +73,11 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>, now: () => nu
 export async function sendTurn(target: Target, model: string, turn: Turn, o: SendOptions): Promise<RequestRecord> {
   const record = emptyRecord(o.id, o.now(), turn.promptTokenIds.length, turn.maxTokens);
   try {
-    const res = await fetch(`${target.baseUrl}/completions`, {
+    const path = target.api === 'chat' ? 'chat/completions' : 'completions';
+    const res = await fetch(`${target.baseUrl}/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authHeaders(target), ...o.headers },
-      body: JSON.stringify(requestBody(model, turn)),
+      body: JSON.stringify(requestBody(model, turn, target.api)),
       signal: o.signal,
     });
     res.headers.forEach((value, name) => {

@@ -1,8 +1,11 @@
 // Where a run sends requests. Loopback only unless the user passes --allow-remote, so a typo in a
 // URL can never load-test someone else's server.
 
+export type ApiKind = 'completions' | 'chat';
+
 export interface Target {
   baseUrl: string;
+  api: ApiKind;
   model: string | null;
   apiKey: string | null;
   headers: Record<string, string>;

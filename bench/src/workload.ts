@@ -5,6 +5,8 @@
 export interface Turn {
   promptTokenIds: number[];
   maxTokens: number;
+  /** The same prompt as text (--prompt-format text / --api chat); absent: send the token ids. */
+  promptText?: string;
 }
 
 export interface Session {

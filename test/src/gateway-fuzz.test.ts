@@ -85,6 +85,7 @@ describe('gateway fuzz (mock runner)', () => {
     const tenMb = JSON.stringify({ model: MODEL, prompt: 'z'.repeat(10 << 20) });
     for (const chunked of [false, true]) cases.push(['/v1/completions', tenMb, { chunked }], ['/v1/chat/completions', tenMb, { chunked }]);
     assert.ok(cases.length >= 1000, `only ${cases.length} cases`);
+    console.log(`fuzz: ${cases.length} hostile bodies`);
 
     const statuses = new Map<number, number>();
     for (let i = 0; i < cases.length; i += 8) {

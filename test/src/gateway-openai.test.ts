@@ -135,6 +135,20 @@ describe('gateway with the openai client (mock runner)', () => {
     assert.equal(response.headers.get('x-mini-dynamo-routing-reason'), 'round_robin');
     await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'hi', max_tokens: 2 }, { headers: { 'x-mini-dynamo-router': 'bogus' } }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'x-mini-dynamo-router');
+    const weighted = await openai.completions.create({ model: MODEL, prompt: 'hi', max_tokens: 2 }, { headers: { 'x-mini-dynamo-overlap-weight': '0.5' } });
+    assert.equal(weighted.choices.length, 1);
+    await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'hi', max_tokens: 2 }, { headers: { 'x-mini-dynamo-overlap-weight': 'NaN' } }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'x-mini-dynamo-overlap-weight');
+  });
+
+  test('a list of prompts (text and token ids) × n gives prompts·n choices in order', async () => {
+    const result = await openai.completions.create({ model: MODEL, prompt: ['one', 'two'], n: 2, max_tokens: 3, temperature: 0 });
+    assert.deepEqual(result.choices.map((c) => c.index), [0, 1, 2, 3]);
+    assert.equal(result.choices[0]!.text, result.choices[1]!.text, 'greedy choices of one prompt agree');
+    assert.equal(result.usage!.completion_tokens, 12);
+    const ids = await openai.completions.create({ model: MODEL, prompt: [[1, 20, 30], [1, 40]], max_tokens: 2, temperature: 0 });
+    assert.equal(ids.choices.length, 2);
+    assert.equal(ids.usage!.prompt_tokens, 5);
   });
 
   test('400: bad field, prompt over context, max_tokens over limit; 404: unknown model and route', async () => {

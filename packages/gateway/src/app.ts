@@ -1,7 +1,7 @@
 // The hono app: OpenAI routes, health/readiness, metrics, and the single error mapping
 // (every error, thrown anywhere in a handler, leaves through app.onError as an OpenAI error body).
 
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
 import { notFound, toApiError, unavailable, type ApiError } from './api-error.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
@@ -12,6 +12,8 @@ import { serveGeneration, type ServeDeps } from './serve-generation.js';
 export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
   modelName: string;
   bodyLimits: JsonBodyLimits;
+  /** Run before every route (request telemetry). */
+  middleware?: MiddlewareHandler[];
   /** Prometheus exposition text for GET /metrics. */
   metricsText(): Promise<string>;
   log(line: string): void;
@@ -19,6 +21,7 @@ export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  for (const m of deps.middleware ?? []) app.use('*', m);
 
   app.post('/v1/chat/completions', async (c) => {
     const body = parseBody(chatCompletionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));

@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import type { RoutingPolicyName } from '@mini-dynamo/protocol';
+import { runStandaloneWorker } from '@mini-dynamo/worker';
 import { startServer, DEFAULT_PORT, type ServerOptions } from './start-server.js';
 
 const FLAGS = {
@@ -12,7 +13,7 @@ const FLAGS = {
   router: 'string', 'overlap-weight': 'string', 'block-size': 'string', 'num-blocks': 'string',
   'max-num-seqs': 'string', 'max-num-batched-tokens': 'string', 'max-model-len': 'string',
   'max-num-waiting': 'string', 'served-model-name': 'string', 'intra-op-threads': 'string',
-  'mock-speedup': 'string', 'max-body-bytes': 'string', help: 'boolean',
+  'mock-speedup': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', help: 'boolean',
 } as const;
 
 const USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -20,6 +21,7 @@ const USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--devi
          [--overlap-weight W] [--block-size 16] [--num-blocks N] [--max-num-seqs N]
          [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
+         [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
        mini-dynamo worker ...   (standalone worker, see --help there)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_WORKERS=4.`;
 
@@ -54,7 +56,7 @@ function oneOf<T extends string>(values: Values, name: keyof typeof FLAGS, allow
   return raw as T;
 }
 
-function serveOptions(argv: string[]): ServerOptions {
+function serveOptions(argv: string[]): { server: ServerOptions; traceFile: string | undefined } {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type }])), strict: true });
   const v = values as Values;
   const options: ServerOptions = {
@@ -77,15 +79,18 @@ function serveOptions(argv: string[]): ServerOptions {
     mockSpeedup: num(v, 'mock-speedup'),
     maxBodyBytes: int(v, 'max-body-bytes'),
   };
-  return Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) as ServerOptions;
+  const server = Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) as ServerOptions;
+  return { server, traceFile: flag(v, 'trace-file') };
 }
 
 async function serve(argv: string[]): Promise<void> {
   if (argv.includes('--help')) return void console.log(USAGE);
-  const options = serveOptions(argv);
+  const { server: options, traceFile } = serveOptions(argv);
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
-  const server = await startServer({ ...options, onProgress: (line) => console.error(`[${elapsed()}] ${line}`) });
+  const server = await startServer({
+    ...options, tracing: traceFile ? { jsonlPath: traceFile } : {}, onProgress: (line) => console.error(`[${elapsed()}] ${line}`),
+  });
   console.log(`mini-dynamo serving at ${server.url}  (OpenAI API: ${server.url}/v1, ready in ${elapsed()})`);
   let closing = false;
   const shutdown = (signal: string) => {
@@ -98,12 +103,9 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-/** `worker`: the standalone worker lives in @mini-dynamo/worker (multi-host topology). */
+/** `worker`: a standalone worker process (multi-host topology), owned by @mini-dynamo/worker. */
 async function worker(argv: string[]): Promise<void> {
-  const mod = (await import('@mini-dynamo/worker')) as Record<string, unknown>;
-  const run = mod['runStandaloneWorker'];
-  if (typeof run !== 'function') throw new Error('this build has no standalone worker (runStandaloneWorker missing)');
-  await (run as (argv: string[]) => Promise<void>)(argv);
+  process.exit(await runStandaloneWorker(argv));
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@
 
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import type { MiddlewareHandler } from 'hono';
 import type { ModelTokenizer } from '@mini-dynamo/model';
 import type { AllocatorAudit, Router, WorkerConnection } from '@mini-dynamo/protocol';
 import { createApp } from './app.js';
@@ -19,6 +20,8 @@ export interface GatewayParts {
   port: number;
   bodyLimits?: Partial<JsonBodyLimits>;
   observer?: GenerationObserver;
+  middleware?: MiddlewareHandler[];
+  traceContext?: () => Record<string, string> | null;
   metricsText(pool: WorkerPool): Promise<string>;
   log?: (line: string) => void;
 }
@@ -42,6 +45,8 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     bodyLimits: { ...DEFAULT_BODY_LIMITS, ...parts.bodyLimits },
     observer: parts.observer ?? NOOP_OBSERVER,
     metricsText: () => parts.metricsText(pool),
+    ...(parts.middleware ? { middleware: parts.middleware } : {}),
+    ...(parts.traceContext ? { traceContext: parts.traceContext } : {}),
   });
   const server = await listen(app.fetch, parts.host, parts.port);
   const port = (server.address() as AddressInfo).port;

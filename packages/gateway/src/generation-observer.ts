@@ -28,3 +28,12 @@ export interface ChoiceLabel {
 }
 
 export const NOOP_OBSERVER: GenerationObserver = { onStart() {}, onTokens() {}, onEnd() {} };
+
+/** Both observers, in order (e.g. the telemetry adapter and a test's probe). */
+export function combineObservers(first: GenerationObserver, second: GenerationObserver): GenerationObserver {
+  return {
+    onStart: (c, d) => { first.onStart(c, d); second.onStart(c, d); },
+    onTokens: (c, n) => { first.onTokens(c, n); second.onTokens(c, n); },
+    onEnd: (c, o) => { first.onEnd(c, o); second.onEnd(c, o); },
+  };
+}

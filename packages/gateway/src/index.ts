@@ -11,3 +11,5 @@ export * from './remote-worker-connection.js';
 export * from './worker-discovery.js';
 export * from './replica-sync.js';
 export * from './multi-host.js';
+export * from './request-telemetry.js';
+export * from './router-telemetry.js';

@@ -19,15 +19,23 @@ export interface ServeDeps {
   tokenizer: ModelTokenizer;
   maxModelLen: number;
   observer: GenerationObserver;
+  /** W3C carrier sent to workers (the request span's); null → the client's traceparent/tracestate. */
+  traceContext?: () => Record<string, string> | null;
 }
 
 const POLICIES: readonly RoutingPolicyName[] = ['kv', 'round_robin', 'random', 'least_loaded'];
+
+/** Prompts × n of one request (each choice is a sequence on some worker). */
+export const MAX_CHOICES = 64;
 
 export async function serveGeneration(
   c: Context, deps: ServeDeps, endpoint: Endpoint, body: ChatCompletionBody | CompletionBody, prompts: number[][],
 ): Promise<Response> {
   const arrivalTimeMs = Date.now();
   const n = body.n ?? 1;
+  if (prompts.length * n > MAX_CHOICES) {
+    throw badRequest(`${prompts.length} prompts × n=${n} is more than ${MAX_CHOICES} choices per request.`, 'n', 'too_many_choices');
+  }
   const stops = stopStrings(body.stop);
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
     index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, deps.maxModelLen, j),
@@ -39,7 +47,7 @@ export async function serveGeneration(
   };
   const generation = new Generation(deps.pool, deps.tokenizer, {
     requestId: meta.id, choices, arrivalTimeMs, cacheSalt: body.cache_salt ?? null,
-    traceContext: traceContext(c), overrides: routeOverrides(c),
+    traceContext: deps.traceContext?.() ?? clientTraceContext(c), overrides: routeOverrides(c),
   }, deps.observer);
   generation.dispatch();
   const signal = c.req.raw.signal;
@@ -123,7 +131,7 @@ function routeOverrides(c: Context): RouteOverrides {
   return overrides;
 }
 
-function traceContext(c: Context): Record<string, string> {
+function clientTraceContext(c: Context): Record<string, string> {
   const carrier: Record<string, string> = {};
   for (const key of ['traceparent', 'tracestate']) {
     const value = c.req.header(key);

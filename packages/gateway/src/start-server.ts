@@ -3,14 +3,15 @@
 // Invariant: resolves only when every worker is ready; on any startup failure everything is closed.
 
 import { cpus } from 'node:os';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { basename, resolve } from 'node:path';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
 import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
 import { createRouter } from '@mini-dynamo/router';
-import { mergeExpositions } from '@mini-dynamo/telemetry';
+import { createTracing } from '@mini-dynamo/telemetry';
 import { ThreadWorkerConnection, type WorkerOptions } from '@mini-dynamo/worker';
 import { startGateway, type GatewayHandle } from './gateway-server.js';
-import type { GenerationObserver } from './generation-observer.js';
+import { combineObservers, type GenerationObserver } from './generation-observer.js';
+import { activeTraceCarrier, GatewayTelemetry } from './request-telemetry.js';
 
 /** Gateway options plus the engine/runner options every worker gets (WorkerOptions, less its id). */
 export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> {
@@ -22,6 +23,7 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   routerPolicy?: RoutingPolicyName;
   overlapWeight?: number;
   maxBodyBytes?: number;
+  /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;
   onProgress?: (line: string) => void;
   log?: (line: string) => void;
@@ -45,31 +47,38 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   if (!tokenizer.ok) throw new Error(`cannot load the tokenizer: ${tokenizer.error.message}`);
   const numWorkers = options.numWorkers ?? 2;
   const blockSize = options.blockSize ?? 16;
+  const modelName = options.servedModelName ?? basename(resolve(modelDir));
+  const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-gateway' });
+  const telemetry = new GatewayTelemetry({ model: modelName, tracing: tracing.recording ? tracing : null });
   let gateway: GatewayHandle | null = null;
-  const router = createRouter({
+  const router = telemetry.router.instrument(createRouter({
     policy: options.routerPolicy ?? 'kv', blockSize, overlapWeight: options.overlapWeight,
+    observer: telemetry.router.observer,
     requestResync: (workerId) => gateway?.pool.requestSnapshot(workerId),
-  });
-  const connections = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, blockSize, i));
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  }));
+  const connections = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, modelName, blockSize, i));
   gateway = await startGateway({
-    tokenizer: tokenizer.value, router, connections: [],
-    modelName: options.servedModelName ?? modelDir.replace(/\/+$/, '').split('/').pop()!,
+    tokenizer: tokenizer.value, router, connections: [], modelName,
     host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT,
     bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
-    ...(options.observer ? { observer: options.observer } : {}),
+    observer: options.observer ? combineObservers(telemetry.observer, options.observer) : telemetry.observer,
+    middleware: [telemetry.middleware()],
+    traceContext: activeTraceCarrier,
     ...(options.log ? { log: options.log } : {}),
-    metricsText: async (pool) => mergeExpositions([await registry.metrics(), ...await pool.metricsTexts()]),
+    metricsText: async (pool) => telemetry.metricsText(await pool.metricsTexts(), router),
   });
+  const handle = gateway;
+  const close = async () => {
+    await handle.close(); // workers flush their spans as their threads shut down
+    await tracing.shutdown();
+  };
   try {
-    await startWorkers(gateway, connections, progress);
+    await startWorkers(handle, connections, progress);
   } catch (e) {
-    await gateway.close();
+    await close();
     throw e;
   }
-  const handle = gateway;
-  return { url: handle.url, port: handle.port, gateway: handle, close: () => handle.close(), audit: () => handle.audit() };
+  return { url: handle.url, port: handle.port, gateway: handle, close, audit: () => handle.audit() };
 }
 
 /** The first worker builds (or caches) the ONNX graph alone; the rest then start in parallel. */
@@ -85,7 +94,7 @@ async function startWorkers(gateway: GatewayHandle, all: WorkerOptions[], progre
   await Promise.all(rest.map(spawn));
 }
 
-function workerOptions(options: ServerOptions, modelDir: string, blockSize: number, index: number): WorkerOptions {
+function workerOptions(options: ServerOptions, modelDir: string, servedModelName: string, blockSize: number, index: number): WorkerOptions {
   const numWorkers = options.numWorkers ?? 2;
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
@@ -94,6 +103,7 @@ function workerOptions(options: ServerOptions, modelDir: string, blockSize: numb
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread
     workerId: `worker-${index}`,
+    servedModelName,
     runner: options.runner ?? 'ort',
     modelDir,
     device: options.device ?? 'cpu',

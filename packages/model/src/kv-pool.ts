@@ -58,24 +58,31 @@ export class KvPool {
  * A step-sized copy of the pool holding only the slots a step reads (same head-major layout, numSlots = the
  * number of distinct slots). Rewrites `slotArrays` in place to index it. Used where the pool cannot be shared
  * with the device (CUDA EP without IO binding): the bytes crossing PCIe become the KV the step attends to.
+ * `scratch` (reused across steps when large enough) avoids allocating and faulting in a fresh buffer per step.
  */
-export function compactKv(pool: KvPool, slotArrays: Int32Array[]): { data: Float32Array; numRows: number } {
-  const index = new Map<number, number>();
+export function compactKv(pool: KvPool, slotArrays: Int32Array[], scratch: Float32Array | null = null): { data: Float32Array; numRows: number } {
+  const compactOf = new Int32Array(pool.numSlots); // compact index + 1; 0 = not read this step
+  const order: number[] = [];
   for (const arr of slotArrays) {
     for (let i = 0; i < arr.length; i++) {
-      let c = index.get(arr[i]!);
-      if (c === undefined) { c = index.size; index.set(arr[i]!, c); }
-      arr[i] = c;
+      const slot = arr[i]!;
+      if (compactOf[slot] === 0) { order.push(slot); compactOf[slot] = order.length; }
+      arr[i] = compactOf[slot]! - 1;
     }
   }
-  const { numLayers, numKvHeads, headDim } = pool.shape;
+  const { numLayers, numKvHeads, headDim: D } = pool.shape;
   const numSlabs = 2 * numLayers * numKvHeads;
-  const numCompact = index.size;
-  const data = new Float32Array(numSlabs * numCompact * headDim);
+  const numCompact = order.length;
+  const src = pool.data;
+  const size = numSlabs * numCompact * D;
+  const data = scratch !== null && scratch.length >= size ? scratch.subarray(0, size) : new Float32Array(size);
+  let dst = 0;
   for (let slab = 0; slab < numSlabs; slab++) {
-    for (const [slot, c] of index) {
-      const src = (slab * pool.numSlots + slot) * headDim;
-      data.set(pool.data.subarray(src, src + headDim), (slab * numCompact + c) * headDim);
+    const slabBase = slab * pool.numSlots;
+    for (let c = 0; c < numCompact; c++) {
+      let from = (slabBase + order[c]!) * D;
+      if (D >= 16) { data.set(src.subarray(from, from + D), dst); dst += D; continue; } // memcpy wins for long rows
+      for (let d = 0; d < D; d++) data[dst++] = src[from++]!;
     }
   }
   return { data, numRows: numSlabs * numCompact };

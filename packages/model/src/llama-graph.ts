@@ -51,6 +51,16 @@ function concatRows(parts: Float32Array[]): Float32Array {
 
 interface GroupTensors { qIndex: string; pastSlots: string; mask: string }
 
+/** Graph values every layer's attention reads. */
+interface StepTensors {
+  rope: { cos: string; sin: string };
+  kvCache: string;
+  groups: Map<AttentionGroup, GroupTensors>;
+  headSlots: Map<AttentionGroup, string>;
+  masks: Map<AttentionGroup, string>;
+  outIndex: string;
+}
+
 class LlamaGraph {
   readonly g: GraphBuilder;
   private readonly c: LlamaConfig;
@@ -72,45 +82,19 @@ class LlamaGraph {
     const inputIds = g.input('input_ids', I, ['T']);
     const positions = g.input('positions', I, ['T']);
     const kvCache = g.input('kv_cache', ElemType.Float, ['kv_rows', c.headDim]);
-    const groups = new Map<AttentionGroup, GroupTensors>();
-    for (const name of ATTENTION_GROUPS) {
-      groups.set(name, {
-        qIndex: g.input(`${name}_q_index`, I, [`${name}_B`, `${name}_Q`]),
-        pastSlots: g.input(`${name}_past_slots`, I, [`${name}_B`, `${name}_P`]),
-        mask: g.input(`${name}_mask`, ElemType.Float, [`${name}_B`, `${name}_Q`, `${name}_K`]),
-      });
-    }
+    const groups = this.groupInputs();
     const outIndex = g.input('out_index', I, ['T']);
     const logitsIndex = g.input('logits_index', I, ['S']);
-
-    const tables = ropeTables(c, spec.maxModelLen);
-    const cosT = g.initializer('rope_cos', tables.cos, [spec.maxModelLen, c.headDim]);
-    const sinT = g.initializer('rope_sin', tables.sin, [spec.maxModelLen, c.headDim]);
-    const rope = {
-      cos: g.op('Unsqueeze', [g.op('Gather', [cosT, positions], { axis: 0 }), g.int64([1])]),
-      sin: g.op('Unsqueeze', [g.op('Gather', [sinT, positions], { axis: 0 }), g.int64([1])]),
-    };
-    // Slots per (layer, kv, head) slab of the pool: kv_rows / (2L * Hkv).
-    const numSlabs = 2 * c.numLayers * c.numKvHeads;
-    const numSlots = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([numSlabs])]);
-    const numSlots32 = g.op('Cast', [numSlots], { to: ElemType.Int32 });
-    const headBase = g.op('Mul', [g.initializer('kv_head_range', Int32Array.from({ length: c.numKvHeads }, (_, h) => h), [c.numKvHeads, 1, 1]), numSlots32]);
-    const masks = new Map<AttentionGroup, string>();
-    const headSlots = new Map<AttentionGroup, string>();
-    for (const [name, t] of groups) {
-      // [B,Q,K] -> [1,B,G*Q,K]: row g*Q+q of a KV head's query block is query q of head group g.
-      const tiled = g.op('Tile', [t.mask, g.int64([1, this.groupSize, 1])]);
-      masks.set(name, g.op('Unsqueeze', [tiled, g.int64([0])]));
-      // [Hkv,B,P]: pool row of each past token in head h's slab of layer 0 keys.
-      headSlots.set(name, g.op('Add', [g.op('Unsqueeze', [t.pastSlots, g.int64([0])]), headBase]));
-    }
+    const rope = this.ropeAt(positions);
+    const { numSlots32, headSlots, masks } = this.poolIndexing(kvCache, groups);
+    const step: StepTensors = { rope, kvCache, groups, headSlots, masks, outIndex };
 
     let x = g.op('Gather', [g.initializer('embed_tokens', spec.weights.embedTokens, [c.vocabSize, c.hiddenSize]), inputIds], { axis: 0 });
     const newKv: string[] = [];
     spec.weights.layers.forEach((w, l) => {
       const slabOffset = (kv: number) =>
         g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_${kv}`, Int32Array.of((2 * l + kv) * c.numKvHeads), [1])]);
-      const { k, v, attn } = this.attention(w, l, x, rope, kvCache, { offK: slabOffset(0), offV: slabOffset(1) }, groups, headSlots, masks, outIndex);
+      const { k, v, attn } = this.attention(w, l, x, step, { offK: slabOffset(0), offV: slabOffset(1) });
       newKv.push(g.op('Unsqueeze', [k, g.int64([0])]), g.op('Unsqueeze', [v, g.int64([0])]));
       x = g.op('Add', [x, attn]);
       x = g.op('Add', [x, this.mlp(w, l, x)]);
@@ -123,6 +107,48 @@ class LlamaGraph {
     g.output('logits', ElemType.Float, ['S', c.vocabSize]);
     g.output('new_kv', ElemType.Float, [2 * c.numLayers, 'T', this.kvDim]);
     return g;
+  }
+
+  private groupInputs(): Map<AttentionGroup, GroupTensors> {
+    const { g } = this;
+    const groups = new Map<AttentionGroup, GroupTensors>();
+    for (const name of ATTENTION_GROUPS) {
+      groups.set(name, {
+        qIndex: g.input(`${name}_q_index`, ElemType.Int32, [`${name}_B`, `${name}_Q`]),
+        pastSlots: g.input(`${name}_past_slots`, ElemType.Int32, [`${name}_B`, `${name}_P`]),
+        mask: g.input(`${name}_mask`, ElemType.Float, [`${name}_B`, `${name}_Q`, `${name}_K`]),
+      });
+    }
+    return groups;
+  }
+
+  /** cos / signed sin rows of each new token's position, shaped [T, 1, D] to broadcast over heads. */
+  private ropeAt(positions: string): { cos: string; sin: string } {
+    const { g, c, spec } = this;
+    const tables = ropeTables(c, spec.maxModelLen);
+    const row = (name: string, table: Float32Array) => g.op('Unsqueeze', [
+      g.op('Gather', [g.initializer(name, table, [spec.maxModelLen, c.headDim]), positions], { axis: 0 }), g.int64([1])]);
+    return { cos: row('rope_cos', tables.cos), sin: row('rope_sin', tables.sin) };
+  }
+
+  /** numSlots (from the pool input's shape), per-group head-major past rows [Hkv,B,P] and tiled masks. */
+  private poolIndexing(kvCache: string, groups: Map<AttentionGroup, GroupTensors>) {
+    const { g, c } = this;
+    const numSlabs = 2 * c.numLayers * c.numKvHeads;
+    const numSlots = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([numSlabs])]);
+    const numSlots32 = g.op('Cast', [numSlots], { to: ElemType.Int32 });
+    const headRange = g.initializer('kv_head_range', Int32Array.from({ length: c.numKvHeads }, (_, h) => h), [c.numKvHeads, 1, 1]);
+    const headBase = g.op('Mul', [headRange, numSlots32]);
+    const masks = new Map<AttentionGroup, string>();
+    const headSlots = new Map<AttentionGroup, string>();
+    for (const [name, t] of groups) {
+      // [B,Q,K] -> [1,B,G*Q,K]: row g*Q+q of a KV head's query block is query q of head group g.
+      const tiled = g.op('Tile', [t.mask, g.int64([1, this.groupSize, 1])]);
+      masks.set(name, g.op('Unsqueeze', [tiled, g.int64([0])]));
+      // [Hkv,B,P]: pool row of each past token in head h's slab of layer 0 keys (slab offsets added per layer).
+      headSlots.set(name, g.op('Add', [g.op('Unsqueeze', [t.pastSlots, g.int64([0])]), headBase]));
+    }
+    return { numSlots32, headSlots, masks };
   }
 
   private rmsNorm(x: string, weight: string): string {
@@ -149,21 +175,19 @@ class LlamaGraph {
     return g.op('Reshape', [out, g.int64([-1, numHeads * d])]);
   }
 
-  private attention(
-    w: LlamaLayerWeights, l: number, x: string, rope: { cos: string; sin: string }, kvCache: string,
-    offsets: { offK: string; offV: string }, groups: Map<AttentionGroup, GroupTensors>,
-    headSlots: Map<AttentionGroup, string>, masks: Map<AttentionGroup, string>, outIndex: string,
-  ): { k: string; v: string; attn: string } {
+  private attention(w: LlamaLayerWeights, l: number, x: string, step: StepTensors, offsets: { offK: string; offV: string }): { k: string; v: string; attn: string } {
     const { g, c, qDim, kvDim } = this;
     const h = this.rmsNorm(x, g.initializer(`l${l}_input_norm`, w.inputNorm, [c.hiddenSize]));
     const bias = w.qBias === null ? null : concatRows([w.qBias, w.kBias!, w.vBias!]);
     const qkv = this.linear(h, `l${l}_qkv`, concatRows([w.q, w.k, w.v]), qDim + 2 * kvDim, bias);
     const [q0, k0, v] = g.opN('Split', [qkv, g.int64([qDim, kvDim, kvDim])], 3, { axis: 1 });
-    const q = g.op('Mul', [this.rotate(q0!, c.numHeads, rope), g.float([1 / Math.sqrt(c.headDim)])]);
-    const k = this.rotate(k0!, c.numKvHeads, rope);
+    const q = g.op('Mul', [this.rotate(q0!, c.numHeads, step.rope), g.float([1 / Math.sqrt(c.headDim)])]);
+    const k = this.rotate(k0!, c.numKvHeads, step.rope);
     const rows: string[] = [];
-    for (const [name, t] of groups) rows.push(this.groupAttention(q, k, v!, kvCache, offsets, t, headSlots.get(name)!, masks.get(name)!));
-    const packed = g.op('Gather', [g.op('Concat', rows, { axis: 0 }), outIndex], { axis: 0 });
+    for (const [name, t] of step.groups) {
+      rows.push(this.groupAttention(q, k, v!, step.kvCache, offsets, t, step.headSlots.get(name)!, step.masks.get(name)!));
+    }
+    const packed = g.op('Gather', [g.op('Concat', rows, { axis: 0 }), step.outIndex], { axis: 0 });
     return { k, v: v!, attn: this.linear(packed, `l${l}_o`, w.o, c.hiddenSize) };
   }
 

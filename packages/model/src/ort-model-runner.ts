@@ -42,6 +42,8 @@ export class OrtModelRunner implements ModelRunner {
   readonly info: ModelRunnerInfo;
   private readonly kvTensor: ort.Tensor;
   private closed = false;
+  /** Reused buffer of the compact KV transfer (grows to the largest step seen). */
+  private compactScratch: Float32Array | null = null;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -81,9 +83,15 @@ export class OrtModelRunner implements ModelRunner {
     await this.session.release();
   }
 
+  /** The session inputs this runner would feed for `batch` (profiling and benchmarks; the pool is not written). */
+  feedsFor(batch: StepBatch, logits: 'sampled' | 'all' = 'sampled'): Record<string, ort.Tensor> {
+    return this.feeds(packStep(batch, this.pool, logits));
+  }
+
   private kvFeed(p: PackedStep): ort.Tensor {
     if (this.kvTransfer === 'pool') return this.kvTensor;
-    const compact = compactKv(this.pool, Object.values(p.groups).map((g) => g.pastSlots));
+    const compact = compactKv(this.pool, Object.values(p.groups).map((g) => g.pastSlots), this.compactScratch);
+    if (compact.data.buffer !== this.compactScratch?.buffer) this.compactScratch = compact.data;
     return new ort.Tensor('float32', compact.data, [compact.numRows, this.pool.shape.headDim]);
   }
 

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { xxh3 } from '@node-rs/xxhash';
-import { computeBlockHashes, localBlockHash, chainBlockHash, blockHash, hashSeed, BLOCK_HASH_SEED } from './block-hash.js';
+import {
+  computeBlockHashes, localBlockHash, chainBlockHash, blockHash, hashSeed, BLOCK_HASH_SEED, localBlockHashes, chainBlockHashes,
+} from './block-hash.js';
 import { kvEventFromJson, kvEventToJson } from './kv-events.js';
 
 test('local block hash is XXH3-64 seed 1337 over u32 little-endian token ids', () => {
@@ -40,4 +42,40 @@ test('kv events round-trip through JSON with u64 hashes intact', () => {
   assert.deepEqual(kvEventFromJson(kvEventToJson(e)), e);
   const r = { workerId: 'w1', eventId: 8, data: { type: 'removed' as const, blockHashes: [h] } };
   assert.deepEqual(kvEventFromJson(kvEventToJson(r)), r);
+});
+
+/** The definition, byte for byte, through the native hash only. */
+function nativeBlockHashes(tokens: readonly number[], blockSize: number, seed: bigint): bigint[] {
+  const out: bigint[] = [];
+  const pair = Buffer.alloc(16);
+  for (let i = 0; (i + 1) * blockSize <= tokens.length; i++) {
+    const bytes = Buffer.alloc(blockSize * 4);
+    for (let j = 0; j < blockSize; j++) bytes.writeUInt32LE(tokens[i * blockSize + j]! >>> 0, j * 4);
+    const local = xxh3.xxh64(bytes, seed);
+    if (i === 0) out.push(local);
+    else {
+      pair.writeBigUInt64LE(out[i - 1]!, 0);
+      pair.writeBigUInt64LE(local, 8);
+      out.push(xxh3.xxh64(pair, seed));
+    }
+  }
+  return out;
+}
+
+test('every block size (JS fast path and native fallback) equals the native definition', () => {
+  let x = 12345;
+  const tokens = Array.from({ length: 700 }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 200_003);
+  tokens[5] = 0xffffffff;
+  const u32 = Uint32Array.from(tokens);
+  for (const blockSize of [1, 2, 3, 4, 5, 8, 15, 16, 17, 31, 32, 33, 48, 59, 60, 61, 64, 128]) {
+    for (const salt of [null, 'tenant-a']) {
+      const seed = hashSeed(salt);
+      const expected = nativeBlockHashes(tokens, blockSize, seed);
+      const tag = `blockSize=${blockSize} salt=${salt}`;
+      assert.deepEqual(computeBlockHashes(tokens, blockSize, salt), expected, tag);
+      assert.deepEqual(computeBlockHashes(u32, blockSize, salt), expected, `${tag} (Uint32Array)`);
+      assert.deepEqual(chainBlockHashes(localBlockHashes(tokens, blockSize, seed), seed), expected, `${tag} (two phases)`);
+      if (expected.length > 1) assert.equal(blockHash(expected[0]!, tokens.slice(blockSize, 2 * blockSize), seed), expected[1], tag);
+    }
+  }
 });

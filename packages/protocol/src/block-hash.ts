@@ -2,8 +2,10 @@
 // local[i] = XXH3-64(seed, token ids of full block i as u32 little-endian)
 // h[0] = local[0];  h[i] = XXH3-64(seed, h[i-1] ‖ local[i]) with both as u64 little-endian.
 // seed = 1337, or XXH3-64(1337, utf8(salt)) when a cache salt is given. Only full blocks hash.
+// Blocks of 3..60 tokens and the chain step hash in JS (xxh3.ts, bit-identical); others natively.
 
 import { xxh3 } from '@node-rs/xxhash';
+import { hashHi, hashLo, splitBigInt, toBigInt, wordsHi, wordsLo, xxh3Keys, xxh3Pair, xxh3Words, xxh3WordsSupported } from './xxh3.js';
 
 export type BlockHash = bigint;
 
@@ -23,21 +25,30 @@ export function hashSeed(salt: string | null = null): bigint {
   return seed;
 }
 
-/** Hash of one block's token ids alone (Dynamo's LocalBlockHash). */
-export function localBlockHash(tokenIds: ArrayLike<number>, seed: bigint = BLOCK_HASH_SEED): bigint {
-  const bytes = Buffer.allocUnsafe(tokenIds.length * 4);
-  for (let i = 0; i < tokenIds.length; i++) bytes.writeUInt32LE(tokenIds[i]! >>> 0, i * 4);
+/** XXH3-64 of tokenIds[offset .. offset + numTokens) as u32 LE, in JS where supported. */
+function hashTokens(tokenIds: ArrayLike<number>, offset: number, numTokens: number, seed: bigint): bigint {
+  if (xxh3WordsSupported(numTokens)) {
+    xxh3Words(tokenIds, offset, numTokens, xxh3Keys(seed));
+    return toBigInt(hashHi(), hashLo());
+  }
+  const bytes = Buffer.allocUnsafe(numTokens * 4);
+  for (let i = 0; i < numTokens; i++) bytes.writeUInt32LE(tokenIds[offset + i]! >>> 0, i * 4);
   return xxh3.xxh64(bytes, seed);
 }
 
-const pair = Buffer.allocUnsafe(16);
+/** Hash of one block's token ids alone (Dynamo's LocalBlockHash). */
+export function localBlockHash(tokenIds: ArrayLike<number>, seed: bigint = BLOCK_HASH_SEED): bigint {
+  return hashTokens(tokenIds, 0, tokenIds.length, seed);
+}
 
 /** Chain a block onto its parent: h = local for the first block, else XXH3(parent ‖ local). */
 export function chainBlockHash(parent: BlockHash | null, local: bigint, seed: bigint = BLOCK_HASH_SEED): BlockHash {
   if (parent === null) return local;
-  pair.writeBigUInt64LE(parent, 0);
-  pair.writeBigUInt64LE(local, 8);
-  return xxh3.xxh64(pair, seed);
+  splitBigInt(parent);
+  const pHi = wordsHi(), pLo = wordsLo();
+  splitBigInt(local);
+  xxh3Pair(pHi, pLo, wordsHi(), wordsLo(), xxh3Keys(seed));
+  return toBigInt(hashHi(), hashLo());
 }
 
 /** Hash of a full block given its parent's hash: what the worker computes when a block fills. */
@@ -45,16 +56,40 @@ export function blockHash(parent: BlockHash | null, tokenIds: ArrayLike<number>,
   return chainBlockHash(parent, localBlockHash(tokenIds, seed), seed);
 }
 
+/** Local hashes of every full block of a token sequence (Dynamo's block hashing phase). */
+export function localBlockHashes(tokenIds: ArrayLike<number>, blockSize: number, seed: bigint = BLOCK_HASH_SEED): bigint[] {
+  const numFull = Math.floor(tokenIds.length / blockSize);
+  const out: bigint[] = new Array(numFull);
+  for (let i = 0; i < numFull; i++) out[i] = hashTokens(tokenIds, i * blockSize, blockSize, seed);
+  return out;
+}
+
+/** Chain local hashes into sequence hashes: h[0] = local[0], h[i] = chain(h[i-1], local[i]). */
+export function chainBlockHashes(locals: readonly bigint[], seed: bigint = BLOCK_HASH_SEED): BlockHash[] {
+  const out: BlockHash[] = new Array(locals.length);
+  let parent: BlockHash | null = null;
+  for (let i = 0; i < locals.length; i++) {
+    parent = chainBlockHash(parent, locals[i]!, seed);
+    out[i] = parent;
+  }
+  return out;
+}
+
 /** Chained hashes of every full block of a token sequence (a partial tail block is ignored). */
 export function computeBlockHashes(tokenIds: ArrayLike<number>, blockSize: number, salt: string | null = null): BlockHash[] {
   const seed = hashSeed(salt);
+  if (!xxh3WordsSupported(blockSize)) return chainBlockHashes(localBlockHashes(tokenIds, blockSize, seed), seed);
+  // Fused: locals and chain stay as (hi, lo) u32 words; one bigint per block, for the result.
   const numFull = Math.floor(tokenIds.length / blockSize);
-  const hashes: BlockHash[] = new Array(numFull);
-  const view = Array.isArray(tokenIds) ? tokenIds : Array.from(tokenIds);
-  let parent: BlockHash | null = null;
+  const out: BlockHash[] = new Array(numFull);
+  const keys = xxh3Keys(seed);
+  let hi = 0, lo = 0;
   for (let i = 0; i < numFull; i++) {
-    parent = blockHash(parent, view.slice(i * blockSize, (i + 1) * blockSize), seed);
-    hashes[i] = parent;
+    xxh3Words(tokenIds, i * blockSize, blockSize, keys);
+    if (i > 0) xxh3Pair(hi, lo, hashHi(), hashLo(), keys);
+    hi = hashHi();
+    lo = hashLo();
+    out[i] = toBigInt(hi, lo);
   }
-  return hashes;
+  return out;
 }

@@ -219,13 +219,16 @@ test('removing a worker drops its load and index; routing continues on the other
   assert.equal(r.stats().indexer?.badEvents.unknown_worker, 1);
 });
 
-test('a same-prefix burst follows the first request before its KV events arrive (in-flight overlap)', () => {
-  const r = router();
+test('same-prefix requests follow an in-flight prefix before its KV events arrive', () => {
+  let now = 0;
+  const r = router({ now: () => now });
   const system = prefix(512, 70_000);
   const first = routeOk(r, 'burst0', [...system, ...prefix(32, 1)]);
   assert.equal(first.overlapBlocks, 0);
+  now = 100; // the worker computed the prompt (its load says so) but the stored events are still on the way
+  r.updateLoad({ workerId: first.workerId, numActiveBlocks: 34, numTotalBlocks: 1000, numPrefillTokensQueued: 0, numRunning: 1, numWaiting: 0, timestampMs: now });
   const second = routeOk(r, 'burst1', [...system, ...prefix(32, 2)]);
-  assert.equal(second.workerId, first.workerId, 'the prefix is being computed there');
+  assert.equal(second.workerId, first.workerId, 'the prefix is active there');
   assert.equal(second.overlapBlocks, 32);
   assert.equal(r.loadOf(first.workerId)!.numActiveBlocks, 34 + 2, 'shared prefix blocks count once');
   r.finish('burst0');

@@ -4,7 +4,7 @@
 // tells replica peers and the observer. Invariant: route() never throws; errors are Results.
 
 import {
-  err, hashSeed, ok,
+  chainBlockHashes, err, hashSeed, localBlockHashes, ok,
   type KvCacheEvent, type KvCacheSnapshot, type Result, type RouteRequest, type Router,
   type RoutingDecision, type RoutingError, type RoutingPolicyName, type WorkerLoad,
 } from '@mini-dynamo/protocol';
@@ -14,7 +14,7 @@ import { LoadTracker, type LoadView } from './load-tracker.js';
 import { createKvPolicy } from './kv-policy.js';
 import { createLeastLoadedPolicy, createRandomPolicy, createRoundRobinPolicy } from './baseline-policies.js';
 import { isBusy, type BusyThresholds } from './busy-filter.js';
-import { chainHashes, localHashes } from './prompt-hashes.js';
+
 import { pickMinimum, type RandomSource, type RoutingPolicy, type WorkerCandidate } from './routing-policy.js';
 import type { RouterObserver } from './router-observer.js';
 import type { RouterReplicaEvent } from './replica-events.js';
@@ -108,9 +108,9 @@ class PrefixAwareRouter implements MiniRouter {
     if (this.sortedWorkers.length === 0) return this.reject({ code: 'no_workers', message: 'no workers are registered' }, request);
     const policyName = request.policy ?? this.options.policy;
     const seed = hashSeed(request.cacheSalt);
-    const locals = localHashes(request.tokenIds, this.options.blockSize, seed);
+    const locals = localBlockHashes(request.tokenIds, this.options.blockSize, seed);
     const t1 = performance.now();
-    const hashes = chainHashes(locals, seed);
+    const hashes = chainBlockHashes(locals, seed);
     const t2 = performance.now();
     const matches = this.overlaps(hashes);
     const t3 = performance.now();
@@ -184,7 +184,7 @@ class PrefixAwareRouter implements MiniRouter {
 
   findMatches(tokenIds: number[], cacheSalt: string | null): Map<string, number> {
     const seed = hashSeed(cacheSalt);
-    return this.index.findMatches(chainHashes(localHashes(tokenIds, this.options.blockSize, seed), seed));
+    return this.index.findMatches(chainBlockHashes(localBlockHashes(tokenIds, this.options.blockSize, seed), seed));
   }
 
   /** Per worker: leading blocks cached (index) or being computed by its in-flight requests. */

@@ -11,4 +11,3 @@ export type { RoutingPolicy, WorkerCandidate, SelectionContext, Selection, Rando
 export { createKvPolicy, kvCost, softmaxSample } from './kv-policy.js';
 export { createRoundRobinPolicy, createRandomPolicy, createLeastLoadedPolicy } from './baseline-policies.js';
 export { type RouterReplicaEvent, replicaEventToJson, replicaEventFromJson } from './replica-events.js';
-export { localHashes, chainHashes } from './prompt-hashes.js';

@@ -7,8 +7,8 @@
 import { SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { ATTR, EVENT, SPAN } from './span-names.js';
 import { extractContext, type TraceCarrier } from './trace-context.js';
-
-export const epochNowMs = (): number => performance.timeOrigin + performance.now();
+import { percentile } from './percentile.js';
+import { epochNowMs } from './span-clock.js';
 
 export interface StepWindowStats {
   scheduleSeconds: number;
@@ -51,12 +51,6 @@ interface RequestSpans {
 }
 
 const freshPending = (): Pending => ({ scheduled: null, chunks: [], firstToken: false, numTokens: 0, end: null });
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 export class EngineSpanRecorder {
   private readonly requests = new Map<string, RequestSpans>();
@@ -264,7 +258,7 @@ export class EngineSpanRecorder {
       r.decode.setAttributes({
         [ATTR.decodeTotalSteps]: r.gapsMs.length,
         [ATTR.decodeAvgTbtMs]: r.gapsMs.length ? r.gapsMs.reduce((a, b) => a + b, 0) / r.gapsMs.length : 0,
-        [ATTR.decodeP99TbtMs]: percentile(r.gapsMs, 99), [ATTR.decodeMaxTbtMs]: percentile(r.gapsMs, 100),
+        [ATTR.decodeP99TbtMs]: percentile(r.gapsMs, 99) ?? 0, [ATTR.decodeMaxTbtMs]: percentile(r.gapsMs, 100) ?? 0,
         [ATTR.decodePreemptions]: r.numPreemptions,
       });
       mark(r.decode);

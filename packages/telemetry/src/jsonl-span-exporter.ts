@@ -31,28 +31,3 @@ export class JsonlSpanExporter implements SpanExporter {
     await this.writing;
   }
 }
-
-/** Fans one batch out to several exporters; succeeds only if all of them do. */
-export class FanOutSpanExporter implements SpanExporter {
-  constructor(private readonly exporters: readonly SpanExporter[]) {}
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    let remaining = this.exporters.length;
-    let failed: Error | undefined;
-    if (remaining === 0) return done({ code: ExportResultCode.SUCCESS });
-    for (const e of this.exporters) {
-      e.export(spans, (r) => {
-        if (r.code !== ExportResultCode.SUCCESS) failed = r.error ?? new Error('export failed');
-        if (--remaining === 0) done(failed ? { code: ExportResultCode.FAILED, error: failed } : { code: ExportResultCode.SUCCESS });
-      });
-    }
-  }
-
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.exporters.map((e) => e.forceFlush?.()));
-  }
-
-  async shutdown(): Promise<void> {
-    await Promise.all(this.exporters.map((e) => e.shutdown()));
-  }
-}

@@ -85,16 +85,6 @@ export function createMetrics(
   return buildAll(WORKER_METRICS, registry);
 }
 
-/** Seconds elapsed since a `process.hrtime.bigint()` reading. */
-export function secondsSince(startNs: bigint): number {
-  return Number(process.hrtime.bigint() - startNs) / 1e9;
-}
-
-/** Milliseconds elapsed since a `process.hrtime.bigint()` reading. */
-export function millisecondsSince(startNs: bigint): number {
-  return Number(process.hrtime.bigint() - startNs) / 1e6;
-}
-
 /** Observe a duration given in milliseconds on a seconds histogram (base unit conversion in one place). */
 export function observeMs<L extends string>(histogram: Histogram<L>, ms: number, labels?: Partial<Record<L, string>>): void {
   if (!Number.isFinite(ms) || ms < 0) return;

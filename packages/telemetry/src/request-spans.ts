@@ -7,7 +7,7 @@ import { SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer }
 import type { RoutingDecision } from '@mini-dynamo/protocol';
 import { ATTR, EVENT, SPAN } from './span-names.js';
 import { carrierOf, extractContext, traceIdOf, type TraceCarrier } from './trace-context.js';
-import { epochNowMs } from './engine-spans.js';
+import { epochNowMs } from './span-clock.js';
 
 /** Router phase timings in milliseconds (Dynamo's routing overhead phases). */
 export interface RoutingPhaseTimings {

@@ -4,6 +4,7 @@
 // all exported traces would overstate it whenever the head ratio is below 1.
 
 import type { RequestBreakdown } from './trace-analyzer.js';
+import { percentile } from './percentile.js';
 
 export interface SloDefinition {
   name: 'ttft_p50_ms' | 'ttft_p99_ms' | 'itl_p50_ms' | 'itl_p99_ms' | 'error_rate';
@@ -33,13 +34,6 @@ export interface SloReport {
   numErrors: number;
   itlSource: 'decode_step spans' | 'per-request aggregates' | 'none';
   rows: SloRow[];
-}
-
-/** Nearest-rank percentile; null for no data. */
-export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 function status(value: number | null, slo: SloDefinition): SloStatus {

@@ -2,7 +2,8 @@
 // the SLO report, and a plain-text rendering with the numbers behind each diagnosis.
 
 import { breakdown, classify, type BottleneckDiagnosis, type RequestBreakdown } from './trace-analyzer.js';
-import { percentile, sloReport, type SloReport } from './slo-report.js';
+import { sloReport, type SloReport } from './slo-report.js';
+import { percentile } from './percentile.js';
 import type { ParsedTraces } from './trace-file.js';
 
 export interface SlowRequest {

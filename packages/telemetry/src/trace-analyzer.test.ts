@@ -106,9 +106,17 @@ test('CLI reads a JSONL file written by the exporter and prints diagnoses with n
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /2 traces, 10 spans, 1 unreadable lines skipped/);
   assert.match(run.stdout, /queue_saturation \(scheduling 95%\)/);
-  assert.match(run.stdout, /error=internal/);
+  assert.match(run.stdout, /failed  error=internal/);
+  assert.match(run.stdout, /Failed in `request` before any worker ran it \(error.type=internal\)/);
   assert.match(run.stdout, /\| ttft_p99_ms \| 70\d\.\dms \| 200\.0ms \| 500\.0ms \| violated/);
   const json = spawnSync(process.execPath, [cli, path, '--json'], { encoding: 'utf8' });
   assert.equal(JSON.parse(json.stdout).numTraces, 2);
   assert.equal(spawnSync(process.execPath, [cli], { encoding: 'utf8' }).status, 2);
+  // the same spans split over two files (one per process) merge by trace id
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const half = join(dir, 'b.jsonl');
+  writeFileSync(join(dir, 'a.jsonl'), lines.filter((_, i) => i % 2 === 0).join('\n'));
+  writeFileSync(half, lines.filter((_, i) => i % 2 === 1).join('\n'));
+  const split = spawnSync(process.execPath, [cli, join(dir, 'a.jsonl'), half, '--slow-ms', '300'], { encoding: 'utf8' });
+  assert.equal(split.stdout, run.stdout);
 });

@@ -2,12 +2,13 @@
 // (scheduling), prefill and routing time before the first token, then decode-step spikes.
 // Thresholds are the seed's: queue > 60 % → queue_saturation; prefill > 70 % → prefill_no_cache
 // (hit rate < 10 %) or prefill_compute_bound; max step > 3 × average → decode_latency_spike.
+// A request that failed before reaching a worker is `failed` (no timing to classify).
 
 import { ATTR, SPAN } from './span-names.js';
 import type { SpanRecord } from './span-record.js';
 import type { TraceSpans } from './trace-file.js';
 
-export type BottleneckCategory = 'queue_saturation' | 'prefill_no_cache' | 'prefill_compute_bound' | 'decode_latency_spike' | 'balanced';
+export type BottleneckCategory = 'queue_saturation' | 'prefill_no_cache' | 'prefill_compute_bound' | 'decode_latency_spike' | 'balanced' | 'failed';
 
 /** The numbers of one request the classification uses (ms unless noted). */
 export interface RequestBreakdown {
@@ -26,6 +27,8 @@ export interface RequestBreakdown {
   maxTbtMs: number;
   numPreemptions: number;
   error: string | null;
+  /** Name of the first span that failed (null when none did). */
+  failedSpan: string | null;
   /** Head-sampled (false: kept only because it failed or was slow). */
   sampled: boolean;
 }
@@ -76,6 +79,7 @@ export function breakdown(t: TraceSpans): RequestBreakdown {
     maxTbtMs: tbtMs.length ? Math.max(...tbtMs) : 0,
     numPreemptions: spans.reduce((n, s) => n + s.events.filter((e) => e.name === 'preempted').length, 0),
     error: failed ? String(failed.attributes[ATTR.errorType] ?? failed.status.message ?? 'error') : null,
+    failedSpan: failed?.name ?? null,
     sampled: spans.some((s) => s.sampled),
   };
 }
@@ -84,6 +88,10 @@ const f0 = (x: number) => x.toFixed(0);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export function classify(b: RequestBreakdown): BottleneckDiagnosis {
+  if (b.error !== null && b.queueMs === 0 && b.prefillMs === 0) {
+    return { category: 'failed', dominantSpan: 'none', dominantPct: 0,
+      recommendation: `Failed in \`${b.failedSpan}\` before any worker ran it (error.type=${b.error}); see the error span and dynamo_frontend_errors_total.` };
+  }
   const beforeFirst = b.queueMs + b.prefillMs + b.routingMs;
   const denom = Math.max(beforeFirst, 1);
   const ttft = b.ttftMs ?? beforeFirst;

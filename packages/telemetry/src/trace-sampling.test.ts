@@ -89,3 +89,22 @@ test('without exporters nothing is recorded but trace ids are still minted', asy
   span.end();
   await tracing.shutdown();
 });
+
+test('the tail buffer is bounded: the oldest trace is decided early when maxTraces is exceeded', async () => {
+  const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
+  const { TailSamplingSpanProcessor } = await import('./tail-sampling-processor.js');
+  const { DynamoTraceSampler } = await import('./trace-sampler.js');
+  const memory = new InMemorySpanExporter();
+  const processor = new TailSamplingSpanProcessor(memory, { slowRequestSeconds: 2, slowTtftSeconds: 0.5, maxTraces: 2, batchDelayMs: 1 });
+  const provider = new NodeTracerProvider({ sampler: new DynamoTraceSampler({ ratio: 1, tail: true }), spanProcessors: [processor] });
+  const tracer = provider.getTracer('t');
+  const open = [1, 2, 3].map(() => tracer.startSpan('request'));
+  const child = tracer.startSpan('routing', {}, trace.setSpan(ROOT_CONTEXT, open[0]!));
+  child.end();
+  await provider.forceFlush();
+  assert.deepEqual(memory.getFinishedSpans().map((s) => s.name), ['routing'], 'trace 1 was flushed when trace 3 arrived');
+  for (const s of open) s.end();
+  await provider.forceFlush();
+  assert.equal(memory.getFinishedSpans().length, 4);
+  await provider.shutdown();
+});

@@ -10,12 +10,11 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { DynamoTraceSampler } from './trace-sampler.js';
 import { TailSamplingSpanProcessor, type TailSamplingStats } from './tail-sampling-processor.js';
-import { FanOutSpanExporter, JsonlSpanExporter } from './jsonl-span-exporter.js';
+import { JsonlSpanExporter } from './jsonl-span-exporter.js';
+import { FanOutSpanExporter } from './span-exporters.js';
 
-export interface TracingOptions {
-  serviceName: string;
-  /** service.instance.id (worker id, gateway replica). */
-  instanceId?: string;
+/** JSON-able tracing settings: CLI flags → gateway → worker threads (workerData) and processes. */
+export interface TracingConfig {
   /** Head sampling ratio; default OTEL_TRACES_SAMPLER_ARG or 1. */
   sampleRatio?: number;
   /** Tail keep: requests at least this long (default 2 s) … */
@@ -28,13 +27,19 @@ export interface TracingOptions {
   perStepSpans?: boolean;
   /** OTLP/HTTP export: true, an explicit URL, or undefined = on iff OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. */
   otlp?: boolean | { url: string };
-  /** Append kept spans as JSON lines to this file. */
+  /** Append kept spans as JSON lines to this file (processes may share one file: appends are whole batches). */
   jsonlPath?: string;
+  batchDelayMs?: number;
+}
+
+export interface TracingOptions extends TracingConfig {
+  serviceName: string;
+  /** service.instance.id (worker id, gateway replica). */
+  instanceId?: string;
   /** More exporters (tests: InMemorySpanExporter). */
   exporters?: SpanExporter[];
   /** Make this the global tracer provider (default false). */
   register?: boolean;
-  batchDelayMs?: number;
 }
 
 export interface Tracing {

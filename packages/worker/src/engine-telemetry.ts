@@ -6,7 +6,7 @@
 import type { EngineObserver, StepStats } from '@mini-dynamo/engine';
 import type { GenerateRequest, Result } from '@mini-dynamo/protocol';
 import {
-  EngineSpanRecorder, Registry, ThroughputWindow, createMetrics, type Tracing, type WorkerMetrics,
+  EngineSpanRecorder, Registry, ThroughputWindow, createMetrics, observeMs, type Tracing, type WorkerMetrics,
 } from '@mini-dynamo/telemetry';
 import type { HostedEngine } from './worker-host.js';
 
@@ -63,7 +63,7 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     },
     onFirstToken(requestId) {
       const t = scheduledAt.get(requestId);
-      if (t !== undefined) metrics.prefillDuration.observe((performance.now() - t) / 1000);
+      if (t !== undefined) observeMs(metrics.prefillDuration, performance.now() - t);
       scheduledAt.delete(requestId);
       spans?.firstToken(requestId);
     },

@@ -2,7 +2,7 @@
 // worker-thread entry and the standalone worker so both configure engines identically.
 // Expected failures (model files, graph build) are Results.
 
-import { Engine } from '@mini-dynamo/engine';
+import { Engine, type EngineObserver } from '@mini-dynamo/engine';
 import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result } from '@mini-dynamo/protocol';
 import { createRunner, type RunnerBuildError } from './runner-factory.js';
 import type { WorkerOptions } from './worker-options.js';
@@ -14,7 +14,9 @@ export interface WorkerEngine {
   info: ModelRunnerInfo;
 }
 
-export async function createWorkerEngine(options: WorkerOptions, onProgress: (message: string) => void): Promise<Result<WorkerEngine, RunnerBuildError>> {
+export async function createWorkerEngine(
+  options: WorkerOptions, onProgress: (message: string) => void, observer?: EngineObserver,
+): Promise<Result<WorkerEngine, RunnerBuildError>> {
   const runner = await createRunner(options, onProgress);
   if (!runner.ok) return err(runner.error);
   const engine = new Engine(runner.value, {
@@ -28,7 +30,7 @@ export async function createWorkerEngine(options: WorkerOptions, onProgress: (me
       maxNumWaiting: options.maxNumWaiting,
       enablePrefixCaching: options.enablePrefixCaching,
     }),
-  });
+  }, observer);
   const info = { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen };
   return ok({ engine, runner: runner.value, info });
 }

@@ -1,14 +1,21 @@
 // What a worker needs to build its ModelRunner and Engine; travels as worker_thread workerData
 // (and as CLI flags for the standalone worker). Plain JSON, no functions.
 
+import type { TracingOptions } from '@mini-dynamo/telemetry';
+
+/** TracingOptions that survive structured cloning (no exporters) and name no service. */
+export type PlainTracingOptions = Omit<TracingOptions, 'serviceName' | 'instanceId' | 'exporters' | 'register'>;
+
 export type RunnerKind = 'ort' | 'mock';
 export type Device = 'cpu' | 'cuda';
 
 export interface WorkerOptions {
   workerId: string;
   runner: RunnerKind;
-  /** Model folder (HF folder or llama2.c checkpoint folder); the mock runner only reads its tokenizer size. */
+  /** Model folder (HF folder or llama2.c checkpoint folder); the mock runner only reads its config. */
   modelDir: string;
+  /** The `model` metric label (the gateway's served model name; default: the folder's name). */
+  servedModelName?: string;
   device: Device;
   blockSize: number;
   /** KV blocks per worker; default: the runner's own (ORT sizes it from the model; mock 2048). */
@@ -23,6 +30,8 @@ export interface WorkerOptions {
   intraOpNumThreads?: number;
   /** Mock runner only: divide its modelled step time by this factor. */
   mockSpeedup?: number;
+  /** Span recording (JSONL file, sampling, per-step spans); OTLP export follows OTEL_* env vars. */
+  tracing?: PlainTracingOptions;
   /** Period of unsolicited load reports (a report also follows every engine step). */
   loadIntervalMs?: number;
 }

@@ -1,10 +1,14 @@
 // Entry of a worker thread (spawned by ThreadWorkerConnection): builds the runner and Engine from
-// workerData, reports `ready`, then serves parent messages through createWorkerHost.
+// workerData, reports `ready`, then serves parent messages through createWorkerHost; the engine's
+// metrics (engine-telemetry) answer the `metrics` command.
 // Invariant: any failure before or after ready ends in one `fatal` report, then the thread exits.
 
+import { basename, resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerCommand } from '@mini-dynamo/protocol';
 import type { ThreadMessage } from './thread-messages.js';
+import { createTracing } from '@mini-dynamo/telemetry';
+import { createEngineTelemetry } from './engine-telemetry.js';
 import { createWorkerEngine } from './worker-engine.js';
 import { createWorkerHost } from './worker-host.js';
 import type { WorkerOptions } from './worker-options.js';
@@ -20,13 +24,19 @@ function fatal(message: string): void {
 
 async function main(): Promise<void> {
   const progress = (message: string) => post({ type: 'progress', progress: { workerId: options.workerId, stage: 'load', message } });
-  const built = await createWorkerEngine(options, progress);
+  const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-worker', instanceId: options.workerId });
+  const telemetry = createEngineTelemetry({
+    model: options.servedModelName ?? basename(resolve(options.modelDir)), workerId: options.workerId,
+    collectProcessMetrics: false, tracing: tracing.recording ? tracing : null,
+  });
+  const built = await createWorkerEngine(options, progress, telemetry.observer);
   if (!built.ok) return fatal(`${built.error.code}: ${built.error.message}`);
   const { engine, runner, info } = built.value;
-  const host = createWorkerHost(engine, post, {
+  const host = createWorkerHost(telemetry.instrument(engine), post, {
     loadIntervalMs: options.loadIntervalMs,
+    metricsText: () => telemetry.metricsText(),
     onShutdown: () => {
-      void runner.close().finally(() => port.close());
+      void Promise.allSettled([runner.close(), tracing.shutdown()]).finally(() => port.close());
     },
   });
   port.on('message', (command: WorkerCommand) => {

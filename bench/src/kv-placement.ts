@@ -1,0 +1,129 @@
+// kv-placement: where the KV pool lives and what it costs per step on the CPU EP (numbers for ARCHITECTURE.md).
+// 1) decode step time vs KV pool size (is the JS-owned pool really passed zero-copy?) next to what one copy of
+//    the pool would cost in JS and over PCIe; 2) step time and past-KV Gather kernel time vs context length;
+//    3) 'compact' KV transfer (what the CUDA EP path sends) vs the whole pool.
+// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30]
+
+import { parseArgs } from 'node:util';
+import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import {
+  createOrtModelRunner, defaultModelDir, kvBytesPerToken, loadModel, loadModelConfig, randomLlamaWeights, smollm2ShapeDir,
+  type GraphModel, type KvTransfer, type OrtModelRunner,
+} from '@mini-dynamo/model';
+import { samplingParams, type StepBatch } from '@mini-dynamo/protocol';
+
+const PCIE_GBPS = 25; // H2D from pageable host memory, PCIe Gen4/5 x16, GB/s (optimistic for pageable)
+const MB = 2 ** 20;
+
+async function loadBenchModel(name: string): Promise<GraphModel> {
+  if (name === 'stories260k') {
+    const m = await loadModel(defaultModelDir());
+    if (!m.ok) throw new Error(m.error.message);
+    return m.value;
+  }
+  const info = await loadModelConfig(smollm2ShapeDir());
+  if (!info.ok) throw new Error(info.error.message);
+  return { name: 'smollm2-135m-shape-random', config: info.value.config, weights: randomLlamaWeights(info.value.config, 1), contentHash: 'random-weights-seed-1' };
+}
+
+function decodeBatch(numSeqs: number, context: number, blockSize: number): StepBatch {
+  const numBlocksPerSeq = Math.ceil((context + 1) / blockSize);
+  const sampling = samplingParams({ temperature: 0 });
+  return {
+    numTokens: numSeqs,
+    sequences: Array.from({ length: numSeqs }, (_, b) => ({
+      seqId: b, tokenIds: [5], startPosition: context, sampling, outputTokenIds: [], numPromptTokens: context,
+      blockTable: Array.from({ length: numBlocksPerSeq }, (_, i) => b * numBlocksPerSeq + i),
+    })),
+  };
+}
+
+/** Median of `runs` step times (ms). */
+async function stepMs(runner: OrtModelRunner, batch: StepBatch, runs: number): Promise<number> {
+  await runner.step(batch);
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) { const t = performance.now(); await runner.step(batch); ts.push(performance.now() - t); }
+  return ts.sort((a, b) => a - b)[runs >> 1]!;
+}
+
+async function withRunner<T>(model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>): Promise<T> {
+  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1 });
+  if (!r.ok) throw new Error(r.error.message);
+  try { return await fn(r.value); } finally { await r.value.close(); }
+}
+
+function copyMs(bytes: number): number {
+  const src = new Float32Array(bytes / 4), dst = new Float32Array(bytes / 4);
+  dst.set(src);
+  const t = performance.now();
+  dst.set(src);
+  return performance.now() - t;
+}
+
+async function poolSizeSweep(model: GraphModel, runs: number): Promise<void> {
+  const perBlock = kvBytesPerToken(model.config) * 16;
+  console.log(`\n### ${model.name}: decode step (8 seqs, context 64) vs KV pool size\n`);
+  console.log('| pool | step ms (median) | one JS copy of the pool, ms | pool over PCIe at 25 GB/s, ms |\n|---|---|---|---|');
+  for (const poolMb of [4, 64, 256, 1024]) {
+    const numBlocks = Math.max(40, Math.floor((poolMb * MB) / perBlock));
+    const ms = await withRunner(model, numBlocks, 'pool', (r) => stepMs(r, decodeBatch(8, 64, 16), runs));
+    const bytes = numBlocks * perBlock;
+    console.log(`| ${(bytes / MB).toFixed(0)} MiB | ${ms.toFixed(2)} | ${copyMs(bytes).toFixed(2)} | ${((bytes / (PCIE_GBPS * 1e9)) * 1000).toFixed(2)} |`);
+  }
+}
+
+/** Median kernel time (ms) of the Gathers that read kv_cache, from an ORT profile of `runs` runs. */
+async function pastKvGatherMs(runner: OrtModelRunner, batch: StepBatch, runs: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'md-prof-'));
+  const session = await ort.InferenceSession.create(runner.graphPath, { enableProfiling: true, profileFilePrefix: join(dir, 'p'), intraOpNumThreads: 1 });
+  const feeds = runner.feedsFor(batch);
+  for (let i = 0; i < runs; i++) await session.run(feeds);
+  session.endProfiling();
+  await session.release();
+  const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string; input_type_shape?: Record<string, number[]>[] } }[];
+  rmSync(dir, { recursive: true, force: true });
+  const rows = runner.pool.numRows;
+  const per = new Map<string, number[]>();
+  for (const e of events) {
+    const first = e.args.input_type_shape?.[0];
+    if (e.cat !== 'Node' || e.args.op_name !== 'Gather' || first === undefined || Object.values(first)[0]?.[0] !== rows) continue;
+    per.set(e.name, [...(per.get(e.name) ?? []), e.dur]);
+  }
+  let total = 0;
+  for (const durs of per.values()) total += durs.sort((a, b) => a - b)[durs.length >> 1]!;
+  return total / 1000;
+}
+
+async function contextSweep(model: GraphModel, runs: number): Promise<void> {
+  console.log(`\n### ${model.name}: 8 decoding seqs vs context (pool 'pool' and 'compact' transfer)\n`);
+  console.log('| context | KV read/step | step ms (pool) | past-KV Gather ms | step ms (compact) | compact bytes/step | PCIe ms at 25 GB/s (compact) |\n|---|---|---|---|---|---|---|');
+  const numBlocks = 8 * Math.ceil(513 / 16);
+  const perToken = kvBytesPerToken(model.config);
+  for (const context of [16, 64, 256, 448]) {
+    const batch = decodeBatch(8, context, 16);
+    const [poolMs, gatherMs] = await withRunner(model, numBlocks, 'pool', async (r) => [await stepMs(r, batch, runs), await pastKvGatherMs(r, batch, runs)]);
+    const compactMs = await withRunner(model, numBlocks, 'compact', (r) => stepMs(r, batch, runs));
+    const read = 8 * context * perToken;
+    const compactBytes = 8 * (context + 1) * perToken; // distinct slots read (incl. the padding slot)
+    console.log(`| ${context} | ${(read / MB).toFixed(2)} MiB | ${poolMs.toFixed(2)} | ${gatherMs.toFixed(3)} | ${compactMs.toFixed(2)} | ` +
+      `${(compactBytes / MB).toFixed(2)} MiB | ${((compactBytes / (PCIE_GBPS * 1e9)) * 1000).toFixed(2)} |`);
+  }
+}
+
+export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
+  const { values } = parseArgs({ args, options: { models: { type: 'string', default: 'stories260k,smollm2-random' }, runs: { type: 'string', default: '30' } } });
+  const runs = Number(values.runs);
+  for (const name of values.models.split(',')) {
+    const model = await loadBenchModel(name);
+    await poolSizeSweep(model, runs);
+    await contextSweep(model, runs);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFlags } from './cli-options.js';
+import { isExternalScript } from './external-scripts.js';
+import { reportSections } from './report-sections.js';
+import { policyList } from './routing-policies.js';
+import { arrivalModes, sloFromFlags } from './run-command.js';
+import { workloadFromFlags } from './workload-from-flags.js';
+
+test('every report section is a valid CLI invocation whose workload fits the model context', () => {
+  for (const quick of [false, true]) {
+    const sections = reportSections(quick);
+    assert.equal(new Set(sections.map((s) => s.id)).size, sections.length, 'section ids are unique');
+    for (const s of sections) {
+      const [sub, ...rest] = s.argv;
+      if (isExternalScript(sub!)) continue;
+      assert.ok(['run', 'routing', 'scale'].includes(sub!), `${s.id}: ${sub}`);
+      const { values } = parseFlags(rest);
+      sloFromFlags(values);
+      policyList(values.policies!);
+      if (sub === 'scale') continue;
+      assert.ok(arrivalModes(values).modes.length >= 1);
+      const maxLen = Math.max(...workloadFromFlags(values).flatMap((x) => x.turns.map((t) => t.promptTokenIds.length + t.maxTokens)));
+      assert.ok(maxLen <= 512, `${s.id}: prompt + output ${maxLen} fits stories260K's 512-token context`);
+    }
+  }
+});

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRouter } from '@mini-dynamo/router';
+import { computeBlockHashes } from '@mini-dynamo/protocol';
+import { Registry, createMetrics } from '@mini-dynamo/telemetry';
+import { RouterTelemetry } from './router-telemetry.js';
+
+test('router decisions, worker gauges, KV gaps and resyncs reach the gateway registry', async () => {
+  const registry = new Registry();
+  const telemetry = new RouterTelemetry(createMetrics(registry, 'gateway'), 'tiny');
+  const router = telemetry.instrument(createRouter({ policy: 'kv', blockSize: 4, observer: telemetry.observer }));
+  router.addWorker('w0', 100);
+  router.addWorker('w1', 100);
+  const tokens = Array.from({ length: 16 }, (_, i) => i + 1);
+  const hashes = computeBlockHashes(tokens, 4);
+  router.applyKvEvent({ workerId: 'w1', eventId: 0, data: { type: 'stored', parentHash: null, blocks: hashes.map((h, i) => ({ blockHash: h, tokenIds: tokens.slice(i * 4, i * 4 + 4) })) } });
+  const routed = router.route({ requestId: 'r1', tokenIds: tokens, cacheSalt: null });
+  assert.ok(routed.ok && routed.value.workerId === 'w1');
+  assert.equal(telemetry.takeDecision('r1')?.decision.workerId, 'w1');
+  assert.equal(telemetry.takeDecision('r1'), null, 'taken once');
+  router.updateLoad({ workerId: 'w0', numActiveBlocks: 7, numTotalBlocks: 100, numPrefillTokensQueued: 12, numRunning: 1, numWaiting: 0, timestampMs: Date.now() });
+  router.applyKvEvent({ workerId: 'w1', eventId: 5, data: { type: 'cleared' } });
+  router.applySnapshot({ workerId: 'w1', lastEventId: 5, blockHashes: [] });
+  router.removeWorker('w0');
+  telemetry.syncIndexerCounters(router);
+  const text = await registry.metrics();
+  assert.match(text, /dynamo_router_decisions_total\{policy="kv",reason="kv_overlap",worker_id="w1"\} 1/);
+  assert.match(text, /dynamo_frontend_kv_hit_rate_sum\{model="tiny"\} 1/);
+  assert.match(text, /dynamo_router_overhead_total_ms_count 1/);
+  assert.match(text, /dynamo_frontend_worker_up\{worker_id="w0"\} 0/);
+  assert.match(text, /dynamo_frontend_worker_up\{worker_id="w1"\} 1/);
+  assert.doesNotMatch(text, /dynamo_frontend_worker_active_decode_blocks\{worker_id="w0"\}/, 'a removed worker leaves no stale gauge');
+  assert.match(text, /dynamo_router_kv_event_gaps_total\{worker_id="w1"\} 1/);
+  assert.match(text, /dynamo_router_kv_resyncs_total\{worker_id="w1"\} 1/);
+  assert.match(text, /dynamo_router_kv_events_applied_total [1-9]/);
+  assert.equal(typeof router.workerOf, 'function', 'the wrapper keeps the MiniRouter surface');
+});

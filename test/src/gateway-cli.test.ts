@@ -1,0 +1,41 @@
+// `mini-dynamo serve` as `npm start` runs it: prints progress and the URL, serves, exits on SIGTERM;
+// bad flags fail fast with a message.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './infra-support.js';
+
+const CLI = join(REPO_ROOT, 'packages', 'gateway', 'dist', 'cli.js');
+
+test('serve prints startup progress and the URL, answers /ready and stops on SIGTERM', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1', '--runner', 'mock'], {
+    env: { ...process.env, MINI_DYNAMO_MAX_NUM_SEQS: '8' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const m = /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  assert.match(stderr, /loading tokenizer/);
+  assert.match(stderr, /\[worker-0\] ready/);
+  const ready = await fetch(`${url}/ready`);
+  assert.equal(ready.status, 200);
+  assert.equal(((await ready.json()) as { num_ready_workers: number }).num_ready_workers, 1);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
+
+test('serve rejects a bad flag value with a clear message', () => {
+  const r = spawnSync(process.execPath, [CLI, 'serve', '--router', 'fastest'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--router must be one of kv, round_robin, random, least_loaded/);
+});
