@@ -2,6 +2,7 @@
 // Numeric flags are validated here; a bad value is a clear message, never a NaN downstream.
 
 import { parseArgs } from 'node:util';
+import { parseSlo, type Slo } from './slo.js';
 
 export const OPTIONS = {
   // target
@@ -14,6 +15,7 @@ export const OPTIONS = {
   tokenizer: { type: 'string' },
   'allow-remote': { type: 'boolean', default: false },
   serve: { type: 'string' },
+  runner: { type: 'string' },
   workers: { type: 'string', default: '8' },
   router: { type: 'string', default: 'kv' },
   'num-blocks': { type: 'string' },
@@ -88,3 +90,9 @@ export function headerMap(flags: Flags): Record<string, string> {
 
 /** A mistake in how the tool was called: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
+
+export function sloFromFlags(flags: Flags): Slo {
+  const parsed = parseSlo(flags.slo);
+  if (!parsed.ok) throw new UsageError(parsed.message);
+  return parsed.slo;
+}

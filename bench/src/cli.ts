@@ -2,12 +2,11 @@
 // `npm run bench -- <subcommand> [flags]`: the mini-dynamo benchmark CLI. Dispatches to the load
 // generator (run), the routing comparison, the scale simulation, trace generation, the report, and
 // the other packages' standalone bench scripts. Usage mistakes exit 2 with a message, no stack.
+// Subcommands load lazily, so one package's broken build only breaks the subcommands that use it.
 
 import { writeFileSync } from 'node:fs';
 import { parseFlags, num, UsageError } from './cli-options.js';
 import { EXTERNAL_SCRIPTS, isExternalScript, runExternalScript } from './external-scripts.js';
-import { runCommand } from './run-command.js';
-import { routingCommand } from './routing-command.js';
 import { syntheticTrace } from './synthetic-trace.js';
 import { toMooncakeJsonl } from './mooncake-trace.js';
 
@@ -27,6 +26,8 @@ workload:  --workload random|shared-prefix|mooncake  --num-requests N  --input-l
            --time-scale F --trace-block-tokens N --output-scale F  --seed N --vocab-size N
 arrival:   --rate R[,R…] (Poisson) | --concurrency C[,C…] (closed loop) | trace replay (mooncake)
            --max-duration SECONDS  --warmup N (unmeasured requests first)  --slo ttft=2000,tpot=25[,e2e=MS]
+prompts:   token ids on /v1/completions (default) | --prompt-format text | --api chat (text built to exact
+           token counts with --tokenizer DIR, default the stack's model)
 output:    --out DIR --name NAME --records (keep per-request events in JSON) --no-progress
 `;
 
@@ -41,10 +42,13 @@ async function main(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   switch (sub) {
-    case 'run':
+    case 'run': {
+      const { runCommand } = await import('./run-command.js');
       console.log(await runCommand(flags));
       return 0;
+    }
     case 'routing': {
+      const { routingCommand } = await import('./routing-command.js');
       const outcome = await routingCommand(flags);
       console.log(`${outcome.markdown}\n\nwrote ${outcome.dir}`);
       return 0;

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { arrivalOffsetsMs, runLoad, type ArrivalMode } from './load-generator.js';
 import { computeMetrics } from './metrics.js';
-import { sendTurn } from './sse-client.js';
+import { applyChunk, sendTurn, sseEvents } from './sse-client.js';
+import { emptyRecord } from './event-log.js';
 import { checkTarget, discoverModel, type Target } from './target.js';
 import { sharedPrefixWorkload } from './shared-prefix-workload.js';
 import { DEFAULT_TOKEN_SPACE } from './rng.js';
@@ -118,4 +119,19 @@ test('non-loopback targets are refused unless allowed', () => {
   assert.equal(checkTarget('http://[::1]:8000', false).ok, true);
   assert.equal(checkTarget('http://127.0.0.1.evil.com', false).ok, false);
   assert.equal(checkTarget('ftp://127.0.0.1', false).ok, false);
+});
+
+test('SSE parsing survives events split across reads, CRLF, and several events per read', async () => {
+  const enc = new TextEncoder();
+  const parts = ['data: {"choices":[{"text":"a"}]}\r\n', '\r\ndata: {"choi', 'ces":[{"text":"b"}]}\n\ndata: {"choices":[{"text":""}],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\ndata: [DONE]\n\n'];
+  const body = new ReadableStream<Uint8Array>({ start(c) { parts.forEach((p) => c.enqueue(enc.encode(p))); c.close(); } });
+  let t = 0;
+  const events: { data: string; at: number }[] = [];
+  for await (const e of sseEvents(body, () => ++t)) events.push(e);
+  assert.deepEqual(events.map((e) => e.data.slice(0, 12)), ['{"choices":[', '{"choices":[', '{"choices":[', '[DONE]']);
+  assert.deepEqual(events.map((e) => e.at), [2, 3, 3, 3], 'an event is stamped when its last byte arrived');
+  const r = emptyRecord('x', 0, 3, 2);
+  for (const e of events.slice(0, 3)) applyChunk(r, JSON.parse(e.data), e.at);
+  assert.deepEqual(r.chunkTimesMs, [2, 3], 'the usage-only chunk with empty text is not a token');
+  assert.deepEqual(r.usage, { promptTokens: 3, completionTokens: 2, cachedTokens: null });
 });

@@ -66,8 +66,12 @@ export function meetsSlo(r: RequestRecord, slo: Slo): boolean {
 
 function runSpanMs(records: readonly RequestRecord[]): number {
   if (records.length === 0) return 0;
-  const start = Math.min(...records.map((r) => r.sendMs));
-  const end = Math.max(...records.map((r) => r.endMs ?? r.sendMs));
+  let start = Infinity;
+  let end = -Infinity;
+  for (const r of records) {
+    start = Math.min(start, r.sendMs);
+    end = Math.max(end, r.endMs ?? r.sendMs);
+  }
   return Math.max(0, end - start);
 }
 

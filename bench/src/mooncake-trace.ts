@@ -78,8 +78,15 @@ export function entryPrompt(e: MooncakeEntry, index: number, o: TraceReplayOptio
   return tokens.slice(0, length);
 }
 
+/** Earliest timestamp (a loop, not Math.min(...): traces can have millions of lines). */
+export function firstTimestamp(entries: readonly MooncakeEntry[]): number {
+  let t0 = entries.length ? entries[0]!.timestamp : 0;
+  for (const e of entries) if (e.timestamp < t0) t0 = e.timestamp;
+  return t0;
+}
+
 export function traceSessions(entries: readonly MooncakeEntry[], o: TraceReplayOptions): Session[] {
-  const t0 = entries.length ? Math.min(...entries.map((e) => e.timestamp)) : 0;
+  const t0 = firstTimestamp(entries);
   return entries.map((e, i) => ({
     id: `t${i}`,
     group: e.hashIds.length ? `h${e.hashIds[0]}` : null,

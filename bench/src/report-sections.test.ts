@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFlags } from './cli-options.js';
+import { parseFlags, sloFromFlags } from './cli-options.js';
 import { isExternalScript } from './external-scripts.js';
 import { reportSections } from './report-sections.js';
 import { policyList } from './routing-policies.js';
-import { arrivalModes, sloFromFlags } from './run-command.js';
+import { arrivalModes } from './run-setup.js';
 import { workloadFromFlags } from './workload-from-flags.js';
 
 test('every report section is a valid CLI invocation whose workload fits the model context', () => {

@@ -4,7 +4,7 @@
 // (seed offset), so no policy inherits another's warm prefixes; --rounds R interleaves the policies
 // R times and pools each policy's requests, so machine noise hits every policy alike.
 
-import { num, type Flags } from './cli-options.js';
+import { num, sloFromFlags, type Flags } from './cli-options.js';
 import { describeMode } from './load-generator.js';
 import { metricsTable, commandLine, type BenchDocument, type RunResult } from './run-result.js';
 import { latencyCdfCharts, ttftByLabelChart } from './run-charts.js';
@@ -16,9 +16,8 @@ import { policyList, policyVariant, variantHeaders } from './routing-policies.js
 import { computeMetrics } from './metrics.js';
 import type { RequestRecord } from './event-log.js';
 import { ratioTable } from './policy-comparison.js';
-import {
-  arrivalModes, maybeStartStack, promptRenderer, renderedWorkload, runLevel, showProgress, sloFromFlags, targetFromFlags, warmUp,
-} from './run-command.js';
+import { arrivalModes, maybeStartStack, promptRenderer, renderedWorkload, showProgress, targetFromFlags } from './run-setup.js';
+import { runLevel, warmUp } from './run-command.js';
 
 export interface RoutingOutcome {
   doc: BenchDocument;

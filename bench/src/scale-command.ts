@@ -3,7 +3,7 @@
 // TTFT gain of kv routing over the baselines at each scale, with charts.
 
 import { readFileSync } from 'node:fs';
-import { num, numList, UsageError, type Flags } from './cli-options.js';
+import { num, numList, sloFromFlags, UsageError, type Flags } from './cli-options.js';
 import { computeMetrics, type RunMetrics } from './metrics.js';
 import { parseMooncakeTrace, type MooncakeEntry } from './mooncake-trace.js';
 import { ms, commandLine } from './run-result.js';
@@ -12,7 +12,6 @@ import { simulateScale, type ScaleSimResult } from './scale-sim.js';
 import { syntheticTrace } from './synthetic-trace.js';
 import { lineChart } from './svg-chart.js';
 import { tokenSpace } from './workload-from-flags.js';
-import { sloFromFlags } from './run-command.js';
 import { defaultOutDir } from './write-outputs.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

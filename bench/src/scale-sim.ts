@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { emptyRecord, type RequestRecord } from './event-log.js';
 import { MinHeap } from './min-heap.js';
 import { createRng } from './rng.js';
-import { entryPrompt, type MooncakeEntry, type TraceReplayOptions } from './mooncake-trace.js';
+import { entryPrompt, firstTimestamp, type MooncakeEntry, type TraceReplayOptions } from './mooncake-trace.js';
 import { distribution, type Distribution } from './percentiles.js';
 
 export interface ScaleSimOptions {
@@ -99,7 +99,7 @@ export async function simulateScale(o: ScaleSimOptions): Promise<ScaleSimResult>
     if (w.engine.hasWork()) await startStep(w);
   };
 
-  const t0 = o.entries.length ? Math.min(...o.entries.map((e) => e.timestamp)) : 0;
+  const t0 = firstTimestamp(o.entries);
   for (let i = 0; i < o.entries.length || steps.size > 0;) {
     const arrival = i < o.entries.length ? (o.entries[i]!.timestamp - t0) * o.replay.timeScale : Infinity;
     const stepEnd = steps.peekKey() ?? Infinity;

@@ -36,7 +36,7 @@ export function requestBody(model: string, turn: Turn, api: ApiKind): Record<str
   };
 }
 
-/** Apply one parsed SSE data payload to the record; returns false on a terminal error payload. */
+/** Apply one parsed SSE data payload to the record: a timestamp if it carried text, usage, or an error. */
 export function applyChunk(record: RequestRecord, chunk: StreamChunk, at: number): void {
   if (chunk.error) {
     record.error = `stream error: ${chunk.error.message ?? 'unknown'}`;

@@ -23,5 +23,5 @@ export function writeOutputs(dir: string, name: string, doc: BenchDocument, char
 }
 
 export function defaultOutDir(kind: string): string {
-  return join('bench', 'results', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  return join('bench', 'out', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 }

@@ -9,17 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type EngineConfig } from '@mini-dynamo/engine';
 import { createOrtModelRunner, defaultModelDir, loadModel, type OrtModelRunner } from '@mini-dynamo/model';
-import { samplingParams, type EngineEvent, type GenerateRequest } from '@mini-dynamo/protocol';
+import { samplingParams, type EngineEvent, type GenerateRequest, type SamplingParams } from '@mini-dynamo/protocol';
 
 const NUM_OUTPUT = 24;
 const modelDir = defaultModelDir();
 const cacheDir = mkdtempSync(join(tmpdir(), 'md-invariance-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-function request(requestId: string, promptTokenIds: number[]): GenerateRequest {
+function request(requestId: string, promptTokenIds: number[], sampling: Partial<SamplingParams> = { temperature: 0 }): GenerateRequest {
   return {
     requestId, promptTokenIds, cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
-    sampling: samplingParams({ temperature: 0, maxTokens: NUM_OUTPUT, ignoreEos: true }),
+    sampling: samplingParams({ maxTokens: NUM_OUTPUT, ignoreEos: true, ...sampling }),
   };
 }
 
@@ -103,5 +103,16 @@ describe('batch invariance through Engine + OrtModelRunner (stories260K)', { ski
     const run = await runEngine(runner, { enablePrefixCaching: false, numBlocks: 14 }, requests);
     assert.ok(run.numPreempted > 0, 'the small pool forced preemptions');
     expectAlone(run, requests.map((r) => r.requestId));
+  });
+
+  it('seeded sampling is identical alone and batched with preemption (draws keyed by seed and token index)', async () => {
+    const seeded = (k: number) => request(`s${k}`, PROMPTS[k]!, { temperature: 0.9, topP: 0.95, topK: 50, seed: 1000 + k });
+    const solo = new Map<string, number[] | undefined>();
+    for (const k of [2, 5, 9, 13]) solo.set(`s${k}`, (await runEngine(runner, { enablePrefixCaching: false }, [seeded(k)])).tokens.get(`s${k}`));
+    const mixed = [...PROMPTS.map((p, k) => request(`r${k}`, p)), ...[2, 5, 9, 13].map(seeded)];
+    const run = await runEngine(runner, { enablePrefixCaching: false, numBlocks: 16 }, mixed, mixed.map((_, i) => i % 5));
+    assert.ok(run.numPreempted > 0, 'the small pool forced preemptions');
+    for (const [id, tokens] of solo) assert.deepEqual(run.tokens.get(id), tokens, `${id} differs from its solo run`);
+    assert.notDeepEqual(solo.get('s2'), alone.get('r2'), 'sampling actually departs from greedy');
   });
 });

@@ -96,14 +96,18 @@ export function sampleToken(
   const { ids, probs } = candidates(penalised, params);
   const keep = params.topP < 1 ? nucleus(probs, params.topP) : null;
   const u = params.seed === null ? random() : counterUniform(params.seed, outputTokenIds.length);
-  const order = keep ?? Array.from(probs.keys());
+  const pos = keep === null ? drawIndex(probs, u) : keep[drawIndex(Float64Array.from(keep, (i) => probs[i]!), u)]!;
+  return ids === null ? pos : ids[pos]!;
+}
+
+/** Index i with probability weights[i] / sum(weights), for a uniform draw u in [0, 1). */
+function drawIndex(weights: Float64Array, u: number): number {
   let total = 0;
-  for (const i of order) total += probs[i]!;
+  for (const w of weights) total += w;
   let r = u * total;
-  for (const i of order) {
-    r -= probs[i]!;
-    if (r < 0) return ids === null ? i : ids[i]!;
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i]!;
+    if (r < 0) return i;
   }
-  const lastPos = order[order.length - 1]!;
-  return ids === null ? lastPos : ids[lastPos]!;
+  return weights.length - 1;
 }

@@ -1,0 +1,77 @@
+// The ModelRunner contract every implementation (MockRunner, OrtModelRunner) must meet, as one shared suite:
+// info sanity, output alignment, greedy determinism, chunking and batch independence, block-table checks, close.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { samplingParams, type ModelRunner, type StepSequence } from '@mini-dynamo/protocol';
+
+const GREEDY = samplingParams({ temperature: 0 });
+
+function seq(seqId: number, tokenIds: number[], startPosition: number, blockTable: number[], sample: boolean, outputTokenIds: number[] = []): StepSequence {
+  return { seqId, tokenIds, startPosition, blockTable, sampling: sample ? GREEDY : null, outputTokenIds, numPromptTokens: 0 };
+}
+
+/** Greedy tokens of one sequence run alone: prompt prefilled in chunks of `chunk`, then `numTokens` decoded. */
+async function generate(runner: ModelRunner, prompt: number[], numTokens: number, blockTable: number[], chunk: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let pos = 0; pos < prompt.length; pos += chunk) {
+    const last = pos + chunk >= prompt.length;
+    const r = await runner.step({ sequences: [seq(1, prompt.slice(pos, pos + chunk), pos, blockTable, last)], numTokens: Math.min(chunk, prompt.length - pos) });
+    if (last) out.push(r.sampledTokenIds[0]!);
+  }
+  while (out.length < numTokens) {
+    const r = await runner.step({ sequences: [seq(1, [out.at(-1)!], prompt.length + out.length - 1, blockTable, true, [...out])], numTokens: 1 });
+    out.push(r.sampledTokenIds[0]!);
+  }
+  return out;
+}
+
+/** Runs the ModelRunner contract against `create()` (called once; the runner is closed at the end). */
+export function modelRunnerConformance(name: string, create: () => Promise<ModelRunner>): void {
+  describe(`ModelRunner conformance: ${name}`, () => {
+    let runner: ModelRunner;
+    let prompt: number[];
+    let tables: (offset: number) => number[];
+    before(async () => {
+      runner = await create();
+      const v = runner.info.vocabSize;
+      prompt = Array.from({ length: 2 * runner.info.blockSize + 3 }, (_, i) => 3 + ((i * 37 + 11) % (v - 3)));
+      const numBlocks = Math.ceil((prompt.length + 8) / runner.info.blockSize);
+      tables = (offset) => Array.from({ length: numBlocks }, (_, i) => (offset + i * 3) % runner.info.numBlocks);
+    });
+    after(() => runner.close());
+
+    it('describes itself with sane limits', () => {
+      const { blockSize, numBlocks, maxModelLen, vocabSize, eosTokenIds } = runner.info;
+      for (const n of [blockSize, numBlocks, maxModelLen, vocabSize]) assert.ok(Number.isInteger(n) && n > 0);
+      assert.ok(eosTokenIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize));
+      assert.ok(numBlocks >= 3 * Math.ceil((prompt.length + 8) / blockSize), 'suite needs room for three sequences');
+    });
+
+    it('answers one entry per sequence: a token id where sampling is set, null otherwise', async () => {
+      const out = await runner.step({ sequences: [seq(1, prompt.slice(0, 4), 0, tables(0), false), seq(2, prompt.slice(0, 5), 0, tables(1), true)], numTokens: 9 });
+      assert.equal(out.sampledTokenIds.length, 2);
+      assert.equal(out.sampledTokenIds[0], null);
+      const id = out.sampledTokenIds[1];
+      assert.ok(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < runner.info.vocabSize);
+    });
+
+    it('is deterministic under greedy and independent of prefill chunking and block placement', async () => {
+      const whole = await generate(runner, prompt, 6, tables(0), prompt.length);
+      assert.deepEqual(await generate(runner, prompt, 6, tables(0), prompt.length), whole);
+      assert.deepEqual(await generate(runner, prompt, 6, tables(2), 5), whole);
+    });
+
+    it('gives a sequence the same token alone and batched with others', async () => {
+      const other = prompt.slice(3).reverse();
+      const aloneA = await runner.step({ sequences: [seq(1, prompt, 0, tables(0), true)], numTokens: prompt.length });
+      const aloneB = await runner.step({ sequences: [seq(2, other, 0, tables(1), true)], numTokens: other.length });
+      const both = await runner.step({ sequences: [seq(2, other, 0, tables(1), true), seq(1, prompt, 0, tables(0), true)], numTokens: prompt.length + other.length });
+      assert.deepEqual(both.sampledTokenIds, [aloneB.sampledTokenIds[0], aloneA.sampledTokenIds[0]]);
+    });
+
+    it('rejects a block table that does not cover the computed positions', async () => {
+      await assert.rejects(runner.step({ sequences: [seq(1, prompt, 0, tables(0).slice(0, 1), true)], numTokens: prompt.length }));
+    });
+  });
+}
