@@ -59,7 +59,7 @@ test('collects every value at `end` over a window of end-start, and scores it', 
     assert.equal(prom.seen.length, 8);
     for (const p of prom.seen) {
       assert.equal(p.get('time'), '1060');
-      assert.match(p.get('query')!, /\[60s\]/);
+      assert.match(p.get('query')!, /\[60000ms\]/);
       assert.match(p.get('query')!, /\{model="stories260K"\}/);
     }
     assert.match(formatReport(r), /Optimization score\s+0\.800/);
@@ -85,15 +85,16 @@ test('API errors and empty ranges are reported, not swallowed', async () => {
   try {
     await assert.rejects(collectCoreMetrics({ prometheusUrl: prom.url, start: 0, end: 30 }), /Prometheus query failed \(400\): parse error/);
     await assert.rejects(collectCoreMetrics({ prometheusUrl: prom.url, start: 30, end: 30 }), /empty time range/);
+    await assert.rejects(collectCoreMetrics({ prometheusUrl: 'http://127.0.0.1:1', start: 0, end: 30 }), /cannot reach Prometheus at http:\/\/127\.0\.0\.1:1/);
   } finally {
     prom.server.close();
   }
 });
 
 test('queries, durations and times', () => {
-  const q = collectorQueries(90.4);
-  assert.equal(q.ttftP99, 'histogram_quantile(0.99, sum by (le) (increase(dynamo_frontend_time_to_first_token_seconds_bucket[90s])))');
-  assert.equal(q.kvEfficiency, 'sum(increase(dynamo_frontend_cached_tokens_sum[90s])) / sum(increase(dynamo_frontend_input_sequence_tokens_sum[90s]))');
+  const q = collectorQueries(90.4001);
+  assert.equal(q.ttftP99, 'histogram_quantile(0.99, sum by (le) (increase(dynamo_frontend_time_to_first_token_seconds_bucket[90401ms])))');
+  assert.equal(q.kvEfficiency, 'sum(increase(dynamo_frontend_cached_tokens_sum[90401ms])) / sum(increase(dynamo_frontend_input_sequence_tokens_sum[90401ms]))');
   assert.equal(parseDuration('10m'), 600);
   assert.equal(parseDuration('1500ms'), 1.5);
   assert.throws(() => parseDuration('10 minutes'), /bad duration/);

@@ -35,7 +35,9 @@ export async function queryScalar(prometheusUrl: string, query: string, time: nu
   const url = new URL('/api/v1/query', prometheusUrl);
   url.searchParams.set('query', query);
   url.searchParams.set('time', String(time));
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch((e: Error) => {
+    throw new Error(`cannot reach Prometheus at ${prometheusUrl}: ${(e.cause as Error | undefined)?.message ?? e.message}`);
+  });
   const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromVector } };
   if (!res.ok || body.status !== 'success') throw new Error(`Prometheus query failed (${res.status}): ${body.error ?? 'unknown error'} — ${query}`);
   const first = body.data?.result[0];
@@ -46,7 +48,7 @@ export async function queryScalar(prometheusUrl: string, query: string, time: nu
 
 /** The PromQL of every collected value, over window `[w]` ending at the evaluation time. */
 export function collectorQueries(windowSeconds: number, model?: string): Record<string, string> {
-  const w = `${Math.max(1, Math.round(windowSeconds))}s`;
+  const w = `${Math.max(1, Math.ceil(windowSeconds * 1000))}ms`;
   const sel = model === undefined ? '' : `{model=${JSON.stringify(model)}}`;
   const f = FRONTEND_METRICS;
   const quantile = (q: number, name: string) => `histogram_quantile(${q}, sum by (le) (increase(${name}_bucket${sel}[${w}])))`;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -120,8 +120,10 @@ test('infra/compose.yaml passes dclint (compose-spec schema + lint rules) with n
   assert.doesNotMatch(run.output, /warning|error/, run.output);
 });
 
-test('dclint rejects an invalid compose file (it can fail)', () => {
-  const bad = join(mkdtempSync(join(tmpdir(), 'infra-compose-')), 'compose.yaml');
+test('dclint rejects an invalid compose file (it can fail)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'infra-compose-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bad = join(dir, 'compose.yaml');
   writeFileSync(bad, 'services:\n  gateway:\n    image: mini-dynamo/gateway:0.1.0\n    replicas_typo: 2\n');
   const run = dclint(bad);
   assert.notEqual(run.status, 0);

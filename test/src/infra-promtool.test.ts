@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
@@ -34,8 +34,9 @@ test('promtool test rules passes every unit test file', () => {
   assert.equal(run.output.match(/SUCCESS/g)?.length, TEST_FILES.length, run.output);
 });
 
-test('the unit tests fail when an alert threshold regresses (they can fail)', () => {
+test('the unit tests fail when an alert threshold regresses (they can fail)', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'infra-rules-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'rules'));
   mkdirSync(join(dir, 'tests'));
   copyFileSync(RECORDING_RULES, join(dir, 'rules', 'recording.yml'));
@@ -59,6 +60,19 @@ test('every alert has a severity, summary, description and an existing runbook n
     const page = join(REPO_ROOT, runbook);
     assert.ok(existsSync(page), `${a.alert}: ${runbook} missing`);
     assert.match(readFileSync(page, 'utf8'), new RegExp(`\\b${a.alert}\\b`), `${runbook} must name ${a.alert}`);
+  }
+});
+
+test('every runbook has the playbook sections, the trace analyzer command and only catalogue metric names', () => {
+  const known = catalogueSeriesNames();
+  const recorded = recordedNames();
+  for (const runbook of new Set(alerts.map((a) => a.annotations!.runbook_url))) {
+    const text = readFileSync(join(REPO_ROOT, runbook), 'utf8');
+    for (const section of ['Symptoms', 'Likely causes', 'Diagnostic steps', 'Fix', 'Escalation']) assert.match(text, new RegExp(`^## ${section}$`, 'm'), `${runbook}: ${section}`);
+    assert.match(text, /node packages\/telemetry\/dist\/trace-analyzer-cli\.js <traces\.jsonl>/, `${runbook}: trace analyzer`);
+    const names = text.match(/\b(?:[a-z_]+:)?dynamo_[a-z0-9_]+(?::[a-z0-9_]+)?/g) ?? [];
+    assert.ok(names.length >= 2, `${runbook} names no metrics`);
+    for (const n of names) assert.ok(known.has(n) || recorded.has(n), `${runbook}: ${n} is not in the metric catalogue`);
   }
 });
 

@@ -3,7 +3,7 @@
 // (functions, keywords, label lists, label matchers, ranges and strings are stripped first).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,8 +105,12 @@ export function unparseableExpressions(exprs: readonly string[]): { expr: string
     writeFileSync(file, stringifyYaml({ groups: [{ name: 'panels', rules }] }));
     return promtool(['check', 'rules', file], dir);
   };
-  if (check(exprs).status === 0) return [];
-  return exprs.map((expr) => ({ expr, run: check([expr]) }))
-    .filter((r) => r.run.status !== 0)
-    .map((r) => ({ expr: r.expr, output: r.run.output }));
+  try {
+    if (check(exprs).status === 0) return [];
+    return exprs.map((expr) => ({ expr, run: check([expr]) }))
+      .filter((r) => r.run.status !== 0)
+      .map((r) => ({ expr: r.expr, output: r.run.output }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
