@@ -13,7 +13,7 @@ const FLAGS = {
   router: 'string', 'overlap-weight': 'string', 'block-size': 'string', 'num-blocks': 'string',
   'max-num-seqs': 'string', 'max-num-batched-tokens': 'string', 'max-model-len': 'string',
   'max-num-waiting': 'string', 'served-model-name': 'string', 'intra-op-threads': 'string',
-  'mock-speedup': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', help: 'boolean',
+  'mock-speedup': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string', help: 'boolean',
 } as const;
 
 const USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -21,6 +21,7 @@ const USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--devi
          [--overlap-weight W] [--block-size 16] [--num-blocks N] [--max-num-seqs N]
          [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
+         [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
        mini-dynamo worker ...   (standalone worker, see --help there)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_WORKERS=4.`;
@@ -62,7 +63,8 @@ function serveOptions(argv: string[]): { server: ServerOptions; traceFile: strin
   const options: ServerOptions = {
     modelDir: flag(v, 'model'),
     servedModelName: flag(v, 'served-model-name'),
-    numWorkers: int(v, 'workers'),
+    numWorkers: int(v, 'workers', flag(v, 'nats') === undefined ? 1 : 0),
+    natsUrl: flag(v, 'nats'),
     device: oneOf(v, 'device', ['cpu', 'cuda'] as const),
     port: int(v, 'port', 0),
     host: flag(v, 'host'),

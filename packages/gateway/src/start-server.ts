@@ -7,6 +7,7 @@ import { basename, resolve } from 'node:path';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
 import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
 import { createRouter } from '@mini-dynamo/router';
+import { connectMultiHost, type MultiHost } from './multi-host.js';
 import { createTracing } from '@mini-dynamo/telemetry';
 import { ThreadWorkerConnection, type WorkerOptions } from '@mini-dynamo/worker';
 import { startGateway, type GatewayHandle } from './gateway-server.js';
@@ -18,6 +19,8 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   /** OpenAI model id (default: the model folder's name). */
   servedModelName?: string;
   numWorkers?: number;
+  /** Multi-host: also serve standalone workers found over this NATS server (0 local workers is fine then). */
+  natsUrl?: string;
   host?: string;
   port?: number;
   routerPolicy?: RoutingPolicyName;
@@ -68,12 +71,18 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     metricsText: async (pool) => telemetry.metricsText(await pool.metricsTexts(), router),
   });
   const handle = gateway;
+  let multiHost: MultiHost | null = null;
   const close = async () => {
+    await multiHost?.close();
     await handle.close(); // workers flush their spans as their threads shut down
     await tracing.shutdown();
   };
   try {
     await startWorkers(handle, connections, progress);
+    if (options.natsUrl) {
+      multiHost = await connectMultiHost({ natsUrl: options.natsUrl, router, addWorker: (c) => handle.addWorker(c), log: progress });
+      progress(`discovering standalone workers over NATS at ${options.natsUrl}`);
+    }
   } catch (e) {
     await close();
     throw e;
@@ -98,7 +107,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const numWorkers = options.numWorkers ?? 2;
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
-    maxBodyBytes: _max, observer: _observer, onProgress: _progress, log: _log, ...engineOptions
+    maxBodyBytes: _max, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

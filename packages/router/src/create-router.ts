@@ -14,7 +14,6 @@ import { LoadTracker, type LoadView } from './load-tracker.js';
 import { createKvPolicy } from './kv-policy.js';
 import { createLeastLoadedPolicy, createRandomPolicy, createRoundRobinPolicy } from './baseline-policies.js';
 import { isBusy, type BusyThresholds } from './busy-filter.js';
-
 import { pickMinimum, type RandomSource, type RoutingPolicy, type WorkerCandidate } from './routing-policy.js';
 import type { RouterObserver } from './router-observer.js';
 import type { RouterReplicaEvent } from './replica-events.js';

@@ -1,0 +1,44 @@
+// The multi-host topology end to end over HTTP: two `serve --nats` gateways (no local workers)
+// and three standalone worker processes on a real nats-server; the official openai client sends
+// shared-prefix prompts to both gateways and reads the routing headers.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
+import { spawnWorker, startNatsServer, tokens, waitFor, type NatsServer, type WorkerProcess } from './router-fixtures.js';
+
+let nats: NatsServer;
+let workers: WorkerProcess[] = [];
+let gateways: ServerHandle[] = [];
+
+before(async () => {
+  nats = await startNatsServer();
+  workers = ['hx0', 'hx1', 'hx2'].map((id) => spawnWorker(nats.url, id));
+  gateways = await Promise.all([0, 1].map(() => startServer({ natsUrl: nats.url, numWorkers: 0, runner: 'mock', port: 0, host: '127.0.0.1', log: () => {} })));
+  await waitFor(() => gateways.every((g) => g.gateway.pool.numReady() === 3), 15_000, 'both gateways to discover 3 workers');
+});
+
+after(async () => {
+  await Promise.all(gateways.map((g) => g.close()));
+  workers.forEach((w) => w.kill());
+  nats.stop();
+});
+
+test('serve --nats: both gateways route a shared prefix to the worker that cached it (openai client)', async () => {
+  const clients = gateways.map((g) => new OpenAI({ baseURL: `${g.url}/v1`, apiKey: 'none', maxRetries: 0 }));
+  const model = (await clients[0]!.models.list()).data[0]!.id;
+  const system = tokens(160, 424242);
+  const first = await clients[0]!.completions.create({ model, prompt: [...system, ...tokens(8, 1)], max_tokens: 4, temperature: 0 }).withResponse();
+  const home = first.response.headers.get('x-mini-dynamo-worker-id');
+  assert.ok(home && ['hx0', 'hx1', 'hx2'].includes(home), `worker header: ${home}`);
+  for (const [gi, openai] of clients.entries()) {
+    await waitFor(async () => (await fetch(`${gateways[gi]!.url}/ready`)).ok, 2000, 'gateway ready');
+    await new Promise((r) => setTimeout(r, 150)); // KV events and replica finishes cross NATS
+    const again = await openai.completions.create({ model, prompt: [...system, ...tokens(24, 10 + gi)], max_tokens: 4, temperature: 0 }).withResponse();
+    assert.equal(again.response.headers.get('x-mini-dynamo-worker-id'), home, `gateway ${gi}`);
+    assert.equal(again.response.headers.get('x-mini-dynamo-overlap-blocks'), '10');
+    assert.equal(again.response.headers.get('x-mini-dynamo-routing-reason'), 'kv_overlap');
+    assert.equal(again.data.usage!.prompt_tokens_details!.cached_tokens, 160, 'served from the worker\'s prefix cache');
+  }
+});
