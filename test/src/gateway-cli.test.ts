@@ -1,5 +1,5 @@
-// `mini-dynamo serve` as `npm start` runs it: prints progress and the URL, serves, exits on SIGTERM;
-// bad flags fail fast with a message.
+// `mini-dynamo serve` as `npm start` runs it: prints progress and the URL, serves, exits on SIGTERM
+// after letting a stream in flight finish (graceful shutdown); bad flags fail fast with a message.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +9,8 @@ import { REPO_ROOT } from './infra-support.js';
 
 const CLI = join(REPO_ROOT, 'packages', 'gateway', 'dist', 'cli.js');
 
-test('serve prints startup progress and the URL, answers /ready and stops on SIGTERM', { timeout: 60_000 }, async () => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1', '--runner', 'mock'], {
+test('serve prints startup progress and the URL, answers /ready and stops on SIGTERM once its stream is done', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1', '--runner', 'mock', '--mock-speedup', '1'], {
     env: { ...process.env, MINI_DYNAMO_MAX_NUM_SEQS: '8' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -29,9 +29,20 @@ test('serve prints startup progress and the URL, answers /ready and stops on SIG
   const ready = await fetch(`${url}/ready`);
   assert.equal(ready.status, 200);
   assert.equal(((await ready.json()) as { num_ready_workers: number }).num_ready_workers, 1);
+  // ~8 ms per mock step: 150 tokens are still streaming when SIGTERM arrives.
+  const stream = await fetch(`${url}/v1/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'stories260K', prompt: 'once upon a time', max_tokens: 150, ignore_eos: true, stream: true }),
+  });
+  const reader = stream.body!.getReader();
+  let body = new TextDecoder().decode((await reader.read()).value);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  const decoder = new TextDecoder();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) body += decoder.decode(r.value, { stream: true });
+  assert.match(body, /"finish_reason":"length"[\s\S]*data: \[DONE\]\n\n$/, 'the stream in flight ran to its end');
   assert.equal(await exited, 0);
+  assert.match(stderr, /SIGTERM: shutting down/);
 });
 
 test('serve rejects a bad flag value with a clear message', () => {

@@ -164,6 +164,19 @@ describe('gateway with the openai client (mock runner)', () => {
     assertOpenAiError({ status: route.status, headers: {}, body: await route.text() }, 404);
   });
 
+  test('models.retrieve works; a known route with the wrong method is a 405 with Allow', async () => {
+    const model = await openai.models.retrieve(MODEL);
+    assert.equal(model.id, MODEL);
+    assert.equal(model.object, 'model');
+    await assert.rejects(openai.models.retrieve('gpt-4o'), (e: unknown) => e instanceof OpenAI.NotFoundError && e.code === 'model_not_found');
+    const wrong = await fetch(`${server.url}/v1/chat/completions`, { method: 'GET' });
+    assert.equal(wrong.headers.get('allow'), 'POST');
+    assert.equal(assertOpenAiError({ status: wrong.status, headers: {}, body: await wrong.text() }, 405).code, 'method_not_allowed');
+    const put = await fetch(`${server.url}/v1/models`, { method: 'PUT' });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('allow'), 'GET, HEAD');
+  });
+
   test('413: a body over the limit, declared or chunked, through the client and raw', async () => {
     await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'x'.repeat(2 << 20) }),
       (e: unknown) => e instanceof OpenAI.APIError && e.status === 413);

@@ -19,6 +19,8 @@ export interface ApiErrorInit {
   code?: string | null;
   /** Seconds a client should wait before retrying (429/503). */
   retryAfterSeconds?: number;
+  /** Methods the route does accept (405). */
+  allow?: string;
 }
 
 export class ApiError extends Error {
@@ -27,6 +29,7 @@ export class ApiError extends Error {
   readonly param: string | null;
   readonly code: string | null;
   readonly retryAfterSeconds: number | null;
+  readonly allow: string | null;
 
   constructor(init: ApiErrorInit) {
     super(init.message);
@@ -36,6 +39,7 @@ export class ApiError extends Error {
     this.param = init.param ?? null;
     this.code = init.code ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
+    this.allow = init.allow ?? null;
   }
 
   toJSON(): { error: { message: string; type: string; param: string | null; code: string | null } } {
@@ -43,7 +47,10 @@ export class ApiError extends Error {
   }
 
   headers(): Record<string, string> {
-    return this.retryAfterSeconds === null ? {} : { 'retry-after': String(this.retryAfterSeconds) };
+    return {
+      ...(this.retryAfterSeconds === null ? {} : { 'retry-after': String(this.retryAfterSeconds) }),
+      ...(this.allow === null ? {} : { allow: this.allow }),
+    };
   }
 }
 
@@ -52,6 +59,9 @@ export const badRequest = (message: string, param: string | null = null, code: s
 
 export const notFound = (message: string, code: string | null = null, param: string | null = null) =>
   new ApiError({ status: 404, type: 'not_found_error', message, param, code });
+
+export const methodNotAllowed = (method: string, path: string, allow: string) =>
+  new ApiError({ status: 405, type: 'invalid_request_error', message: `Method ${method} is not allowed on ${path} (allowed: ${allow}).`, code: 'method_not_allowed', allow });
 
 export const tooLarge = (limitBytes: number) =>
   new ApiError({ status: 413, type: 'request_too_large', message: `Request body exceeds the limit of ${limitBytes} bytes.`, code: 'request_too_large' });

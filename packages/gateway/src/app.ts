@@ -3,7 +3,7 @@
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
-import { notFound, toApiError, unavailable, type ApiError } from './api-error.js';
+import { methodNotAllowed, notFound, toApiError, unavailable, type ApiError } from './api-error.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt, completionPrompts } from './prompt-input.js';
 import { chatCompletionSchema, completionSchema, parseBody } from './request-schemas.js';
@@ -39,13 +39,12 @@ export function createApp(deps: AppDeps): Hono {
     return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen }, 'completion', body, prompts);
   });
 
-  app.get('/v1/models', (c) => c.json({
-    object: 'list',
-    data: [{
-      id: deps.modelName, object: 'model', created: 0, owned_by: 'mini-dynamo', root: deps.modelName,
-      max_model_len: deps.pool.info()?.maxModelLen ?? null,
-    }],
-  }));
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: [modelCard(deps)] }));
+
+  app.get('/v1/models/:model{.+}', (c) => {
+    checkModel(deps, c.req.param('model'));
+    return c.json(modelCard(deps));
+  });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
@@ -56,7 +55,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
-  app.notFound((c) => errorResponse(c, notFound(`No route ${c.req.method} ${c.req.path}.`, 'route_not_found')));
+  app.notFound((c) => {
+    const allow = ALLOWED_METHODS[c.req.path];
+    return errorResponse(c, allow === undefined
+      ? notFound(`No route ${c.req.method} ${c.req.path}.`, 'route_not_found')
+      : methodNotAllowed(c.req.method, c.req.path, allow));
+  });
 
   app.onError((error, c) => {
     const apiError = toApiError(error);
@@ -65,6 +69,19 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/** Known paths → the methods they take: another method there is a 405, not a 404. */
+const ALLOWED_METHODS: Record<string, string> = {
+  '/v1/chat/completions': 'POST', '/v1/completions': 'POST',
+  '/v1/models': 'GET, HEAD', '/health': 'GET, HEAD', '/ready': 'GET, HEAD', '/metrics': 'GET, HEAD',
+};
+
+function modelCard(deps: AppDeps) {
+  return {
+    id: deps.modelName, object: 'model', created: 0, owned_by: 'mini-dynamo', root: deps.modelName,
+    max_model_len: deps.pool.info()?.maxModelLen ?? null,
+  };
 }
 
 function checkModel(deps: AppDeps, model: string): void {

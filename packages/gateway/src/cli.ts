@@ -85,6 +85,9 @@ function serveOptions(argv: string[]): { server: ServerOptions; traceFile: strin
   return { server, traceFile: flag(v, 'trace-file') };
 }
 
+/** Like uvicorn's graceful shutdown: requests in flight at the first SIGINT/SIGTERM may finish. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function serve(argv: string[]): Promise<void> {
   if (argv.includes('--help')) return void console.log(USAGE);
   const { server: options, traceFile } = serveOptions(argv);
@@ -96,10 +99,15 @@ async function serve(argv: string[]): Promise<void> {
   console.log(`mini-dynamo serving at ${server.url}  (OpenAI API: ${server.url}/v1, ready in ${elapsed()})`);
   let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
     closing = true;
-    console.error(`${signal}: shutting down`);
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    console.error(`${signal}: shutting down (in-flight requests get ${SHUTDOWN_GRACE_MS / 1000}s to finish; again to exit now)`);
+    server.gateway.drain(SHUTDOWN_GRACE_MS)
+      .then(() => server.close())
+      .then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

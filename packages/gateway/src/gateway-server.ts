@@ -1,7 +1,9 @@
 // Runs the gateway over already-built parts (tokenizer, router, worker connections) on
-// @hono/node-server. Invariant: close() stops accepting, then closes every worker connection.
+// @hono/node-server. Invariant: close() stops accepting, then closes every worker connection;
+// drain() (graceful shutdown) first lets in-flight HTTP requests finish, up to a grace period.
 
 import { serve, type ServerType } from '@hono/node-server';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import type { ModelTokenizer } from '@mini-dynamo/model';
@@ -33,6 +35,8 @@ export interface GatewayHandle {
   /** Adds a worker (e.g. a remote one found by discovery) to the pool and the router. */
   addWorker(connection: WorkerConnection): void;
   audit(): Promise<AllocatorAudit[]>;
+  /** Stop accepting; resolve true once no HTTP request is in flight, false when graceMs ran out. */
+  drain(graceMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,11 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     ...(parts.traceContext ? { traceContext: parts.traceContext } : {}),
   });
   const server = await listen(app.fetch, parts.host, parts.port);
+  let numActiveRequests = 0;
+  server.on('request', (_req, res: ServerResponse) => {
+    numActiveRequests++;
+    res.once('close', () => { numActiveRequests--; });
+  });
   const port = (server.address() as AddressInfo).port;
   const hostInUrl = parts.host.includes(':') ? `[${parts.host}]` : parts.host;
   return {
@@ -57,6 +66,15 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     pool,
     addWorker: (connection) => pool.add(connection),
     audit: () => pool.audit(),
+    drain: async (graceMs) => {
+      server.close();
+      const deadline = Date.now() + graceMs;
+      while (numActiveRequests > 0 && Date.now() < deadline) {
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return numActiveRequests === 0;
+    },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

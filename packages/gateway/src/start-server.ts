@@ -73,8 +73,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const handle = gateway;
   let multiHost: MultiHost | null = null;
   const close = async () => {
+    await handle.close(); // workers flush their spans as their threads shut down; remote connections close too
     await multiHost?.close();
-    await handle.close(); // workers flush their spans as their threads shut down
     await tracing.shutdown();
   };
   try {

@@ -1,4 +1,4 @@
-// KvPool layout: scatter writes each token's heads at its slot's rows; compactKv keeps exactly the read rows.
+// KvPool layout: scatter writes each token's heads at its slot's rows; compactKv keeps exactly the read blocks.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,17 +33,18 @@ describe('KvPool', () => {
     assert.deepEqual(row(1, 0, 0), [0, 0, 0], 'untouched slots stay zero');
   });
 
-  it('compactKv copies only the referenced slots and remaps indices to them', () => {
+  it('compactKv copies only the referenced blocks and remaps indices to them', () => {
     const pool = new KvPool(shape);
-    pool.scatter(newKv(3), Int32Array.of(7, 1, 4));
-    const a = Int32Array.of(4, 7), b = Int32Array.of(7, 1, 7);
+    pool.scatter(newKv(3), Int32Array.of(7, 1, 4)); // slots 7, 1, 4 = blocks 3, 0, 2
+    const a = Int32Array.of(2, 3), b = Int32Array.of(3, 0, 3);
     const compact = compactKv(pool, [a, b]);
     assert.deepEqual([...a, ...b], [0, 1, 1, 2, 1]);
-    assert.equal(compact.numRows, 2 * 2 * 2 * 3);
-    for (const [orig, c] of [[4, 0], [7, 1], [1, 2]] as const) {
+    assert.equal(compact.numRows, 2 * 2 * 2 * 3 * shape.blockSize);
+    const blockFloats = shape.blockSize * 3;
+    for (const [orig, c] of [[2, 0], [3, 1], [0, 2]] as const) {
       for (let slab = 0; slab < 8; slab++) {
-        const src = pool.data.subarray((slab * 8 + orig) * 3, (slab * 8 + orig + 1) * 3);
-        assert.deepEqual(compact.data.subarray((slab * 3 + c) * 3, (slab * 3 + c + 1) * 3), src);
+        const src = pool.data.subarray((slab * 4 + orig) * blockFloats, (slab * 4 + orig + 1) * blockFloats);
+        assert.deepEqual(compact.data.subarray((slab * 3 + c) * blockFloats, (slab * 3 + c + 1) * blockFloats), src);
       }
     }
   });

@@ -27,14 +27,19 @@ export class KvPool {
     return this.data.byteLength;
   }
 
-  /** Pool slot of position `pos` of a sequence with this block table. */
-  slotOf(blockTable: readonly number[], pos: number): number {
-    const { blockSize, numBlocks } = this.shape;
-    const block = blockTable[Math.floor(pos / blockSize)];
-    if (block === undefined || !Number.isInteger(block) || block < 0 || block >= numBlocks) {
+  /** Physical block holding position `pos` of a sequence with this block table (validated). */
+  blockOf(blockTable: readonly number[], pos: number): number {
+    const block = blockTable[Math.floor(pos / this.shape.blockSize)];
+    if (block === undefined || !Number.isInteger(block) || block < 0 || block >= this.shape.numBlocks) {
       throw new RangeError(`no valid KV block for position ${pos} (block table ${JSON.stringify(blockTable)})`);
     }
-    return block * blockSize + (pos % blockSize);
+    return block;
+  }
+
+  /** Pool slot of position `pos` of a sequence with this block table. */
+  slotOf(blockTable: readonly number[], pos: number): number {
+    const { blockSize } = this.shape;
+    return this.blockOf(blockTable, pos) * blockSize + (pos % blockSize);
   }
 
   /** Writes the graph's new_kv [2L, T, numKvHeads*headDim] into the pool at each new token's slot. */
@@ -55,37 +60,38 @@ export class KvPool {
 }
 
 /**
- * A step-sized copy of the pool holding only the slots a step reads (same head-major layout, numSlots = the
- * number of distinct slots). Rewrites `slotArrays` in place to index it. Used where the pool cannot be shared
- * with the device (CUDA EP without IO binding): the bytes crossing PCIe become the KV the step attends to.
+ * A step-sized copy of the pool holding only the blocks a step reads (same head-major layout, numBlocks = the
+ * number of distinct blocks). Rewrites `blockArrays` in place to index it. Used where the pool cannot be shared
+ * with the device (CUDA EP without IO binding): the bytes crossing PCIe become the KV blocks the step attends to.
  * `scratch` (reused across steps when large enough) avoids allocating and faulting in a fresh buffer per step.
  */
-export function compactKv(pool: KvPool, slotArrays: Int32Array[], scratch: Float32Array | null = null): { data: Float32Array; numRows: number } {
-  const compactOf = new Int32Array(pool.numSlots); // compact index + 1; 0 = not read this step
+export function compactKv(pool: KvPool, blockArrays: Int32Array[], scratch: Float32Array | null = null): { data: Float32Array; numRows: number } {
+  const compactOf = new Int32Array(pool.shape.numBlocks); // compact index + 1; 0 = not read this step
   const order: number[] = [];
-  for (const arr of slotArrays) {
+  for (const arr of blockArrays) {
     for (let i = 0; i < arr.length; i++) {
-      const slot = arr[i]!;
-      if (compactOf[slot] === 0) { order.push(slot); compactOf[slot] = order.length; }
-      arr[i] = compactOf[slot]! - 1;
+      const block = arr[i]!;
+      if (compactOf[block] === 0) { order.push(block); compactOf[block] = order.length; }
+      arr[i] = compactOf[block]! - 1;
     }
   }
-  const { numLayers, numKvHeads, headDim: D } = pool.shape;
+  const { numLayers, numKvHeads, headDim, blockSize } = pool.shape;
   const numSlabs = 2 * numLayers * numKvHeads;
+  const blockFloats = blockSize * headDim; // one block of one slab is contiguous
   const numCompact = order.length;
   const src = pool.data;
-  const size = numSlabs * numCompact * D;
+  const size = numSlabs * numCompact * blockFloats;
   const data = scratch !== null && scratch.length >= size ? scratch.subarray(0, size) : new Float32Array(size);
   let dst = 0;
   for (let slab = 0; slab < numSlabs; slab++) {
-    const slabBase = slab * pool.numSlots;
+    const slabBase = slab * pool.shape.numBlocks;
     for (let c = 0; c < numCompact; c++) {
-      let from = (slabBase + order[c]!) * D;
-      if (D >= 16) { data.set(src.subarray(from, from + D), dst); dst += D; continue; } // memcpy wins for long rows
-      for (let d = 0; d < D; d++) data[dst++] = src[from++]!;
+      const from = (slabBase + order[c]!) * blockFloats;
+      data.set(src.subarray(from, from + blockFloats), dst);
+      dst += blockFloats;
     }
   }
-  return { data, numRows: numSlabs * numCompact };
+  return { data, numRows: numSlabs * numCompact * blockSize };
 }
 
 /** KV bytes one token occupies across all layers. */

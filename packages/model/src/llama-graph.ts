@@ -2,8 +2,9 @@
 // decode tokens over a paged KV pool). Standard ONNX ops only (opset 17) so CPU and CUDA EPs run it alike.
 //
 // Inputs (T new tokens, S sampled sequences, two attention groups g ∈ {single, multi}):
-//   input_ids [T] i32, positions [T] i32, kv_cache [2L*Hkv*numSlots, D] f32 (row ((2l+kv)*Hkv + h)*numSlots + slot),
-//   g_q_index [B,Q] i32 (token index of each query), g_past_slots [B,P] i32 (pool slot of each past token),
+//   input_ids [T] i32, positions [T] i32, kv_cache [2L*Hkv*numBlocks, blockSize, D] f32 (block row
+//   ((2l+kv)*Hkv + h)*numBlocks + block), g_q_index [B,Q] i32 (token index of each query), g_past_blocks [B,NB] i32
+//   (pool block of each whole block of past positions, P = NB*blockSize keys; the mask hides the block tails),
 //   g_mask [B,Q,P+Q] f32 additive (0 or -1e9), out_index [T] i32 (row of token t in concat(single, multi)),
 //   logits_index [S] i32. Outputs: logits [S, vocab], new_kv [2L, T, Hkv*D] (rotated K, V of the new tokens).
 
@@ -13,7 +14,7 @@ import { ElemType, GraphBuilder } from './onnx-builder.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
-export const LLAMA_GRAPH_VERSION = 4;
+export const LLAMA_GRAPH_VERSION = 5;
 export const ATTENTION_GROUPS = ['single', 'multi'] as const;
 export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
 export const MASKED = -1e9;
@@ -49,7 +50,7 @@ function concatRows(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-interface GroupTensors { qIndex: string; pastSlots: string; mask: string }
+interface GroupTensors { qIndex: string; pastBlocks: string; mask: string }
 
 /** Graph values every layer's attention reads. */
 interface StepTensors {
@@ -81,19 +82,19 @@ class LlamaGraph {
     const I = ElemType.Int32;
     const inputIds = g.input('input_ids', I, ['T']);
     const positions = g.input('positions', I, ['T']);
-    const kvCache = g.input('kv_cache', ElemType.Float, ['kv_rows', c.headDim]);
+    const kvCache = g.input('kv_cache', ElemType.Float, ['kv_block_rows', 'block_size', c.headDim]);
     const groups = this.groupInputs();
     const outIndex = g.input('out_index', I, ['T']);
     const logitsIndex = g.input('logits_index', I, ['S']);
     const rope = this.ropeAt(positions);
-    const { numSlots32, headSlots, masks } = this.poolIndexing(kvCache, groups);
+    const { numBlocks32, headSlots, masks } = this.poolIndexing(kvCache, groups);
     const step: StepTensors = { rope, kvCache, groups, headSlots, masks, outIndex };
 
     let x = g.op('Gather', [g.initializer('embed_tokens', spec.weights.embedTokens, [c.vocabSize, c.hiddenSize]), inputIds], { axis: 0 });
     const newKv: string[] = [];
     spec.weights.layers.forEach((w, l) => {
       const slabOffset = (kv: number) =>
-        g.op('Mul', [numSlots32, g.initializer(`kv_slab_${l}_${kv}`, Int32Array.of((2 * l + kv) * c.numKvHeads), [1])]);
+        g.op('Mul', [numBlocks32, g.initializer(`kv_slab_${l}_${kv}`, Int32Array.of((2 * l + kv) * c.numKvHeads), [1])]);
       const { k, v, attn } = this.attention(w, l, x, step, { offK: slabOffset(0), offV: slabOffset(1) });
       newKv.push(g.op('Unsqueeze', [k, g.int64([0])]), g.op('Unsqueeze', [v, g.int64([0])]));
       x = g.op('Add', [x, attn]);
@@ -115,7 +116,7 @@ class LlamaGraph {
     for (const name of ATTENTION_GROUPS) {
       groups.set(name, {
         qIndex: g.input(`${name}_q_index`, ElemType.Int32, [`${name}_B`, `${name}_Q`]),
-        pastSlots: g.input(`${name}_past_slots`, ElemType.Int32, [`${name}_B`, `${name}_P`]),
+        pastBlocks: g.input(`${name}_past_blocks`, ElemType.Int32, [`${name}_B`, `${name}_NB`]),
         mask: g.input(`${name}_mask`, ElemType.Float, [`${name}_B`, `${name}_Q`, `${name}_K`]),
       });
     }
@@ -131,24 +132,24 @@ class LlamaGraph {
     return { cos: row('rope_cos', tables.cos), sin: row('rope_sin', tables.sin) };
   }
 
-  /** numSlots (from the pool input's shape), per-group head-major past rows [Hkv,B,P] and tiled masks. */
+  /** numBlocks (from the pool input's shape), per-group head-major past block rows [Hkv,B,NB] and tiled masks. */
   private poolIndexing(kvCache: string, groups: Map<AttentionGroup, GroupTensors>) {
     const { g, c } = this;
     const numSlabs = 2 * c.numLayers * c.numKvHeads;
-    const numSlots = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([numSlabs])]);
-    const numSlots32 = g.op('Cast', [numSlots], { to: ElemType.Int32 });
+    const numBlocks = g.op('Div', [g.op('Gather', [g.op('Shape', [kvCache]), g.int64([0])], { axis: 0 }), g.int64([numSlabs])]);
+    const numBlocks32 = g.op('Cast', [numBlocks], { to: ElemType.Int32 });
     const headRange = g.initializer('kv_head_range', Int32Array.from({ length: c.numKvHeads }, (_, h) => h), [c.numKvHeads, 1, 1]);
-    const headBase = g.op('Mul', [headRange, numSlots32]);
+    const headBase = g.op('Mul', [headRange, numBlocks32]);
     const masks = new Map<AttentionGroup, string>();
     const headSlots = new Map<AttentionGroup, string>();
     for (const [name, t] of groups) {
       // [B,Q,K] -> [1,B,G*Q,K]: row g*Q+q of a KV head's query block is query q of head group g.
       const tiled = g.op('Tile', [t.mask, g.int64([1, this.groupSize, 1])]);
       masks.set(name, g.op('Unsqueeze', [tiled, g.int64([0])]));
-      // [Hkv,B,P]: pool row of each past token in head h's slab of layer 0 keys (slab offsets added per layer).
-      headSlots.set(name, g.op('Add', [g.op('Unsqueeze', [t.pastSlots, g.int64([0])]), headBase]));
+      // [Hkv,B,NB]: pool block row of each past block in head h's slab of layer 0 keys (slab offsets added per layer).
+      headSlots.set(name, g.op('Add', [g.op('Unsqueeze', [t.pastBlocks, g.int64([0])]), headBase]));
     }
-    return { numSlots32, headSlots, masks };
+    return { numBlocks32, headSlots, masks };
   }
 
   private rmsNorm(x: string, weight: string): string {
@@ -193,7 +194,8 @@ class LlamaGraph {
 
   /**
    * Attention of one group's padded [B,Q] queries over [B, P past + Q new] keys; returns rows [B*Q, qDim].
-   * Batched over [Hkv, B]: the head-major pool gathers straight into [Hkv,B,P,D], and scores are computed
+   * Batched over [Hkv, B]: the head-major pool gathers whole blocks (blockSize·D contiguous floats per index,
+   * not one D-float row per token) straight into [Hkv,B,P,D], and scores are computed
    * transposed (K·qᵀ) so element-wise transposes touch only Q-sized tensors, never the K-sized ones.
    */
   private groupAttention(
@@ -202,8 +204,9 @@ class LlamaGraph {
   ): string {
     const { g, c, groupSize: G } = this;
     const D = c.headDim, Hkv = c.numKvHeads;
-    const pastK = g.op('Gather', [kvCache, g.op('Add', [headSlots, offsets.offK])], { axis: 0 }); // [Hkv,B,P,D]
-    const pastV = g.op('Gather', [kvCache, g.op('Add', [headSlots, offsets.offV])], { axis: 0 });
+    const past = (off: string) => g.op('Reshape', // [Hkv,B,NB,bs,D] -> [Hkv,B,P,D]
+      [g.op('Gather', [kvCache, g.op('Add', [headSlots, off])], { axis: 0 }), g.int64([0, 0, -1, D])]);
+    const pastK = past(offsets.offK), pastV = past(offsets.offV);
     const newHeads = (x: string) => g.op('Transpose',
       [g.op('Reshape', [g.op('Gather', [x, t.qIndex], { axis: 0 }), g.int64([0, 0, Hkv, D])])], { perm: [2, 0, 1, 3] });
     const keys = g.op('Concat', [pastK, newHeads(k)], { axis: 2 }); // [Hkv,B,K,D]

@@ -54,7 +54,7 @@ export class OrtModelRunner implements ModelRunner {
     readonly kvTransfer: KvTransfer = 'pool',
   ) {
     this.info = info;
-    this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows, pool.shape.headDim]);
+    this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows / pool.shape.blockSize, pool.shape.blockSize, pool.shape.headDim]);
   }
 
   /** Runs the step graph and scatters the new K/V into the pool; returns the raw logits rows. */
@@ -90,14 +90,15 @@ export class OrtModelRunner implements ModelRunner {
 
   private kvFeed(p: PackedStep): ort.Tensor {
     if (this.kvTransfer === 'pool') return this.kvTensor;
-    const compact = compactKv(this.pool, Object.values(p.groups).map((g) => g.pastSlots), this.compactScratch);
+    const compact = compactKv(this.pool, Object.values(p.groups).map((g) => g.pastBlocks), this.compactScratch);
     if (compact.data.buffer !== this.compactScratch?.buffer) this.compactScratch = compact.data;
-    return new ort.Tensor('float32', compact.data, [compact.numRows, this.pool.shape.headDim]);
+    const { blockSize, headDim } = this.pool.shape;
+    return new ort.Tensor('float32', compact.data, [compact.numRows / blockSize, blockSize, headDim]);
   }
 
   private feeds(p: PackedStep): Record<string, ort.Tensor> {
     const i32 = (data: Int32Array, dims: number[]) => new ort.Tensor('int32', data, dims);
-    const kvCache = this.kvFeed(p); // first: in compact mode it rewrites the groups' past slots
+    const kvCache = this.kvFeed(p); // first: in compact mode it rewrites the groups' past blocks
     // An empty logits_index would make zero-row tensors; compute one throwaway row instead.
     const logitsIndex = p.logitsIndex.length === 0 ? Int32Array.of(0) : p.logitsIndex;
     const feeds: Record<string, ort.Tensor> = {
@@ -109,7 +110,7 @@ export class OrtModelRunner implements ModelRunner {
     };
     for (const [name, g] of Object.entries(p.groups)) {
       feeds[`${name}_q_index`] = i32(g.qIndex, [g.numSeqs, g.maxQ]);
-      feeds[`${name}_past_slots`] = i32(g.pastSlots, [g.numSeqs, g.maxPast]);
+      feeds[`${name}_past_blocks`] = i32(g.pastBlocks, [g.numSeqs, g.maxPastBlocks]);
       feeds[`${name}_mask`] = new ort.Tensor('float32', g.mask, [g.numSeqs, g.maxQ, g.maxPast + g.maxQ]);
     }
     return feeds;

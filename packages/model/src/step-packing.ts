@@ -7,8 +7,10 @@ import { MASKED, type AttentionGroup } from './llama-graph.js';
 import type { KvPool } from './kv-pool.js';
 
 export interface GroupArrays {
-  qIndex: Int32Array; pastSlots: Int32Array; mask: Float32Array;
-  numSeqs: number; maxQ: number; maxPast: number;
+  /** pastBlocks [numSeqs, maxPastBlocks]: pool block of each whole block of past positions (padding: block 0). */
+  qIndex: Int32Array; pastBlocks: Int32Array; mask: Float32Array;
+  /** maxPast = maxPastBlocks * blockSize: past keys per sequence, i.e. the mask's first maxPast columns. */
+  numSeqs: number; maxQ: number; maxPastBlocks: number; maxPast: number;
 }
 
 export interface PackedStep {
@@ -27,14 +29,16 @@ interface Placed { seq: StepSequence; tokenOffset: number }
 function packGroup(placed: Placed[], pool: KvPool, rowBase: number, outIndex: Int32Array): GroupArrays {
   const numSeqs = Math.max(1, placed.length);
   const maxQ = Math.max(1, ...placed.map((p) => p.seq.tokenIds.length));
-  const maxPast = Math.max(1, ...placed.map((p) => p.seq.startPosition));
+  const { blockSize } = pool.shape;
+  const maxPastBlocks = Math.max(1, ...placed.map((p) => Math.ceil(p.seq.startPosition / blockSize)));
+  const maxPast = maxPastBlocks * blockSize;
   const numKeys = maxPast + maxQ;
   const qIndex = new Int32Array(numSeqs * maxQ);
-  const pastSlots = new Int32Array(numSeqs * maxPast);
+  const pastBlocks = new Int32Array(numSeqs * maxPastBlocks);
   const mask = new Float32Array(numSeqs * maxQ * numKeys).fill(MASKED);
   placed.forEach(({ seq, tokenOffset }, b) => {
     const len = seq.tokenIds.length;
-    for (let p = 0; p < seq.startPosition; p++) pastSlots[b * maxPast + p] = pool.slotOf(seq.blockTable, p);
+    for (let p = 0; p < seq.startPosition; p += blockSize) pastBlocks[b * maxPastBlocks + p / blockSize] = pool.blockOf(seq.blockTable, p);
     for (let i = 0; i < maxQ; i++) {
       const row = (b * maxQ + i) * numKeys;
       mask.fill(0, row, row + seq.startPosition);
@@ -46,7 +50,7 @@ function packGroup(placed: Placed[], pool: KvPool, rowBase: number, outIndex: In
     }
   });
   if (placed.length === 0) mask.fill(0);
-  return { qIndex, pastSlots, mask, numSeqs, maxQ, maxPast };
+  return { qIndex, pastBlocks, mask, numSeqs, maxQ, maxPastBlocks, maxPast };
 }
 
 /**

@@ -1,13 +1,12 @@
 // Per-worker load as the router predicts it (Dynamo's ActiveSequences): each routed request adds
-// its new (not already cached) blocks and uncached prefill tokens to its worker at routing time,
-// and its block hashes to the worker's active set; a WorkerLoad report replaces the counts of
-// everything routed more than `reportGraceMs` before it arrived (the worker has seen those);
-// finish(requestId) releases the request. Invariants: one prediction per requestId; the active
-// set holds exactly the hashes of unfinished predictions; a removed worker leaves nothing behind.
+// its new (not already cached) blocks and uncached prefill tokens to its worker at routing time
+// and keeps its chained block hashes (the worker's active prefixes); a WorkerLoad report replaces
+// the counts of everything routed more than `reportGraceMs` before it arrived (the worker has seen
+// those); finish(requestId) releases the request. Invariants: one prediction per requestId; a
+// removed worker leaves nothing behind. Chained hashes make a shared prefix = equal hash at its
+// last block, so active overlap is a binary search per in-flight request (O(1) to record).
 
 import type { BlockHash, WorkerLoad } from '@mini-dynamo/protocol';
-import { BlockOwners } from './block-owners.js';
-import { WorkerSlots } from './worker-slots.js';
 
 export interface LoadView {
   workerId: string;
@@ -35,8 +34,6 @@ interface WorkerLoadState {
   report: WorkerLoad | null;
   reportReceivedAtMs: number;
   predictions: Set<Prediction>;
-  /** hash → number of unfinished predictions holding it. */
-  activeRefs: Map<BlockHash, number>;
 }
 
 export interface LoadTrackerOptions {
@@ -45,8 +42,7 @@ export interface LoadTrackerOptions {
 }
 
 export class LoadTracker {
-  private readonly workers = new WorkerSlots<WorkerLoadState>();
-  private readonly activeOwners = new BlockOwners();
+  private readonly workers = new Map<string, WorkerLoadState>();
   private readonly byRequest = new Map<string, Prediction>();
   private readonly graceMs: number;
   private readonly now: () => number;
@@ -57,16 +53,14 @@ export class LoadTracker {
   }
 
   addWorker(workerId: string, numTotalBlocks: number): void {
-    const entry = this.workers.get(workerId);
-    if (entry) entry.state.numTotalBlocks = numTotalBlocks;
-    else this.workers.add(workerId, { numTotalBlocks, report: null, reportReceivedAtMs: 0, predictions: new Set(), activeRefs: new Map() });
+    const st = this.workers.get(workerId);
+    if (st) st.numTotalBlocks = numTotalBlocks;
+    else this.workers.set(workerId, { numTotalBlocks, report: null, reportReceivedAtMs: 0, predictions: new Set() });
   }
 
   /** Drops the worker; returns the request ids still predicted on it. */
   removeWorker(workerId: string): string[] {
-    const entry = this.workers.delete(workerId);
-    if (!entry) return [];
-    for (const h of entry.state.activeRefs.keys()) this.activeOwners.delete(h, entry.slot);
+    if (!this.workers.delete(workerId)) return [];
     const orphaned: string[] = [];
     for (const [requestId, p] of this.byRequest) {
       if (p.workerId !== workerId) continue;
@@ -77,20 +71,15 @@ export class LoadTracker {
   }
 
   has(workerId: string): boolean {
-    return this.workers.get(workerId) !== undefined;
+    return this.workers.has(workerId);
   }
 
   predict(requestId: string, workerId: string, request: PredictedRequest): void {
-    const entry = this.workers.get(workerId);
-    if (!entry) return;
+    const st = this.workers.get(workerId);
+    if (!st) return;
     this.finish(requestId);
     const p: Prediction = { ...request, workerId, atMs: this.now() };
-    entry.state.predictions.add(p);
-    for (const h of p.blockHashes) {
-      const n = entry.state.activeRefs.get(h) ?? 0;
-      entry.state.activeRefs.set(h, n + 1);
-      if (n === 0) this.activeOwners.add(h, entry.slot);
-    }
+    st.predictions.add(p);
     this.byRequest.set(requestId, p);
   }
 
@@ -98,17 +87,7 @@ export class LoadTracker {
     const p = this.byRequest.get(requestId);
     if (!p) return;
     this.byRequest.delete(requestId);
-    const entry = this.workers.get(p.workerId);
-    if (!entry) return;
-    entry.state.predictions.delete(p);
-    for (const h of p.blockHashes) {
-      const n = entry.state.activeRefs.get(h) ?? 0;
-      if (n > 1) entry.state.activeRefs.set(h, n - 1);
-      else {
-        entry.state.activeRefs.delete(h);
-        this.activeOwners.delete(h, entry.slot);
-      }
-    }
+    this.workers.get(p.workerId)?.predictions.delete(p);
   }
 
   /** Worker of an in-flight prediction (null once finished or unknown). */
@@ -118,19 +97,26 @@ export class LoadTracker {
 
   /** Leading blocks of `hashes` that in-flight requests hold per worker (computed or being computed). */
   activeMatches(hashes: readonly BlockHash[]): Map<string, number> {
-    return this.workers.toWorkerIds(this.activeOwners.matchPrefix(hashes));
+    const out = new Map<string, number>();
+    if (hashes.length === 0) return out;
+    for (const [workerId, st] of this.workers) {
+      let best = 0;
+      for (const p of st.predictions) best = Math.max(best, sharedPrefix(p.blockHashes, hashes));
+      if (best > 0) out.set(workerId, best);
+    }
+    return out;
   }
 
   updateLoad(load: WorkerLoad): void {
-    const entry = this.workers.get(load.workerId);
-    if (!entry) return;
-    entry.state.report = load;
-    entry.state.reportReceivedAtMs = this.now();
-    if (load.numTotalBlocks > 0) entry.state.numTotalBlocks = load.numTotalBlocks;
+    const st = this.workers.get(load.workerId);
+    if (!st) return;
+    st.report = load;
+    st.reportReceivedAtMs = this.now();
+    if (load.numTotalBlocks > 0) st.numTotalBlocks = load.numTotalBlocks;
   }
 
   view(workerId: string): LoadView | null {
-    const st = this.workers.get(workerId)?.state;
+    const st = this.workers.get(workerId);
     if (!st) return null;
     let numActiveBlocks = st.report?.numActiveBlocks ?? 0;
     let numPrefillTokensQueued = st.report?.numPrefillTokensQueued ?? 0;
@@ -142,4 +128,17 @@ export class LoadTracker {
     }
     return { workerId, numActiveBlocks, numPrefillTokensQueued, numTotalBlocks: st.numTotalBlocks, numInFlight: st.predictions.size };
   }
+}
+
+/** Leading blocks two chained-hash sequences share: equal at k-1 ⇔ equal up to k-1 (binary search). */
+function sharedPrefix(a: readonly BlockHash[], b: readonly BlockHash[]): number {
+  if (a.length === 0 || a[0] !== b[0]) return 0;
+  let lo = 1; // a[lo-1] === b[lo-1]
+  let hi = Math.min(a.length, b.length);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a[mid - 1] === b[mid - 1]) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -5,15 +5,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RoutingPolicy, RandomSource, WorkerCandidate } from './routing-policy.js';
 
-/** Deterministic [0,1) stream (mulberry32) for reproducible policy tests. */
+/** Deterministic [0,1) stream (32-bit LCG, top bits) for reproducible policy tests. */
 export function seededRandom(seed: number): RandomSource {
-  let a = seed >>> 0;
+  let x = (seed * 2654435761) >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 4294967296;
   };
 }
 

@@ -75,3 +75,28 @@ test('worker spans join the request trace; per-step spans on; preemption shows a
   assert.ok(preempted > 0, '8 blocks for three 6-block requests force preemption');
   await tracing.shutdown();
 });
+
+test('aborting the last requests leaves no stale occupancy gauges (idle engine takes no step)', async () => {
+  const telemetry = createEngineTelemetry({ model: 'mock', workerId: 'w0' });
+  const runner = new MockRunner({ info: { numBlocks: 64, blockSize: 16, maxModelLen: 512 }, speedup: 1 });
+  const real = new Engine(runner, { workerId: 'w0' }, telemetry.observer);
+  const engine = telemetry.instrument(real);
+  const value = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+  let numTokenEvents = 0;
+  engine.onEvent((e: EngineEvent) => { if (e.kind === 'tokens') numTokenEvents++; });
+  const loop = real.run();
+  for (const id of ['a', 'b']) assert.ok(engine.add({ ...request(id, Array.from({ length: 40 }, (_, i) => 5 + i), 400), traceContext: {} }).ok);
+  while (numTokenEvents < 4) await new Promise((r) => setTimeout(r, 2));
+  const during = await telemetry.metricsText();
+  assert.equal(value(during, 'dynamo_scheduler_running_batch_size'), 2);
+  assert.ok(value(during, 'dynamo_kv_cache_used_blocks') >= 6);
+  await engine.stop(); // no step after the aborts, as when the loop goes idle
+  await loop;
+  engine.abort('a');
+  engine.abort('b');
+  const after = await telemetry.metricsText();
+  assert.equal(value(after, 'dynamo_scheduler_running_batch_size'), 0);
+  assert.equal(value(after, 'dynamo_kv_cache_used_blocks'), 0);
+  assert.equal(value(after, 'dynamo_kv_cache_utilization_ratio'), 0);
+  assert.equal(value(after, 'dynamo_scheduler_waiting_queue_size'), 0);
+});

@@ -4,7 +4,7 @@
 // never throw into the step loop.
 
 import type { EngineObserver, StepStats } from '@mini-dynamo/engine';
-import type { GenerateRequest, Result } from '@mini-dynamo/protocol';
+import { kvUsage, type GenerateRequest, type Result, type WorkerLoad } from '@mini-dynamo/protocol';
 import {
   EngineSpanRecorder, Registry, ThroughputWindow, createMetrics, observeMs, type Tracing, type WorkerMetrics,
 } from '@mini-dynamo/telemetry';
@@ -42,6 +42,9 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     : null;
   const throughput = new ThroughputWindow(options.throughputWindowSeconds ?? 10);
   const scheduledAt = new Map<string, number>();
+  // The engine's loop goes idle without a step when its last requests are aborted: gauges are
+  // refreshed from its live load at scrape time so they never stay at the last step's values.
+  let instrumented: HostedEngine | null = null;
 
   const observer: EngineObserver = {
     onStep(stats: StepStats) {
@@ -94,6 +97,7 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
   };
 
   const instrument = (engine: HostedEngine): HostedEngine => {
+    instrumented = engine;
     const load = engine.load();
     metrics.kvBlocksTotal.set(load.numTotalBlocks);
     metrics.kvBlocksUsed.set(load.numActiveBlocks);
@@ -123,10 +127,22 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     metrics.tokensPerSecond.set({ phase: 'prefill' }, rates.prefill);
     metrics.tokensPerSecond.set({ phase: 'decode' }, rates.decode);
     metrics.tokensPerSecond.set({ phase: 'combined' }, rates.combined);
+    if (instrumented !== null) recordLoad(metrics, instrumented.load());
     return registry.metrics();
   };
 
   return { registry, metrics, observer, instrument, metricsText };
+}
+
+/** Live occupancy gauges (the queue split into waiting/swapped is only known per step). */
+function recordLoad(m: WorkerMetrics, load: WorkerLoad): void {
+  m.runningBatchSize.set(load.numRunning);
+  m.kvBlocksUsed.set(load.numActiveBlocks);
+  m.kvUtilization.set(kvUsage(load));
+  if (load.numWaiting === 0) {
+    m.waitingQueueSize.set(0);
+    m.swappedQueueSize.set(0);
+  }
 }
 
 function recordStep(m: WorkerMetrics, s: StepStats): void {

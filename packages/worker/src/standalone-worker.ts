@@ -1,11 +1,15 @@
 // A standalone worker process (multi-host topology): an Engine behind the shared WorkerHost,
 // served over HTTP (worker-http-app) and announced over NATS: heartbeats (discovery with a TTL),
-// KV events and load reports. Invariant: reports leave through exactly one route each — engine
-// events to their request's NDJSON stream, kv/load to NATS, replies to the waiting HTTP call.
+// KV events and load reports; engine metrics (GET /metrics) and spans as in a worker thread.
+// Invariant: reports leave through exactly one route each — engine events to their request's
+// NDJSON stream, kv/load to NATS, replies to the waiting HTTP call.
 
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import { createTracing } from '@mini-dynamo/telemetry';
+import { createEngineTelemetry } from './engine-telemetry.js';
 import { connect, type NatsConnection } from 'nats';
 import { kvEventToJson, err, ok, type Result, type WorkerReport } from '@mini-dynamo/protocol';
 import { createWorkerEngine } from './worker-engine.js';
@@ -40,13 +44,21 @@ const encoder = new TextEncoder();
 export async function startStandaloneWorker(options: StandaloneWorkerOptions): Promise<Result<StandaloneWorker, { code: string; message: string }>> {
   const log = options.log ?? ((line: string) => console.error(line));
   if (!isValidWorkerId(options.workerId)) return err({ code: 'invalid_worker_id', message: `worker id must match [A-Za-z0-9_-]+: ${options.workerId}` });
-  const built = await createWorkerEngine(options, (m) => log(`[${options.workerId}] ${m}`));
-  if (!built.ok) return err(built.error);
+  const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-worker', instanceId: options.workerId });
+  const telemetry = createEngineTelemetry({
+    model: options.servedModelName ?? basename(resolve(options.modelDir)), workerId: options.workerId,
+    collectProcessMetrics: true, tracing: tracing.recording ? tracing : null,
+  });
+  const built = await createWorkerEngine(options, (m) => log(`[${options.workerId}] ${m}`), telemetry.observer);
+  if (!built.ok) {
+    await tracing.shutdown();
+    return err(built.error);
+  }
   let nc: NatsConnection;
   try {
     nc = await connect({ servers: options.natsUrl, name: `mini-dynamo-worker-${options.workerId}` });
   } catch (e) {
-    await built.value.runner.close();
+    await Promise.allSettled([built.value.runner.close(), tracing.shutdown()]);
     return err({ code: 'nats_unreachable', message: `cannot connect to NATS at ${options.natsUrl}: ${(e as Error).message}` });
   }
   const { engine, runner, info } = built.value;
@@ -63,9 +75,9 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
       case 'ready': return;
     }
   };
-  const host = createWorkerHost(engine, send, {
+  const host = createWorkerHost(telemetry.instrument(engine), send, {
     ...(options.loadIntervalMs === undefined ? {} : { loadIntervalMs: options.loadIntervalMs }),
-    ...(options.metricsText ? { metricsText: options.metricsText } : {}),
+    metricsText: options.metricsText ?? (() => telemetry.metricsText()),
   });
   const ask = (type: ReplyType) => new Promise<WorkerReport>((resolve) => {
     const queue = replies.get(type) ?? [];
@@ -97,7 +109,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
       server.close(() => resolve());
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    await runner.close();
+    await Promise.allSettled([runner.close(), tracing.shutdown()]);
   })());
   return ok({ workerId, instanceId, url, close });
 }

@@ -1,0 +1,107 @@
+// Assembles an offline bundle for air-gapped linux-x64 hosts: this node binary, the built app (dist of every
+// workspace package), its production dependencies (linux-x64 only), optionally the CUDA 13 provider, one model
+// folder and run.sh; then packs it with bundle-archive.ts. Invariant: the repo's own node_modules is only read.
+
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { installCudaProvider, findOrt } from './cuda-provider.js';
+import { isPrunedPath, productionClosure, type BundledPackage } from './prod-deps.js';
+import { writeArchive, writeArchiveMetadata, unpackCommand, type ArchiveResult } from './bundle-archive.js';
+
+export const BUNDLE_TOP = 'mini-dynamo';
+
+export interface BundleOptions {
+  repoRoot: string;
+  modelDir: string;
+  outDir: string;
+  withCuda?: boolean;
+  cacheDir: string;
+  partBytes?: number;
+  gzipLevel?: number;
+  /** The node binary to ship (default: the running one). */
+  nodeBinary?: string;
+  log?: (line: string) => void;
+}
+
+export interface BundleResult { archive: ArchiveResult; unpack: string; numPackages: number }
+
+const skipBuildFile = (p: string): boolean => /\.test\.(js|d\.ts)(\.map)?$|\.tsbuildinfo$/.test(p);
+
+function copyPackage(repoRoot: string, appDir: string, pkg: BundledPackage): void {
+  const src = join(repoRoot, pkg.path);
+  const dest = join(appDir, pkg.path);
+  if (pkg.workspace) {
+    if (!existsSync(join(src, 'dist'))) throw new Error(`${pkg.name} is not built (${pkg.path}/dist missing): run npm run build`);
+    mkdirSync(dest, { recursive: true });
+    copyFileSync(join(src, 'package.json'), join(dest, 'package.json'));
+    cpSync(join(src, 'dist'), join(dest, 'dist'), { recursive: true, filter: (f) => !skipBuildFile(f) });
+    const link = join(appDir, 'node_modules', pkg.name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(relative(dirname(link), dest), link);
+    return;
+  }
+  cpSync(src, dest, { recursive: true, dereference: true, filter: (f) => {
+    const rel = relative(src, f);
+    return !rel.split('/').includes('node_modules') && !isPrunedPath(pkg.name, rel);
+  } });
+}
+
+/** Removes other platforms' binaries from onnxruntime-node (needed again after the CUDA pin re-extracts it). */
+function pruneOrt(nodeModulesDir: string): void {
+  const ort = findOrt(nodeModulesDir);
+  if (ort === null) return;
+  for (const napi of readdirSync(join(ort.packageDir, 'bin'))) {
+    for (const platform of readdirSync(join(ort.packageDir, 'bin', napi))) {
+      const rel = join('bin', napi, platform);
+      if (isPrunedPath('onnxruntime-node', rel)) { rmSync(join(ort.packageDir, rel), { recursive: true }); continue; }
+      for (const arch of readdirSync(join(ort.packageDir, rel))) {
+        if (isPrunedPath('onnxruntime-node', join(rel, arch))) rmSync(join(ort.packageDir, rel, arch), { recursive: true });
+      }
+    }
+  }
+}
+
+export function runScript(modelName: string, withCuda: boolean): string {
+  return [
+    '#!/bin/sh',
+    '# Starts mini-dynamo from this bundle with its own node binary; extra args go to `serve` (e.g. --port 8000).',
+    'here=$(cd "$(dirname "$0")" && pwd)',
+    ...(withCuda ? ['export MINI_DYNAMO_DEVICE="${MINI_DYNAMO_DEVICE:-cuda}"'] : []),
+    `exec "$here/node/bin/node" "$here/app/packages/gateway/dist/cli.js" serve --model "$here/model/${modelName}" "$@"`,
+    '',
+  ].join('\n');
+}
+
+export async function createBundle(opts: BundleOptions): Promise<BundleResult> {
+  const log = opts.log ?? (() => {});
+  const modelDir = resolve(opts.modelDir);
+  if (!existsSync(modelDir)) throw new Error(`model folder ${modelDir} does not exist`);
+  mkdirSync(opts.outDir, { recursive: true });
+  const stage = join(opts.outDir, '.stage');
+  rmSync(stage, { recursive: true, force: true });
+  const top = join(stage, BUNDLE_TOP);
+  const appDir = join(top, 'app');
+  mkdirSync(join(top, 'node', 'bin'), { recursive: true });
+  copyFileSync(opts.nodeBinary ?? process.execPath, join(top, 'node', 'bin', 'node'));
+  chmodSync(join(top, 'node', 'bin', 'node'), 0o755);
+  const packages = productionClosure(opts.repoRoot);
+  log(`copying ${packages.length} packages (production dependencies, linux-x64)`);
+  mkdirSync(appDir, { recursive: true });
+  copyFileSync(join(opts.repoRoot, 'package.json'), join(appDir, 'package.json'));
+  for (const pkg of packages) copyPackage(opts.repoRoot, appDir, pkg);
+  if (opts.withCuda) installCudaProvider({ nodeModulesDir: join(appDir, 'node_modules'), cacheDir: opts.cacheDir, log });
+  pruneOrt(join(appDir, 'node_modules'));
+  const modelName = basename(modelDir);
+  cpSync(modelDir, join(top, 'model', modelName), { recursive: true, dereference: true });
+  writeFileSync(join(top, 'run.sh'), runScript(modelName, opts.withCuda ?? false));
+  chmodSync(join(top, 'run.sh'), 0o755);
+  log('packing');
+  for (const f of readdirSync(opts.outDir)) if (f.startsWith(`${BUNDLE_TOP}.tar.gz.part-`)) rmSync(join(opts.outDir, f));
+  const archive = await writeArchive(stage, BUNDLE_TOP, opts.outDir, { partBytes: opts.partBytes, gzipLevel: opts.gzipLevel });
+  writeArchiveMetadata(opts.outDir, archive, BUNDLE_TOP, {
+    createdAt: new Date().toISOString(), node: process.version, platform: 'linux-x64', model: modelName,
+    onnxruntimeNode: findOrt(join(appDir, 'node_modules'))?.version ?? null, cuda: opts.withCuda ?? false,
+  });
+  rmSync(stage, { recursive: true, force: true });
+  return { archive, unpack: unpackCommand(archive, BUNDLE_TOP), numPackages: packages.length };
+}
