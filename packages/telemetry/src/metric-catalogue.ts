@@ -161,7 +161,24 @@ export const WORKER_METRICS = {
     help: 'Time from a request\'s first scheduled step to its first token (all prefill chunks)', labels: W, buckets: PREFILL_BUCKETS, source: 'seed 000 prefill' }),
 } as const;
 
-export const CATALOGUE = { ...FRONTEND_METRICS, ...ROUTER_METRICS, ...WORKER_METRICS } as const;
+/** nvidia-smi GPU indices a worker may report (bounded: at most 16 GPUs per node). */
+export const GPU_INDICES = Array.from({ length: 16 }, (_, i) => String(i));
+const GPU = [...W, 'gpu'] as const;
+
+/** GPU metrics (seed 001 GPU rows), registered by a `--device cuda` worker once nvidia-smi answers. */
+export const GPU_METRICS = {
+  gpuUtilization: spec({ name: 'dynamo_gpu_utilization_ratio', type: 'gauge', unit: 'ratio', scope: 'worker', group: 'execution',
+    help: 'GPU utilization (0-1): fraction of the last sample period a kernel ran, from nvidia-smi utilization.gpu', labels: GPU,
+    labelValues: { gpu: GPU_INDICES }, source: 'seed 001 llm_gpu_utilization' }),
+  gpuMemoryUsed: spec({ name: 'dynamo_gpu_memory_used_bytes', type: 'gauge', unit: 'bytes', scope: 'worker', group: 'execution',
+    help: 'GPU memory in use (all processes), from nvidia-smi memory.used', labels: GPU,
+    labelValues: { gpu: GPU_INDICES }, source: 'seed 001 llm_gpu_memory_used_bytes' }),
+  gpuMemoryTotal: spec({ name: 'dynamo_gpu_memory_total_bytes', type: 'gauge', unit: 'bytes', scope: 'worker', group: 'execution',
+    help: 'GPU memory capacity, from nvidia-smi memory.total (memory alerts divide by it instead of assuming 80 GiB)', labels: GPU,
+    labelValues: { gpu: GPU_INDICES }, source: 'seed 001 GPU memory panels' }),
+} as const;
+
+export const CATALOGUE = { ...FRONTEND_METRICS, ...ROUTER_METRICS, ...WORKER_METRICS, ...GPU_METRICS } as const;
 
 export type GatewayMetricKey = keyof typeof FRONTEND_METRICS | keyof typeof ROUTER_METRICS;
 export type WorkerMetricKey = keyof typeof WORKER_METRICS;

@@ -19,7 +19,8 @@ export type MetricUnit =
   | 'sequences'
   | 'ratio'
   | 'events'
-  | 'boolean';
+  | 'boolean'
+  | 'bytes';
 
 /** Labels whose values come from configuration (served model names, worker ids). */
 export type ConfiguredLabel = 'model' | 'worker_id';
@@ -33,7 +34,8 @@ export type EnumLabel =
   | 'finish_reason'
   | 'reason'
   | 'phase'
-  | 'policy';
+  | 'policy'
+  | 'gpu';
 
 export type LabelName = ConfiguredLabel | EnumLabel;
 

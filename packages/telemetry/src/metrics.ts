@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export { Registry } from 'prom-client';
 export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { FRONTEND_METRICS, ROUTER_METRICS, WORKER_METRICS } from './metric-catalogue.js';
+import { FRONTEND_METRICS, GPU_METRICS, ROUTER_METRICS, WORKER_METRICS } from './metric-catalogue.js';
 import type { MetricSpec, LabelName } from './metric-spec.js';
 
 type LabelsOf<S> = S extends { labels: readonly (infer L)[] } ? (L extends string ? L : never) : never;
@@ -21,6 +21,7 @@ type Built<T> = { readonly [K in keyof T]: InstanceOf<T[K]> };
 
 export type GatewayMetrics = Built<typeof FRONTEND_METRICS> & Built<typeof ROUTER_METRICS>;
 export type WorkerMetrics = Built<typeof WORKER_METRICS>;
+export type GpuMetrics = Built<typeof GPU_METRICS>;
 
 export interface WorkerIdentity {
   model: string;
@@ -83,6 +84,11 @@ export function createMetrics(
   registry.setDefaultLabels({ model: identity.model, worker_id: identity.workerId });
   if (maybeOptions?.collectProcessMetrics) registerProcessMetrics(registry);
   return buildAll(WORKER_METRICS, registry);
+}
+
+/** GPU gauges on a worker registry (its default labels supply model / worker_id); only `--device cuda` workers call it. */
+export function createGpuMetrics(registry: Registry): GpuMetrics {
+  return buildAll(GPU_METRICS, registry);
 }
 
 /** Observe a duration given in milliseconds on a seconds histogram (base unit conversion in one place). */
