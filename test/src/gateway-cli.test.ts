@@ -50,3 +50,12 @@ test('serve rejects a bad flag value with a clear message', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--router must be one of kv, round_robin, random, least_loaded/);
 });
+
+test('serve rejects bad router flag values (flag or env var) with a clear message', () => {
+  const flag = spawnSync(process.execPath, [CLI, 'serve', '--busy-kv-threshold', '2'], { encoding: 'utf8' });
+  assert.equal(flag.status, 1);
+  assert.match(flag.stderr, /--busy-kv-threshold must be a fraction in \(0, 1\], got '2'/);
+  const env = spawnSync(process.execPath, [CLI, 'serve'], { encoding: 'utf8', env: { ...process.env, MINI_DYNAMO_ON_ALL_BUSY: 'queue' } });
+  assert.equal(env.status, 1);
+  assert.match(env.stderr, /--on-all-busy must be one of reject, least_loaded, got 'queue'/);
+});

@@ -158,6 +158,10 @@ describe('gateway with the openai client (mock runner)', () => {
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'context_length_exceeded');
     await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'hi', max_tokens: 100_000 }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'max_tokens');
+    await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], logprobs: true }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'logprobs' && /logprobs is not supported/.test(e.message));
+    await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'hi', echo: true }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'echo' && /echo is not supported/.test(e.message));
     await assert.rejects(openai.completions.create({ model: 'gpt-4o', prompt: 'hi' }),
       (e: unknown) => e instanceof OpenAI.NotFoundError && e.code === 'model_not_found');
     const route = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', body: '{}' });

@@ -64,6 +64,14 @@ describe('gateway on the real model (ORT, stories260K)', () => {
     assert.equal(cut.choices[0]!.finish_reason, 'stop');
   });
 
+  test('a story ends on its own (the model emits BOS, llama2.c\'s delimiter) instead of running to the context', async () => {
+    const result = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', seed: 1 });
+    const choice = result.choices[0]!;
+    assert.equal(choice.finish_reason, 'stop', choice.text);
+    assert.ok(result.usage!.completion_tokens < 512 - result.usage!.prompt_tokens, `stopped early: ${result.usage!.completion_tokens} tokens`);
+    assert.match(choice.text, /[.!"]\s*$/, 'the story ends at the end of a sentence');
+  });
+
   test('a repeated long prompt is served from the prefix cache', async () => {
     const prompt = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. '.repeat(2);
     const first = await openai.completions.create({ model: MODEL, prompt, max_tokens: 8, temperature: 0 });

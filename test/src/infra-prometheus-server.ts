@@ -45,7 +45,21 @@ export async function startPrometheus(targets: Record<string, string[]>, ruleFil
     scrape_configs: Object.entries(targets).map(([job, list]) => ({ job_name: job, static_configs: [{ targets: list }] })),
   };
   writeFileSync(join(dir, 'prometheus.yml'), stringifyYaml(config));
-  const port = await freePort();
+  // The free port can be taken between the probe and Prometheus' bind: then it exits, and we retry.
+  for (let attempt = 1; ; attempt++) {
+    const started = await launch(bin, dir, await freePort());
+    if (started.ok) return started.server;
+    if (!/address already in use/.test(started.error) || attempt === 3) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(started.error);
+    }
+  }
+}
+
+type Launch = { ok: true; server: PrometheusServer } | { ok: false; error: string };
+
+/** One Prometheus process on `port`; resolves once /-/ready answers, or kills it and says why. */
+async function launch(bin: string, dir: string, port: number): Promise<Launch> {
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const child = spawn(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--web.listen-address=127.0.0.1:${port}`,
@@ -53,19 +67,23 @@ export async function startPrometheus(targets: Record<string, string[]>, ruleFil
   child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const close = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
+  };
+  const close = async () => {
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${output}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null) return { ok: false, error: `prometheus exited (${child.exitCode}):\n${output}` };
+    // Another server could hold the port: only Prometheus' own answer counts.
+    const ready = await fetch(`${url}/-/ready`).then(async (r) => r.ok && /Prometheus/i.test(await r.text()), () => false);
     if (ready) break;
     if (Date.now() > deadline) {
-      await close();
-      throw new Error(`prometheus not ready after 30 s:\n${output}`);
+      await stop();
+      return { ok: false, error: `prometheus not ready after 30 s:\n${output}` };
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -77,7 +95,7 @@ export async function startPrometheus(targets: Record<string, string[]>, ruleFil
     if (body.status !== 'success') throw new Error(`query failed: ${body.error} — ${expr}`);
     return body.data.result;
   };
-  return { url, close, query, logs: () => output };
+  return { ok: true, server: { url, close, query, logs: () => output } };
 }
 
 /** Polls `check` every 250 ms until it returns a non-null value or `timeoutMs` passes. */

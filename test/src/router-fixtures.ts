@@ -2,7 +2,6 @@
 // standalone worker processes (mock runner), and gateways (Router + WorkerPool + multi-host).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { defaultModelDir } from '@mini-dynamo/model';
 import { createRouter, type MiniRouter, type RouterOptions } from '@mini-dynamo/router';
@@ -10,17 +9,6 @@ import { WorkerPool, connectMultiHost, type MultiHost } from '@mini-dynamo/gatew
 import { samplingParams, type EngineEvent, type GenerateRequest } from '@mini-dynamo/protocol';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../packages/worker/dist/standalone-worker-main.js', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -35,14 +23,32 @@ export interface NatsServer {
   stop(): void;
 }
 
+/**
+ * A nats-server on a port it picks itself (`-p -1`, read back from its log: no free-port race with
+ * other processes); a start that fails or stalls kills the child before throwing.
+ */
 export async function startNatsServer(): Promise<NatsServer> {
-  const port = await freePort();
-  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const reachable = () => new Promise<boolean>((resolve) => {
-    const s = tcpConnect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
+  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('nats-server not ready after 10 s')), 10_000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error(`${e.message}\n${log}`));
+    };
+    proc.once('error', fail);
+    proc.once('exit', (code) => fail(new Error(`nats-server exited (${code})`)));
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)[\s\S]*Server is ready/.exec(log);
+      if (!m) return;
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      proc.stderr!.removeAllListeners('data').resume();
+      resolve(Number(m[1]));
+    });
   });
-  await waitFor(reachable, 5000, 'nats-server to listen');
   return { url: `nats://127.0.0.1:${port}`, stop: () => void proc.kill('SIGKILL') };
 }
 

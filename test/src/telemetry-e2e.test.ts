@@ -3,7 +3,7 @@
 // promtool on the gateway's /metrics (gateway + merged worker registries).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -13,8 +13,9 @@ import { findPromtool, promtoolCheckMetrics, readTraceFile, breakdown, type Span
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 
-test('one streamed chat request yields the seed-000 span tree across gateway and worker', async () => {
+test('one streamed chat request yields the seed-000 span tree across gateway and worker', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'telemetry-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const jsonlPath = join(dir, 'traces.jsonl');
   const server = await startServer({
     numWorkers: 1, port: 0, host: '127.0.0.1', numBlocks: 128, log: () => {},

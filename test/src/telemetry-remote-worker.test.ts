@@ -3,7 +3,7 @@
 // /metrics (worker registry + process metrics) must pass promtool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelDir } from '@mini-dynamo/model';
@@ -15,9 +15,12 @@ import { startNatsServer } from './router-fixtures.js';
 const TRACE = '5bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '10f067aa0ba902b7';
 
-test('worker spans over the HTTP hop join the caller trace; the worker /metrics passes promtool', async () => {
+test('worker spans over the HTTP hop join the caller trace; the worker /metrics passes promtool', async (t) => {
   const nats = await startNatsServer();
-  const jsonlPath = join(mkdtempSync(join(tmpdir(), 'remote-')), 'worker.jsonl');
+  t.after(() => nats.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'remote-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const jsonlPath = join(dir, 'worker.jsonl');
   const started = await startStandaloneWorker({
     natsUrl: nats.url, workerId: 'remote-0', runner: 'mock', modelDir: defaultModelDir(), device: 'cpu', blockSize: 16,
     numBlocks: 64, heartbeatMs: 200, log: () => {}, tracing: { jsonlPath, batchDelayMs: 10, perStepSpans: true },
@@ -37,7 +40,6 @@ test('worker spans over the HTTP hop join the caller trace; the worker /metrics 
     metrics = await (await fetch(`${worker.url}/metrics`)).text();
   } finally {
     await worker.close();
-    nats.stop();
   }
   const trace = readTraceFile(jsonlPath).traces.find((t) => t.traceId === TRACE);
   assert.ok(trace, 'worker spans exported under the caller trace id');

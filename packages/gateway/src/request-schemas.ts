@@ -9,6 +9,7 @@ export const MAX_N = 16;
 export const MAX_STOP_STRINGS = 16;
 
 const tokenId = z.number().int().min(0).max(0xffffffff);
+const unsupported = (field: string, accepted: string) => `${field} is not supported by this server (accepted: ${accepted})`;
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 const samplingFields = {
@@ -29,7 +30,7 @@ const samplingFields = {
   user: nullish(z.string().max(512)),
   ignore_eos: nullish(z.boolean()),
   cache_salt: nullish(z.string().min(1).max(512)),
-  logprobs: nullish(z.union([z.literal(false), z.literal(0)])),
+  logprobs: nullish(z.union([z.literal(false), z.literal(0)], { error: unsupported('logprobs', 'false, 0 or null') })),
 };
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -53,8 +54,8 @@ export const completionSchema = z.object({
     z.array(tokenId).min(1),
     z.array(z.array(tokenId).min(1)).min(1).max(MAX_N),
   ]),
-  echo: nullish(z.literal(false)),
-  suffix: nullish(z.literal('')),
+  echo: nullish(z.literal(false, { error: unsupported('echo', 'false or null') })),
+  suffix: nullish(z.literal('', { error: unsupported('suffix', "'' or null") })),
 });
 
 export type ChatCompletionBody = z.output<typeof chatCompletionSchema>;

@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
 import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
-import { createRouter } from '@mini-dynamo/router';
+import { createRouter, type BusyThresholds } from '@mini-dynamo/router';
 import { connectMultiHost, type MultiHost } from './multi-host.js';
 import { createTracing } from '@mini-dynamo/telemetry';
 import { ThreadWorkerConnection, type WorkerOptions } from '@mini-dynamo/worker';
@@ -25,6 +25,11 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   port?: number;
   routerPolicy?: RoutingPolicyName;
   overlapWeight?: number;
+  /** kv policy softmax temperature (0 = always the lowest cost). */
+  routerTemperature?: number;
+  /** false = approximate mode (Dynamo --no-kv-events): predict caches from routing decisions. */
+  useKvEvents?: boolean;
+  busyThresholds?: BusyThresholds;
   maxBodyBytes?: number;
   /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;
@@ -56,6 +61,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   let gateway: GatewayHandle | null = null;
   const router = telemetry.router.instrument(createRouter({
     policy: options.routerPolicy ?? 'kv', blockSize, overlapWeight: options.overlapWeight,
+    temperature: options.routerTemperature, useKvEvents: options.useKvEvents, busyThresholds: options.busyThresholds,
     observer: telemetry.router.observer,
     requestResync: (workerId) => gateway?.pool.requestSnapshot(workerId),
   }));
@@ -107,6 +113,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const numWorkers = options.numWorkers ?? 2;
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
+    routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
     maxBodyBytes: _max, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
   } = options;
   return {

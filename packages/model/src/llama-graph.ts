@@ -14,7 +14,7 @@ import { ElemType, GraphBuilder } from './onnx-builder.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
-export const LLAMA_GRAPH_VERSION = 5;
+export const LLAMA_GRAPH_VERSION = 6;
 export const ATTENTION_GROUPS = ['single', 'multi'] as const;
 export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
 export const MASKED = -1e9;
@@ -195,8 +195,8 @@ class LlamaGraph {
   /**
    * Attention of one group's padded [B,Q] queries over [B, P past + Q new] keys; returns rows [B*Q, qDim].
    * Batched over [Hkv, B]: the head-major pool gathers whole blocks (blockSize·D contiguous floats per index,
-   * not one D-float row per token) straight into [Hkv,B,P,D], and scores are computed
-   * transposed (K·qᵀ) so element-wise transposes touch only Q-sized tensors, never the K-sized ones.
+   * not one D-float row per token) straight into [Hkv,B,P,D]; scores are q·Kᵀ with the K transpose fused into the
+   * GEMM by ORT, so element-wise transposes touch only Q-sized tensors, never the K-sized ones.
    */
   private groupAttention(
     q: string, k: string, v: string, kvCache: string, offsets: { offK: string; offV: string },
@@ -212,9 +212,10 @@ class LlamaGraph {
     const keys = g.op('Concat', [pastK, newHeads(k)], { axis: 2 }); // [Hkv,B,K,D]
     const vals = g.op('Concat', [pastV, newHeads(v)], { axis: 2 });
     const qg = g.op('Reshape', [g.op('Gather', [q, t.qIndex], { axis: 0 }), g.int64([0, 0, Hkv, G, D])]); // [B,Q,Hkv,G,D]
-    const qT = g.op('Reshape', [g.op('Transpose', [qg], { perm: [2, 0, 4, 3, 1] }), g.int64([0, 0, D, -1])]); // [Hkv,B,D,G*Q]
-    const scoresT = g.op('MatMul', [keys, qT]); // [Hkv,B,K,G*Q]
-    const scores = g.op('Add', [g.op('Transpose', [scoresT], { perm: [0, 1, 3, 2] }), mask]);
+    const qh = g.op('Reshape', [g.op('Transpose', [qg], { perm: [2, 0, 3, 1, 4] }), g.int64([0, 0, -1, D])]); // [Hkv,B,G*Q,D]
+    // q·Kᵀ: ORT fuses Transpose+MatMul into one FusedMatMul(transB) (no K-sized copy); ~2x faster than K·qᵀ
+    // followed by a scores transpose for the batched tiny GEMMs of decode (few query rows per [head, seq]).
+    const scores = g.op('Add', [g.op('MatMul', [qh, g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]), mask]); // [Hkv,B,G*Q,K]
     const out = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vals]); // [Hkv,B,G*Q,D]
     const split = g.op('Reshape', [out, g.int64([0, 0, G, -1, D])]); // [Hkv,B,G,Q,D]
     const perm = g.op('Transpose', [split], { perm: [1, 3, 0, 2, 4] }); // [B,Q,Hkv,G,D]

@@ -28,6 +28,7 @@ test('stories260K header imports as a GQA Llama with tied embeddings', async () 
     [64, 172, 5, 8, 4, 8, 512],
   );
   assert.equal(m.config.tieWordEmbeddings, true);
+  assert.deepEqual(m.config.eosTokenIds, [2, 1], 'a story ends with BOS, as in llama2.c run.c');
   assert.equal(m.weights.lmHead, null);
   assert.match(m.contentHash, /^[0-9a-f]{64}$/);
 });

@@ -65,7 +65,8 @@ export function llama2cConfig(h: Llama2cHeader): LlamaConfig {
     tieWordEmbeddings: h.sharedClassifier,
     attentionBias: false,
     bosTokenId: 1,
-    eosTokenIds: [2],
+    // llama2.c's run.c stops at BOS: it delimits the training stories, so a story ends by emitting 1.
+    eosTokenIds: [2, 1],
   };
 }
 

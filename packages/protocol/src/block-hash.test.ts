@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { xxh3 } from '@node-rs/xxhash';
 import {
   computeBlockHashes, localBlockHash, chainBlockHash, blockHash, hashSeed, BLOCK_HASH_SEED, localBlockHashes, chainBlockHashes,
+  localBlockHashWords, chainBlockHashWords,
 } from './block-hash.js';
 import { kvEventFromJson, kvEventToJson } from './kv-events.js';
 
@@ -75,6 +76,9 @@ test('every block size (JS fast path and native fallback) equals the native defi
       assert.deepEqual(computeBlockHashes(tokens, blockSize, salt), expected, tag);
       assert.deepEqual(computeBlockHashes(u32, blockSize, salt), expected, `${tag} (Uint32Array)`);
       assert.deepEqual(chainBlockHashes(localBlockHashes(tokens, blockSize, seed), seed), expected, `${tag} (two phases)`);
+      const words = localBlockHashWords(tokens, blockSize, seed, new Uint32Array(2000));
+      assert.deepEqual(chainBlockHashWords(words, expected.length, seed), expected, `${tag} (two phases, u32 words)`);
+      assert.deepEqual(chainBlockHashWords(localBlockHashWords(tokens, blockSize, seed, new Uint32Array(1)), expected.length, seed), expected, `${tag} (scratch too small)`);
       if (expected.length > 1) assert.equal(blockHash(expected[0]!, tokens.slice(blockSize, 2 * blockSize), seed), expected[1], tag);
     }
   }

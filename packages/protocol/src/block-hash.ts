@@ -47,7 +47,7 @@ export function chainBlockHash(parent: BlockHash | null, local: bigint, seed: bi
   splitBigInt(parent);
   const pHi = wordsHi(), pLo = wordsLo();
   splitBigInt(local);
-  xxh3Pair(pHi, pLo, wordsHi(), wordsLo(), xxh3Keys(seed));
+  xxh3Pair(pHi | 0, pLo | 0, wordsHi() | 0, wordsLo() | 0, xxh3Keys(seed));
   return toBigInt(hashHi(), hashLo());
 }
 
@@ -75,6 +75,43 @@ export function chainBlockHashes(locals: readonly bigint[], seed: bigint = BLOCK
   return out;
 }
 
+/**
+ * localBlockHashes without a bigint per block: out[2i] = hi, out[2i + 1] = lo u32 words of block i's
+ * local hash. Reuses `out` when it is large enough (the router's per-request scratch); returns the array used.
+ */
+export function localBlockHashWords(tokenIds: ArrayLike<number>, blockSize: number, seed: bigint = BLOCK_HASH_SEED, out?: Uint32Array): Uint32Array {
+  const numFull = Math.floor(tokenIds.length / blockSize);
+  const words = out !== undefined && out.length >= 2 * numFull ? out : new Uint32Array(2 * numFull);
+  const js = xxh3WordsSupported(blockSize);
+  const keys = xxh3Keys(seed);
+  for (let i = 0; i < numFull; i++) {
+    if (js) xxh3Words(tokenIds, i * blockSize, blockSize, keys);
+    else splitBigInt(hashTokens(tokenIds, i * blockSize, blockSize, seed));
+    words[2 * i] = js ? hashHi() : wordsHi();
+    words[2 * i + 1] = js ? hashLo() : wordsLo();
+  }
+  return words;
+}
+
+/** chainBlockHashes over localBlockHashWords' output (first numBlocks pairs): one bigint per block, for the result. */
+export function chainBlockHashWords(locals: Uint32Array, numBlocks: number, seed: bigint = BLOCK_HASH_SEED): BlockHash[] {
+  const out: BlockHash[] = new Array(numBlocks);
+  const keys = xxh3Keys(seed);
+  let hi = 0, lo = 0;
+  for (let i = 0; i < numBlocks; i++) {
+    if (i === 0) {
+      hi = locals[0]!;
+      lo = locals[1]!;
+    } else {
+      xxh3Pair(hi | 0, lo | 0, locals[2 * i]! | 0, locals[2 * i + 1]! | 0, keys); // int32: no boxing
+      hi = hashHi();
+      lo = hashLo();
+    }
+    out[i] = toBigInt(hi, lo);
+  }
+  return out;
+}
+
 /** Chained hashes of every full block of a token sequence (a partial tail block is ignored). */
 export function computeBlockHashes(tokenIds: ArrayLike<number>, blockSize: number, salt: string | null = null): BlockHash[] {
   const seed = hashSeed(salt);
@@ -86,7 +123,7 @@ export function computeBlockHashes(tokenIds: ArrayLike<number>, blockSize: numbe
   let hi = 0, lo = 0;
   for (let i = 0; i < numFull; i++) {
     xxh3Words(tokenIds, i * blockSize, blockSize, keys);
-    if (i > 0) xxh3Pair(hi, lo, hashHi(), hashLo(), keys);
+    if (i > 0) xxh3Pair(hi | 0, lo | 0, hashHi() | 0, hashLo() | 0, keys); // int32: no boxing
     hi = hashHi();
     lo = hashLo();
     out[i] = toBigInt(hi, lo);

@@ -117,7 +117,9 @@ export function hashLo(): number {
  * low word is Math.imul; its high word is round((x·y − low) / 2^32): the double x·y is within
  * 2^11 of the true product, far from the ±2^31 that would round to the wrong word.
  */
-function mulFold(xH: number, xL: number, yH: number, yL: number): void {
+function mulFold(xHi32: number, xLi32: number, yHi32: number, yLi32: number): void {
+  // Callers pass int32 (Smi) words so a call that is not inlined boxes no HeapNumber; unsigned here.
+  const xH = xHi32 >>> 0, xL = xLi32 >>> 0, yH = yHi32 >>> 0, yL = yLi32 >>> 0;
   const w0 = Math.imul(xL, yL) >>> 0;
   const llH = ((xL * yL - w0) * INV32 + 0.5) >>> 0;
   const lhL = Math.imul(xL, yH) >>> 0;
@@ -158,7 +160,7 @@ function initAcc(len: number): void {
 /** acc += XXH3_mix16B(input words w[o..o+3], key chunk c). */
 function mix16(w: ArrayLike<number>, o: number, k: Xxh3Keys, c: number): void {
   const j = c << 2;
-  mulFold((w[o + 1]! ^ k[j + 1]!) >>> 0, (w[o]! ^ k[j]!) >>> 0, (w[o + 3]! ^ k[j + 3]!) >>> 0, (w[o + 2]! ^ k[j + 2]!) >>> 0);
+  mulFold(w[o + 1]! ^ k[j + 1]!, w[o]! ^ k[j]!, w[o + 3]! ^ k[j + 3]!, w[o + 2]! ^ k[j + 2]!);
   ACC[0] += R[0]!;
   ACC[1] += R[1]!;
 }
@@ -167,12 +169,12 @@ const bswap32 = (x: number): number => (((x & 0xff) << 24) | ((x & 0xff00) << 8)
 
 /** XXH3_len_9to16_64b of len bytes whose first 8 are (aLo, aHi) and last 8 are (bLo, bHi). */
 function len9to16(len: number, aLo: number, aHi: number, bLo: number, bHi: number, k: Xxh3Keys): void {
-  const inLo = (aLo ^ k[64]!) >>> 0, inHi = (aHi ^ k[65]!) >>> 0;
-  const hiLo = (bLo ^ k[66]!) >>> 0, hiHi = (bHi ^ k[67]!) >>> 0;
+  const inLo = aLo ^ k[64]!, inHi = aHi ^ k[65]!;
+  const hiLo = bLo ^ k[66]!, hiHi = bHi ^ k[67]!;
   mulFold(inHi, inLo, hiHi, hiLo);
   // acc = len + swap64(input_lo) + input_hi + fold
-  ACC[0] = R[0]! + bswap32(inLo) + hiHi;
-  ACC[1] = R[1]! + len + bswap32(inHi) + hiLo;
+  ACC[0] = R[0]! + bswap32(inLo) + (hiHi >>> 0);
+  ACC[1] = R[1]! + len + bswap32(inHi) + (hiLo >>> 0);
   avalancheAcc();
 }
 
@@ -223,7 +225,7 @@ export function xxh3Words(w: ArrayLike<number>, offset: number, numWords: number
   }
 }
 
-/** XXH3-64 of the 16 bytes a ‖ b, two u64 given as u32 halves (the block-hash chain step). */
+/** XXH3-64 of the 16 bytes a ‖ b, two u64 given as 32-bit halves, int32 or u32 (the block-hash chain step; pass int32 to avoid boxing). */
 export function xxh3Pair(aHi: number, aLo: number, bHi: number, bLo: number, k: Xxh3Keys): void {
   len9to16(16, aLo, aHi, bLo, bHi, k);
 }

@@ -13,6 +13,8 @@ function holds(owners: Owners, worker: number): boolean {
 
 export class BlockOwners {
   private readonly owners = new Map<BlockHash, Owners>();
+  private readonly scratchA: number[] = [];
+  private readonly scratchB: number[] = [];
 
   /** Returns true when the worker did not hold the hash before. */
   add(hash: BlockHash, worker: number): boolean {
@@ -53,28 +55,38 @@ export class BlockOwners {
   matchPrefix(hashes: readonly BlockHash[], alive?: (hash: BlockHash, worker: number) => boolean): Map<number, number> {
     const result = new Map<number, number>();
     if (hashes.length === 0) return result;
-    let active = this.ownersAt(hashes[0]!, 0, alive);
+    // Two reused buffers of still-matching workers (swapped per block): no allocation per block.
+    let active = this.ownersAt(hashes[0]!, alive, this.scratchA);
+    let next = this.scratchB;
     for (let i = 1; i < hashes.length && active.length > 0; i++) {
       const owners = this.owners.get(hashes[i]!);
       if (owners === undefined) {
         for (const w of active) result.set(w, i);
         return result;
       }
-      const next: number[] = [];
-      for (const w of active) {
+      next.length = 0;
+      for (let j = 0; j < active.length; j++) {
+        const w = active[j]!;
         if (holds(owners, w) && (alive === undefined || alive(hashes[i]!, w))) next.push(w);
         else result.set(w, i);
       }
+      const t = active;
       active = next;
+      next = t;
     }
     for (const w of active) result.set(w, hashes.length);
     return result;
   }
 
-  private ownersAt(hash: BlockHash, _depth: number, alive?: (hash: BlockHash, worker: number) => boolean): number[] {
+  private ownersAt(hash: BlockHash, alive: ((hash: BlockHash, worker: number) => boolean) | undefined, out: number[]): number[] {
+    out.length = 0;
     const owners = this.owners.get(hash);
-    if (owners === undefined) return [];
-    const list = typeof owners === 'number' ? [owners] : [...owners];
-    return alive === undefined ? list : list.filter((w) => alive(hash, w));
+    if (owners === undefined) return out;
+    if (typeof owners === 'number') {
+      if (alive === undefined || alive(hash, owners)) out.push(owners);
+      return out;
+    }
+    for (const w of owners) if (alive === undefined || alive(hash, w)) out.push(w);
+    return out;
   }
 }

@@ -4,8 +4,8 @@
 // tells replica peers and the observer. Invariant: route() never throws; errors are Results.
 
 import {
-  chainBlockHashes, err, hashSeed, localBlockHashes, ok,
-  type KvCacheEvent, type KvCacheSnapshot, type Result, type RouteRequest, type Router,
+  chainBlockHashWords, err, hashSeed, localBlockHashWords, ok,
+  type BlockHash, type KvCacheEvent, type KvCacheSnapshot, type Result, type RouteRequest, type Router,
   type RoutingDecision, type RoutingError, type RoutingPolicyName, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { KvIndexer, type KvIndexerStats } from './kv-indexer.js';
@@ -77,6 +77,9 @@ class PrefixAwareRouter implements MiniRouter {
   private readonly replicaListeners: ((e: RouterReplicaEvent) => void)[] = [];
   private sortedWorkers: string[] = [];
   private numReplicaEventsApplied = 0;
+  /** Scratch for the prompt's local hashes as (hi, lo) u32 pairs; grows, never shrinks. */
+  private localWords: Uint32Array = new Uint32Array(2 * 1024);
+  private tHashed = 0;
 
   constructor(readonly options: RouterOptions) {
     if (!(options.blockSize > 0)) throw new Error(`blockSize must be > 0, got ${options.blockSize}`);
@@ -107,9 +110,8 @@ class PrefixAwareRouter implements MiniRouter {
     if (this.sortedWorkers.length === 0) return this.reject({ code: 'no_workers', message: 'no workers are registered' }, request);
     const policyName = request.policy ?? this.options.policy;
     const seed = hashSeed(request.cacheSalt);
-    const locals = localBlockHashes(request.tokenIds, this.options.blockSize, seed);
-    const t1 = performance.now();
-    const hashes = chainBlockHashes(locals, seed);
+    const hashes = this.hashPrompt(request.tokenIds, seed);
+    const t1 = this.tHashed;
     const t2 = performance.now();
     const matches = this.overlaps(hashes);
     const t3 = performance.now();
@@ -182,8 +184,18 @@ class PrefixAwareRouter implements MiniRouter {
   }
 
   findMatches(tokenIds: number[], cacheSalt: string | null): Map<string, number> {
-    const seed = hashSeed(cacheSalt);
-    return this.index.findMatches(chainBlockHashes(localBlockHashes(tokenIds, this.options.blockSize, seed), seed));
+    return this.index.findMatches(this.hashPrompt(tokenIds, hashSeed(cacheSalt)));
+  }
+
+  /**
+   * Block hashing into the reused u32 scratch (no bigint per local hash), then seq hashing: the
+   * chained hashes are the only bigints made (the index's keys). Sets tHashed between the phases.
+   */
+  private hashPrompt(tokenIds: readonly number[], seed: bigint): BlockHash[] {
+    const numBlocks = Math.floor(tokenIds.length / this.options.blockSize);
+    this.localWords = localBlockHashWords(tokenIds, this.options.blockSize, seed, this.localWords);
+    this.tHashed = performance.now();
+    return chainBlockHashWords(this.localWords, numBlocks, seed);
   }
 
   /** Per worker: leading blocks cached (index) or being computed by its in-flight requests. */

@@ -40,6 +40,11 @@ async function createOrt(options: WorkerOptions, onProgress: (message: string) =
   const model = await loadModel(options.modelDir);
   if (!model.ok) return err(model.error);
   onProgress(`loaded ${model.value.name} (${model.value.config.numLayers} layers, vocab ${model.value.config.vocabSize})`);
+  const trained = model.value.config.maxPositionEmbeddings;
+  if (options.maxModelLen !== undefined && options.maxModelLen > trained) {
+    // Like vLLM: positions past the trained context give garbage, so refuse instead of serving it.
+    return err({ code: 'invalid_options', message: `max model len ${options.maxModelLen} exceeds ${model.value.name}'s trained context of ${trained} tokens (max_position_embeddings / seq_len)` });
+  }
   return createOrtModelRunner({
     model: model.value,
     blockSize: options.blockSize,

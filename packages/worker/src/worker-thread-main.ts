@@ -11,6 +11,7 @@ import { createTracing } from '@mini-dynamo/telemetry';
 import { createEngineTelemetry } from './engine-telemetry.js';
 import { createWorkerEngine } from './worker-engine.js';
 import { createWorkerHost } from './worker-host.js';
+import { startGpuMetrics } from './gpu-metrics.js';
 import type { WorkerOptions } from './worker-options.js';
 
 const port = parentPort!;
@@ -32,10 +33,14 @@ async function main(): Promise<void> {
   const built = await createWorkerEngine(options, progress, telemetry.observer);
   if (!built.ok) return fatal(`${built.error.code}: ${built.error.message}`);
   const { engine, runner, info } = built.value;
+  const gpu = options.device === 'cuda'
+    ? startGpuMetrics({ registry: telemetry.registry, log: (line) => console.error(`[${options.workerId}] ${line}`) })
+    : null;
   const host = createWorkerHost(telemetry.instrument(engine), post, {
     loadIntervalMs: options.loadIntervalMs,
     metricsText: () => telemetry.metricsText(),
     onShutdown: () => {
+      gpu?.stop();
       void Promise.allSettled([runner.close(), tracing.shutdown()]).finally(() => port.close());
     },
   });

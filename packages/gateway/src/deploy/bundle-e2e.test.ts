@@ -20,7 +20,7 @@ test('offline bundle: pack, verify, unpack, serve stories260K from the unpacked 
   const root = mkdtempSync(join(tmpdir(), 'bundle-e2e-'));
   try {
     const out = join(root, 'out');
-    const result = await createBundle({ repoRoot: REPO_ROOT, modelDir: MODEL, outDir: out, cacheDir: DEFAULT_DEPLOY_CACHE, gzipLevel: 1 });
+    const result = await createBundle({ repoRoot: REPO_ROOT, modelDirs: [MODEL], outDir: out, cacheDir: DEFAULT_DEPLOY_CACHE, gzipLevel: 1 });
     assert.ok(result.archive.parts.length >= 2, 'a >60 MiB bundle is split');
     for (const p of result.archive.parts) assert.ok(p.bytes <= 60 * 1024 * 1024);
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: out });

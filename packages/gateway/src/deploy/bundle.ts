@@ -1,6 +1,7 @@
 // Assembles an offline bundle for air-gapped linux-x64 hosts: this node binary, the built app (dist of every
-// workspace package), its production dependencies (linux-x64 only), optionally the CUDA 13 provider, one model
-// folder and run.sh; then packs it with bundle-archive.ts. Invariant: the repo's own node_modules is only read.
+// workspace package), its production dependencies (linux-x64 only), optionally the CUDA 13 provider and bench/,
+// model folders (as shared/models/<name>, where the app's default paths look) and run.sh; then packs it with
+// bundle-archive.ts. Invariant: the repo's own node_modules is only read (the CUDA pin happens in the staging copy).
 
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -12,9 +13,12 @@ export const BUNDLE_TOP = 'mini-dynamo';
 
 export interface BundleOptions {
   repoRoot: string;
-  modelDir: string;
+  /** Model folders; the first is the one run.sh serves. They land in shared/models/ (where defaultModelDir() looks). */
+  modelDirs: readonly string[];
   outDir: string;
   withCuda?: boolean;
+  /** Also ship bench/ (its dist + production deps) so benchmarks run from the bundle. */
+  withBench?: boolean;
   cacheDir: string;
   partBytes?: number;
   gzipLevel?: number;
@@ -67,15 +71,16 @@ export function runScript(modelName: string, withCuda: boolean): string {
     '# Starts mini-dynamo from this bundle with its own node binary; extra args go to `serve` (e.g. --port 8000).',
     'here=$(cd "$(dirname "$0")" && pwd)',
     ...(withCuda ? ['export MINI_DYNAMO_DEVICE="${MINI_DYNAMO_DEVICE:-cuda}"'] : []),
-    `exec "$here/node/bin/node" "$here/app/packages/gateway/dist/cli.js" serve --model "$here/model/${modelName}" "$@"`,
+    `exec "$here/node/bin/node" "$here/app/packages/gateway/dist/cli.js" serve --model "$here/shared/models/${modelName}" "$@"`,
     '',
   ].join('\n');
 }
 
 export async function createBundle(opts: BundleOptions): Promise<BundleResult> {
   const log = opts.log ?? (() => {});
-  const modelDir = resolve(opts.modelDir);
-  if (!existsSync(modelDir)) throw new Error(`model folder ${modelDir} does not exist`);
+  const modelDirs = opts.modelDirs.map((d) => resolve(d));
+  if (modelDirs.length === 0) throw new Error('no model folder given');
+  for (const d of modelDirs) if (!existsSync(d)) throw new Error(`model folder ${d} does not exist`);
   mkdirSync(opts.outDir, { recursive: true });
   const stage = join(opts.outDir, '.stage');
   rmSync(stage, { recursive: true, force: true });
@@ -84,23 +89,23 @@ export async function createBundle(opts: BundleOptions): Promise<BundleResult> {
   mkdirSync(join(top, 'node', 'bin'), { recursive: true });
   copyFileSync(opts.nodeBinary ?? process.execPath, join(top, 'node', 'bin', 'node'));
   chmodSync(join(top, 'node', 'bin', 'node'), 0o755);
-  const packages = productionClosure(opts.repoRoot);
+  const packages = productionClosure(opts.repoRoot, opts.withBench ? ['bench'] : []);
   log(`copying ${packages.length} packages (production dependencies, linux-x64)`);
   mkdirSync(appDir, { recursive: true });
   copyFileSync(join(opts.repoRoot, 'package.json'), join(appDir, 'package.json'));
   for (const pkg of packages) copyPackage(opts.repoRoot, appDir, pkg);
   if (opts.withCuda) installCudaProvider({ nodeModulesDir: join(appDir, 'node_modules'), cacheDir: opts.cacheDir, log });
   pruneOrt(join(appDir, 'node_modules'));
-  const modelName = basename(modelDir);
-  cpSync(modelDir, join(top, 'model', modelName), { recursive: true, dereference: true });
+  for (const d of modelDirs) cpSync(d, join(top, 'shared', 'models', basename(d)), { recursive: true, dereference: true });
+  const modelName = basename(modelDirs[0]);
   writeFileSync(join(top, 'run.sh'), runScript(modelName, opts.withCuda ?? false));
   chmodSync(join(top, 'run.sh'), 0o755);
   log('packing');
   for (const f of readdirSync(opts.outDir)) if (f.startsWith(`${BUNDLE_TOP}.tar.gz.part-`)) rmSync(join(opts.outDir, f));
   const archive = await writeArchive(stage, BUNDLE_TOP, opts.outDir, { partBytes: opts.partBytes, gzipLevel: opts.gzipLevel });
   writeArchiveMetadata(opts.outDir, archive, BUNDLE_TOP, {
-    createdAt: new Date().toISOString(), node: process.version, platform: 'linux-x64', model: modelName,
-    onnxruntimeNode: findOrt(join(appDir, 'node_modules'))?.version ?? null, cuda: opts.withCuda ?? false,
+    createdAt: new Date().toISOString(), node: process.version, platform: 'linux-x64', models: modelDirs.map((d) => basename(d)),
+    onnxruntimeNode: findOrt(join(appDir, 'node_modules'))?.version ?? null, cuda: opts.withCuda ?? false, bench: opts.withBench ?? false,
   });
   rmSync(stage, { recursive: true, force: true });
   return { archive, unpack: unpackCommand(archive, BUNDLE_TOP), numPackages: packages.length };

@@ -2,18 +2,18 @@
 // (see cuda-provider.ts) into the repo's node_modules, then reports which CUDA host libraries the loader can see.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CUDA_HOST_LIBS, checkCudaProvider, installCudaProvider } from './cuda-provider.js';
 import { DEFAULT_DEPLOY_CACHE, REPO_NODE_MODULES } from './repo-paths.js';
 
-/** Host CUDA libraries that neither ldconfig nor LD_LIBRARY_PATH provides. */
+/** Host CUDA libraries that neither ldconfig's cache nor LD_LIBRARY_PATH provides. */
 export function missingHostLibs(): string[] {
   let cache = '';
   try { cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }); } catch { /* no ldconfig: rely on LD_LIBRARY_PATH */ }
   const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
-  return CUDA_HOST_LIBS.filter((lib) => !cache.includes(lib) && !dirs.some((d) => {
-    try { return execFileSync('ls', [d], { encoding: 'utf8' }).split('\n').includes(lib); } catch { return false; }
-  }));
+  return CUDA_HOST_LIBS.filter((lib) => !cache.includes(lib) && !dirs.some((d) => existsSync(join(d, lib))));
 }
 
 function main(): number {

@@ -2,7 +2,7 @@
 // for copying into an offline bundle. Invariant: devDependencies are never followed; packages whose `os`/`cpu`
 // exclude linux-x64 are skipped, and onnxruntime-node keeps only its linux/x64 binaries.
 
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 interface PackageJson {
@@ -45,30 +45,22 @@ function resolvePackageDir(name: string, fromDir: string, root: string): string 
   }
 }
 
-/** Workspace package folders listed in the root package.json's `workspaces` (packages/* style globs only). */
+/** Workspace package folders listed in the root package.json's `workspaces` as `dir/*` globs (bench / test are not). */
 export function workspaceDirs(root: string): string[] {
   const globs = (readJson(join(root, 'package.json')) as PackageJson & { workspaces?: string[] }).workspaces ?? [];
-  const dirs: string[] = [];
-  for (const g of globs) {
-    if (!g.endsWith('/*')) continue; // bench / test: not part of the served app
+  return globs.filter((g) => g.endsWith('/*')).flatMap((g) => {
     const base = join(root, g.slice(0, -2));
-    for (const name of readdirNames(base)) if (existsSync(join(base, name, 'package.json'))) dirs.push(join(base, name));
-  }
-  return dirs;
+    if (!existsSync(base)) return [];
+    return readdirSync(base, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(join(base, e.name, 'package.json')))
+      .map((e) => join(base, e.name)).sort();
+  });
 }
 
-function readdirNames(dir: string): string[] {
-  return existsSync(dir) ? (readdirSyncSafe(dir)) : [];
-}
-import { readdirSync } from 'node:fs';
-function readdirSyncSafe(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-}
-
-/** Every package the workspace packages need at run time, each once, workspace packages first. */
-export function productionClosure(root: string): BundledPackage[] {
+/** Every package the workspace packages (plus extra folders such as 'bench') need at run time, each once. */
+export function productionClosure(root: string, extraWorkspaces: readonly string[] = []): BundledPackage[] {
   const seen = new Map<string, BundledPackage>();
-  const queue: string[] = workspaceDirs(root);
+  const queue: string[] = [...workspaceDirs(root), ...extraWorkspaces.map((w) => join(root, w))];
   while (queue.length > 0) {
     const dir = realpathSync(queue.shift() as string);
     const path = relative(root, dir);

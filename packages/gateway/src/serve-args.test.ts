@@ -1,0 +1,56 @@
+// `serve` flag parsing: router flags (approximate mode, temperature, busy thresholds) from flags
+// and env vars, flags winning over env, and clear errors for bad values.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseServeArgs } from './serve-args.js';
+
+test('router flags map to ServerOptions; unset flags stay unset', () => {
+  const { server } = parseServeArgs([
+    '--no-kv-events', '--router-temperature', '0.5', '--busy-kv-threshold', '0.9',
+    '--busy-prefill-threshold', '4096', '--on-all-busy', 'least_loaded', '--workers', '3',
+  ], {});
+  assert.equal(server.useKvEvents, false);
+  assert.equal(server.routerTemperature, 0.5);
+  assert.deepEqual(server.busyThresholds, { kvUsage: 0.9, prefillTokens: 4096, onAllBusy: 'least_loaded' });
+  assert.equal(server.numWorkers, 3);
+  const none = parseServeArgs([], {}).server;
+  assert.deepEqual(none, {});
+});
+
+test('router flags also come from MINI_DYNAMO_* env vars; a flag wins over its env var', () => {
+  const env = {
+    MINI_DYNAMO_NO_KV_EVENTS: '1', MINI_DYNAMO_ROUTER_TEMPERATURE: '0.25',
+    MINI_DYNAMO_BUSY_KV_THRESHOLD: '0.8', MINI_DYNAMO_ON_ALL_BUSY: 'reject',
+  };
+  const { server } = parseServeArgs(['--router-temperature', '2'], env);
+  assert.equal(server.useKvEvents, false);
+  assert.equal(server.routerTemperature, 2);
+  assert.deepEqual(server.busyThresholds, { kvUsage: 0.8, onAllBusy: 'reject' });
+  assert.equal(parseServeArgs([], { MINI_DYNAMO_NO_KV_EVENTS: 'false' }).server.useKvEvents, undefined);
+  assert.deepEqual(parseServeArgs([], { MINI_DYNAMO_BUSY_PREFILL_THRESHOLD: '512' }).server.busyThresholds, { prefillTokens: 512 });
+});
+
+test('bad router flag values throw a message naming the flag and the value', () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [['--router-temperature=-1'], {}, /--router-temperature must be a number ≥ 0, got '-1'/],
+    [['--router-temperature', 'hot'], {}, /--router-temperature must be a number ≥ 0, got 'hot'/],
+    [['--busy-kv-threshold', '0'], {}, /--busy-kv-threshold must be a fraction in \(0, 1\], got '0'/],
+    [['--busy-kv-threshold', '1.5'], {}, /--busy-kv-threshold must be a fraction in \(0, 1\], got '1.5'/],
+    [['--busy-prefill-threshold', '10.5'], {}, /--busy-prefill-threshold must be an integer ≥ 1, got '10.5'/],
+    [['--on-all-busy', 'queue'], {}, /--on-all-busy must be one of reject, least_loaded, got 'queue'/],
+    [[], { MINI_DYNAMO_NO_KV_EVENTS: 'yes' }, /MINI_DYNAMO_NO_KV_EVENTS must be 1, true, 0 or false, got 'yes'/],
+    [[], { MINI_DYNAMO_BUSY_KV_THRESHOLD: '' }, /--busy-kv-threshold must be a fraction/],
+    [['--no-kv-events=1'], {}, /no-kv-events/],
+  ];
+  for (const [argv, env, message] of cases) assert.throws(() => parseServeArgs(argv, env), message, argv.join(' '));
+});
+
+test('existing flags keep their meaning and errors', () => {
+  const { server, traceFile } = parseServeArgs(['--router', 'round_robin', '--overlap-weight', '2', '--port', '0', '--trace-file', 's.jsonl'], {});
+  assert.deepEqual(server, { routerPolicy: 'round_robin', overlapWeight: 2, port: 0 });
+  assert.equal(traceFile, 's.jsonl');
+  assert.throws(() => parseServeArgs(['--router', 'fastest'], {}), /--router must be one of kv, round_robin, random, least_loaded/);
+  assert.throws(() => parseServeArgs(['--workers', '0'], {}), /--workers must be an integer ≥ 1/);
+  assert.equal(parseServeArgs(['--workers', '0', '--nats', 'nats://127.0.0.1:4222'], {}).server.numWorkers, 0);
+});
