@@ -13,8 +13,7 @@ function holds(owners: Owners, worker: number): boolean {
 
 export class BlockOwners {
   private readonly owners = new Map<BlockHash, Owners>();
-  private readonly scratchA: number[] = [];
-  private readonly scratchB: number[] = [];
+  private scratch = new Int32Array(64);
 
   /** Returns true when the worker did not hold the hash before. */
   add(hash: BlockHash, worker: number): boolean {
@@ -55,38 +54,40 @@ export class BlockOwners {
   matchPrefix(hashes: readonly BlockHash[], alive?: (hash: BlockHash, worker: number) => boolean): Map<number, number> {
     const result = new Map<number, number>();
     if (hashes.length === 0) return result;
-    // Two reused buffers of still-matching workers (swapped per block): no allocation per block.
-    let active = this.ownersAt(hashes[0]!, alive, this.scratchA);
-    let next = this.scratchB;
-    for (let i = 1; i < hashes.length && active.length > 0; i++) {
+    // Workers still matching live in a reused Int32Array, compacted in place: no allocation per block
+    // (an array's `length = 0` would drop its backing store and re-grow it on every block).
+    let numActive = this.ownersAt(hashes[0]!, alive);
+    const active = this.scratch;
+    for (let i = 1; i < hashes.length && numActive > 0; i++) {
       const owners = this.owners.get(hashes[i]!);
       if (owners === undefined) {
-        for (const w of active) result.set(w, i);
+        for (let j = 0; j < numActive; j++) result.set(active[j]!, i);
         return result;
       }
-      next.length = 0;
-      for (let j = 0; j < active.length; j++) {
+      let numNext = 0;
+      for (let j = 0; j < numActive; j++) {
         const w = active[j]!;
-        if (holds(owners, w) && (alive === undefined || alive(hashes[i]!, w))) next.push(w);
+        if (holds(owners, w) && (alive === undefined || alive(hashes[i]!, w))) active[numNext++] = w;
         else result.set(w, i);
       }
-      const t = active;
-      active = next;
-      next = t;
+      numActive = numNext;
     }
-    for (const w of active) result.set(w, hashes.length);
+    for (let j = 0; j < numActive; j++) result.set(active[j]!, hashes.length);
     return result;
   }
 
-  private ownersAt(hash: BlockHash, alive: ((hash: BlockHash, worker: number) => boolean) | undefined, out: number[]): number[] {
-    out.length = 0;
+  /** Writes the (alive) owners of `hash` to the scratch buffer; returns how many. */
+  private ownersAt(hash: BlockHash, alive: ((hash: BlockHash, worker: number) => boolean) | undefined): number {
     const owners = this.owners.get(hash);
-    if (owners === undefined) return out;
+    if (owners === undefined) return 0;
     if (typeof owners === 'number') {
-      if (alive === undefined || alive(hash, owners)) out.push(owners);
-      return out;
+      if (alive !== undefined && !alive(hash, owners)) return 0;
+      this.scratch[0] = owners;
+      return 1;
     }
-    for (const w of owners) if (alive === undefined || alive(hash, w)) out.push(w);
-    return out;
+    if (this.scratch.length < owners.size) this.scratch = new Int32Array(2 * owners.size);
+    let n = 0;
+    for (const w of owners) if (alive === undefined || alive(hash, w)) this.scratch[n++] = w;
+    return n;
   }
 }

@@ -232,16 +232,7 @@ class PrefixAwareRouter implements MiniRouter {
   }
 
   private candidates(matches: Map<string, number>): WorkerCandidate[] {
-    return this.sortedWorkers.map((workerId) => {
-      const v = this.load.view(workerId)!;
-      return {
-        workerId,
-        overlapBlocks: matches.get(workerId) ?? 0,
-        numActiveBlocks: v.numActiveBlocks,
-        numPrefillTokensQueued: v.numPrefillTokensQueued,
-        numTotalBlocks: v.numTotalBlocks,
-      };
-    });
+    return this.sortedWorkers.map((workerId) => this.load.candidate(workerId, matches.get(workerId) ?? 0)!);
   }
 
   private select(policyName: RoutingPolicyName, candidates: WorkerCandidate[], request: RouteRequest) {

@@ -7,6 +7,7 @@
 // last block, so active overlap is a binary search per in-flight request (O(1) to record).
 
 import type { BlockHash, WorkerLoad } from '@mini-dynamo/protocol';
+import type { WorkerCandidate } from './routing-policy.js';
 
 export interface LoadView {
   workerId: string;
@@ -46,6 +47,8 @@ export class LoadTracker {
   private readonly byRequest = new Map<string, Prediction>();
   private readonly graceMs: number;
   private readonly now: () => number;
+  private sumActiveBlocks = 0;
+  private sumPrefillTokens = 0;
 
   constructor(options: LoadTrackerOptions = {}) {
     this.graceMs = options.reportGraceMs ?? 50;
@@ -99,11 +102,12 @@ export class LoadTracker {
   activeMatches(hashes: readonly BlockHash[]): Map<string, number> {
     const out = new Map<string, number>();
     if (hashes.length === 0) return out;
-    for (const [workerId, st] of this.workers) {
+    this.workers.forEach((st, workerId) => { // forEach: no [key, value] pair per worker
+      if (st.predictions.size === 0) return;
       let best = 0;
       for (const p of st.predictions) best = Math.max(best, sharedPrefix(p.blockHashes, hashes));
       if (best > 0) out.set(workerId, best);
-    }
+    });
     return out;
   }
 
@@ -118,6 +122,26 @@ export class LoadTracker {
   view(workerId: string): LoadView | null {
     const st = this.workers.get(workerId);
     if (!st) return null;
+    this.sumPredicted(st);
+    return {
+      workerId, numActiveBlocks: this.sumActiveBlocks, numPrefillTokensQueued: this.sumPrefillTokens,
+      numTotalBlocks: st.numTotalBlocks, numInFlight: st.predictions.size,
+    };
+  }
+
+  /** The view as a routing candidate with its overlap: one object per worker and request. */
+  candidate(workerId: string, overlapBlocks: number): WorkerCandidate | null {
+    const st = this.workers.get(workerId);
+    if (!st) return null;
+    this.sumPredicted(st);
+    return {
+      workerId, overlapBlocks, numActiveBlocks: this.sumActiveBlocks, numPrefillTokensQueued: this.sumPrefillTokens,
+      numTotalBlocks: st.numTotalBlocks,
+    };
+  }
+
+  /** Report counts plus the predictions the report has not seen, into sumActiveBlocks / sumPrefillTokens. */
+  private sumPredicted(st: WorkerLoadState): void {
     let numActiveBlocks = st.report?.numActiveBlocks ?? 0;
     let numPrefillTokensQueued = st.report?.numPrefillTokensQueued ?? 0;
     const cutoff = st.report === null ? -Infinity : st.reportReceivedAtMs - this.graceMs;
@@ -126,7 +150,8 @@ export class LoadTracker {
       numActiveBlocks += p.numNewBlocks;
       numPrefillTokensQueued += p.numPrefillTokens;
     }
-    return { workerId, numActiveBlocks, numPrefillTokensQueued, numTotalBlocks: st.numTotalBlocks, numInFlight: st.predictions.size };
+    this.sumActiveBlocks = numActiveBlocks;
+    this.sumPrefillTokens = numPrefillTokensQueued;
   }
 }
 
