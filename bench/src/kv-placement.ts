@@ -86,7 +86,7 @@ async function pastKvGatherMs(runner: OrtModelRunner, batch: StepBatch, runs: nu
   await session.release();
   const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string; input_type_shape?: Record<string, number[]>[] } }[];
   rmSync(dir, { recursive: true, force: true });
-  const rows = runner.pool.numRows;
+  const rows = runner.pool.numRows / runner.pool.shape.blockSize; // kv_cache is fed as [block rows, blockSize, D]
   const per = new Map<string, number[]>();
   for (const e of events) {
     const first = e.args.input_type_shape?.[0];

@@ -9,10 +9,11 @@ import { REPO_ROOT } from './infra-support.js';
 
 const CLI = join(REPO_ROOT, 'packages', 'gateway', 'dist', 'cli.js');
 
-test('serve prints startup progress and the URL, answers /ready and stops on SIGTERM once its stream is done', { timeout: 60_000 }, async () => {
+test('serve prints startup progress and the URL, answers /ready and stops on SIGTERM once its stream is done', { timeout: 60_000 }, async (t) => {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1', '--runner', 'mock', '--mock-speedup', '1'], {
     env: { ...process.env, MINI_DYNAMO_MAX_NUM_SEQS: '8' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }); // a failed assertion leaves no server behind
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -39,16 +39,22 @@ test('Prometheus scrapes the stack: TTFT quantiles via the HTTP API, KV efficien
   const prometheus = await startPrometheus({ 'mini-dynamo-gateway': [new URL(server.url).host] }, [RECORDING_RULES, ALERT_RULES]);
   t.after(() => prometheus.close());
   const openai = client(server);
-  const scrapedCount = async () => Number((await prometheus.query(`sum(${TTFT}_count)`))[0]?.value[1] ?? 0);
+  // A scrape that fails under load marks every series stale, so an instant query at "now" can come
+  // back empty: anchor every read at the timestamp of a successful scrape instead (one that started
+  // after `afterMs`, with margin for Prometheus' 2 ms timestamp alignment).
+  const scrapeAfter = async (what: string, minCount: number, afterMs: number) => waitFor(what, async () => {
+    const r = await prometheus.query(`max(timestamp(${TTFT}_count)) > ${(afterMs + 5) / 1000} and on() sum(${TTFT}_count) >= ${minCount}`);
+    return r.length === 1 ? Number(r[0].value[1]) : null;
+  });
   // Labelled histograms exist from their first observation: two warm-up requests (the second hits
   // the cache), scraped, give the window a baseline sample with every counter above zero, so
   // increase() extrapolates numerator and denominator alike over [start, end].
   const warmUp: Seen[] = [];
   for (const suffix of ['warm-up', 'warm-up again']) warmUp.push(await streamed(openai, `${SYSTEM}${suffix}`));
-  await waitFor('the warm-up requests in a scrape', async () => ((await scrapedCount()) >= 2 ? true : null));
-  // The window opens 10 ms before the latest baseline sample, so increase() sees it and barely
-  // extrapolates towards the start (where Prometheus caps each series at its own zero point).
-  const baselineTs = Number((await prometheus.query(`max(timestamp(${TTFT}_count))`))[0].value[1]);
+  // The baseline: a scrape taken after the warm-ups ended. The window opens 10 ms before it, so
+  // increase() sees it and barely extrapolates towards the start (where Prometheus caps each
+  // series at its own zero point).
+  const baselineTs = await scrapeAfter('the warm-up requests in a scrape', 2, Date.now());
   const start = baselineTs - 0.01;
 
   const seen: Seen[] = [];
@@ -57,10 +63,8 @@ test('Prometheus scrapes the stack: TTFT quantiles via the HTTP API, KV efficien
   const cached = seen.reduce((a, s) => a + s.cachedTokens, 0);
   const prompt = seen.reduce((a, s) => a + s.promptTokens, 0);
   assert.ok(cached > 0, 'repeated prefixes must hit the prefix cache');
-
-  await waitFor('every request in the scraped TTFT histogram', async () => ((await scrapedCount()) >= numRequests + 2 ? true : null));
-  await new Promise((r) => setTimeout(r, 1500)); // one more scrape so rate windows see the final counts
-  const end = Date.now() / 1000;
+  // The window closes on a scrape that started after the last response ended: final counts.
+  const end = await scrapeAfter('every request in a later scrape', numRequests + 2, Date.now());
   const window = `${Math.ceil((end - start) * 1000)}ms`;
 
   // Every server TTFT lies inside its client's (same clock, arrival → first token ⊆ call → first
@@ -111,6 +115,6 @@ test('Prometheus scrapes the stack: TTFT quantiles via the HTTP API, KV efficien
     const r = await prometheus.query('model:dynamo_frontend_kv_efficiency:ratio_rate5m');
     return r.length > 0 && Number.isFinite(Number(r[0].value[1])) ? Number(r[0].value[1]) : null;
   });
-  const totals = await prometheus.query('sum(dynamo_frontend_cached_tokens_sum) / sum(dynamo_frontend_input_sequence_tokens_sum)');
+  const totals = await prometheus.query('sum(dynamo_frontend_cached_tokens_sum) / sum(dynamo_frontend_input_sequence_tokens_sum)', end);
   assert.ok(Math.abs(kve - Number(totals[0].value[1])) < 0.02, `recorded KVE ${kve} vs all-time ${totals[0].value[1]}`);
 });

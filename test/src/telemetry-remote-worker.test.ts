@@ -14,6 +14,7 @@ import { startNatsServer } from './router-fixtures.js';
 
 const TRACE = '5bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '10f067aa0ba902b7';
+const HEADER_TRACE = '6bf92f3577b34da6a3ce929d0e0e4736';
 
 test('worker spans over the HTTP hop join the caller trace; the worker /metrics passes promtool', async (t) => {
   const nats = await startNatsServer();
@@ -37,11 +38,19 @@ test('worker spans over the HTTP hop join the caller trace; the worker /metrics 
     const res = await fetch(`${worker.url}/generate`, { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
     const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
     assert.equal(lines.at(-1)!.kind, 'finished');
+    // a caller that sends the W3C header only (no traceContext in the body) is joined too
+    const { traceContext: _dropped, ...bare } = { ...request, requestId: 'hop-2' };
+    const viaHeader = await fetch(`${worker.url}/generate`, {
+      method: 'POST', body: JSON.stringify(bare), headers: { 'content-type': 'application/json', traceparent: `00-${HEADER_TRACE}-${PARENT}-01` },
+    });
+    assert.match(await viaHeader.text(), /"finished"/);
     metrics = await (await fetch(`${worker.url}/metrics`)).text();
   } finally {
     await worker.close();
   }
-  const trace = readTraceFile(jsonlPath).traces.find((t) => t.traceId === TRACE);
+  const traces = readTraceFile(jsonlPath).traces;
+  assert.ok(traces.some((t) => t.traceId === HEADER_TRACE && t.spans.some((s) => s.name === 'decode' && s.parentSpanId === PARENT)));
+  const trace = traces.find((t) => t.traceId === TRACE);
   assert.ok(trace, 'worker spans exported under the caller trace id');
   for (const name of ['scheduling', 'prefill', 'decode']) {
     const span: SpanRecord | undefined = trace.spans.find((s) => s.name === name);
@@ -49,7 +58,7 @@ test('worker spans over the HTTP hop join the caller trace; the worker /metrics 
     assert.equal(span?.service, 'mini-dynamo-worker');
   }
   assert.equal(trace.spans.filter((s) => s.name === 'decode_step').length, 4);
-  assert.match(metrics, /dynamo_scheduler_sequences_finished_total\{finish_reason="length",model="stories260K",worker_id="remote-0"\} 1/);
+  assert.match(metrics, /dynamo_scheduler_sequences_finished_total\{finish_reason="length",model="stories260K",worker_id="remote-0"\} 2/);
   assert.match(metrics, /process_cpu_seconds_total/);
   if (findPromtool()) {
     const lint = promtoolCheckMetrics(metrics);

@@ -103,7 +103,8 @@ export class RemoteWorkerConnection implements WorkerConnection {
     let terminal = false;
     try {
       const res = await fetch(`${this.url}/generate`, {
-        method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' }, signal: controller.signal,
+        // W3C trace context also as headers on the HTTP hop (the body carries it for the engine) — telemetry, issue 6
+        method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json', ...request.traceContext }, signal: controller.signal,
       });
       if (!res.ok || !res.body) {
         terminal = true;

@@ -100,12 +100,12 @@ export function chainBlockHashWords(locals: Uint32Array, numBlocks: number, seed
   let hi = 0, lo = 0;
   for (let i = 0; i < numBlocks; i++) {
     if (i === 0) {
-      hi = locals[0]!;
-      lo = locals[1]!;
+      hi = locals[0]! | 0;
+      lo = locals[1]! | 0;
     } else {
-      xxh3Pair(hi | 0, lo | 0, locals[2 * i]! | 0, locals[2 * i + 1]! | 0, keys); // int32: no boxing
-      hi = hashHi();
-      lo = hashLo();
+      xxh3Pair(hi, lo, locals[2 * i]! | 0, locals[2 * i + 1]! | 0, keys); // int32 words: no boxing
+      hi = hashHi() | 0;
+      lo = hashLo() | 0;
     }
     out[i] = toBigInt(hi, lo);
   }

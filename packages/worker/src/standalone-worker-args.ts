@@ -7,7 +7,7 @@ import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalon
 
 export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <dir>] [--runner ort|mock] [--worker-id <id>]
   [--host 127.0.0.1] [--port 0] [--advertise-host <name>] [--block-size 16] [--num-blocks 1024]
-  [--max-num-seqs N] [--mock-speedup X] [--heartbeat-ms 1000] [--device cpu|cuda]`;
+  [--max-num-seqs N] [--mock-speedup X] [--heartbeat-ms 1000] [--device cpu|cuda] [--trace-file spans.jsonl]`;
 
 export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWorkerOptions } | { ok: false; message: string } {
   try {
@@ -18,6 +18,7 @@ export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWo
         host: { type: 'string' }, port: { type: 'string' }, 'advertise-host': { type: 'string' },
         'block-size': { type: 'string' }, 'num-blocks': { type: 'string' }, 'max-num-seqs': { type: 'string' },
         'mock-speedup': { type: 'string' }, 'heartbeat-ms': { type: 'string' }, device: { type: 'string' },
+        'trace-file': { type: 'string' },
       },
       strict: true,
     });
@@ -46,6 +47,7 @@ export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWo
       heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'], 1000),
     };
     if (values['advertise-host']) options.advertiseHost = values['advertise-host'];
+    if (values['trace-file']) options.tracing = { jsonlPath: values['trace-file'] }; // telemetry, issue 6
     return { ok: true, value: options };
   } catch (e) {
     return { ok: false, message: (e as Error).message };

@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import type { GenerateRequest, ModelRunnerInfo, WorkerCommand, WorkerReport } from '@mini-dynamo/protocol';
 import type { RequestStreams } from './request-streams.js';
+import { carrierFromHeaders } from '@mini-dynamo/telemetry';
 import { snapshotToJson } from './wire-format.js';
 
 export interface WorkerHttpDeps {
@@ -33,7 +34,8 @@ export function createWorkerHttpApp(deps: WorkerHttpDeps): Hono {
   app.post('/generate', async (c) => {
     const body = await c.req.json().catch(() => null);
     if (!isGenerateRequest(body)) return c.json(badRequest('body must be a GenerateRequest'), 400);
-    const defaults = { cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now() };
+    // traceparent/tracestate headers are the default trace context; a body traceContext wins (telemetry, issue 6)
+    const defaults = { cacheSalt: null, traceContext: carrierFromHeaders((h) => c.req.header(h)), arrivalTimeMs: Date.now() };
     const request: GenerateRequest = { ...defaults, ...(body as Partial<GenerateRequest>), requestId: body.requestId, promptTokenIds: body.promptTokenIds, sampling: body.sampling };
     if (deps.streams.has(request.requestId)) return c.json(badRequest(`request ${request.requestId} is already running`), 409);
     const abort = () => void deps.handle({ type: 'abort', requestId: request.requestId });
