@@ -21,8 +21,9 @@ async function finishedByReason(url: string, done: (n: Record<string, number>) =
 }
 
 test('20 streaming clients hang up mid-stream → all blocks return to the free pool', { timeout: 60_000 }, async () => {
-  // ~8 ms per decode step: 400 tokens would take seconds, so the hang-ups really are mid-stream.
-  const server = await mockServer({ mockSpeedup: 1, numBlocks: 512 });
+  // Mock decode steps sleep ~40 ms (speedup 0.2): 400 tokens take ~16 s, so the hang-ups
+  // stay mid-stream even when a loaded machine is slow to open all 20 streams.
+  const server = await mockServer({ mockSpeedup: 0.2, numBlocks: 512 });
   try {
     const midStream = Array.from({ length: 20 }, async (_, i) => {
       const controller = new AbortController();

@@ -23,6 +23,15 @@ describe('gateway with the openai client (mock runner)', () => {
     assert.deepEqual(models.data.map((m) => m.id), [MODEL]);
   });
 
+  test('every response names its trace id, the client traceparent\'s when one is sent (no exporter configured)', async () => {
+    const { response } = await openai.completions.create({ model: MODEL, prompt: 'Hello', max_tokens: 2 }).withResponse();
+    assert.match(response.headers.get('x-trace-id') ?? '', /^[0-9a-f]{32}$/);
+    const traced = await openai.completions.create({ model: MODEL, prompt: 'Hello', max_tokens: 2 }, {
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    }).withResponse();
+    assert.equal(traced.response.headers.get('x-trace-id'), '0af7651916cd43dd8448eb211c80319c');
+  });
+
   test('non-streaming chat and completion carry usage with cached_tokens and routing headers', async () => {
     const { data: chat, response } = await openai.chat.completions.create({
       model: MODEL, messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 12, temperature: 0,

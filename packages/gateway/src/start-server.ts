@@ -57,7 +57,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const blockSize = options.blockSize ?? 16;
   const modelName = options.servedModelName ?? basename(resolve(modelDir));
   const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-gateway' });
-  const telemetry = new GatewayTelemetry({ model: modelName, tracing: tracing.recording ? tracing : null });
+  const telemetry = new GatewayTelemetry({ model: modelName, tracing });
   let gateway: GatewayHandle | null = null;
   const router = telemetry.router.instrument(createRouter({
     policy: options.routerPolicy ?? 'kv', blockSize, overlapWeight: options.overlapWeight,

@@ -5,7 +5,7 @@
 
 import {
   chainBlockHashWords, err, hashSeed, localBlockHashWords, ok,
-  type BlockHash, type KvCacheEvent, type KvCacheSnapshot, type Result, type RouteRequest, type Router,
+  type KvCacheEvent, type KvCacheSnapshot, type Result, type RouteRequest, type Router,
   type RoutingDecision, type RoutingError, type RoutingPolicyName, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { KvIndexer, type KvIndexerStats } from './kv-indexer.js';
@@ -79,7 +79,6 @@ class PrefixAwareRouter implements MiniRouter {
   private numReplicaEventsApplied = 0;
   /** Scratch for the prompt's local hashes as (hi, lo) u32 pairs; grows, never shrinks. */
   private localWords: Uint32Array = new Uint32Array(2 * 1024);
-  private tHashed = 0;
 
   constructor(readonly options: RouterOptions) {
     if (!(options.blockSize > 0)) throw new Error(`blockSize must be > 0, got ${options.blockSize}`);
@@ -110,8 +109,9 @@ class PrefixAwareRouter implements MiniRouter {
     if (this.sortedWorkers.length === 0) return this.reject({ code: 'no_workers', message: 'no workers are registered' }, request);
     const policyName = request.policy ?? this.options.policy;
     const seed = hashSeed(request.cacheSalt);
-    const hashes = this.hashPrompt(request.tokenIds, seed);
-    const t1 = this.tHashed;
+    const numBlocks = this.localHashWords(request.tokenIds, seed);
+    const t1 = performance.now();
+    const hashes = chainBlockHashWords(this.localWords, numBlocks, seed);
     const t2 = performance.now();
     const matches = this.overlaps(hashes);
     const t3 = performance.now();
@@ -184,18 +184,17 @@ class PrefixAwareRouter implements MiniRouter {
   }
 
   findMatches(tokenIds: number[], cacheSalt: string | null): Map<string, number> {
-    return this.index.findMatches(this.hashPrompt(tokenIds, hashSeed(cacheSalt)));
+    const seed = hashSeed(cacheSalt);
+    return this.index.findMatches(chainBlockHashWords(this.localWords, this.localHashWords(tokenIds, seed), seed));
   }
 
   /**
-   * Block hashing into the reused u32 scratch (no bigint per local hash), then seq hashing: the
-   * chained hashes are the only bigints made (the index's keys). Sets tHashed between the phases.
+   * Block hashing into the reused u32 scratch `localWords` (no bigint per local hash; seq hashing
+   * then makes the only bigints, the index's keys). Returns the number of full blocks.
    */
-  private hashPrompt(tokenIds: readonly number[], seed: bigint): BlockHash[] {
-    const numBlocks = Math.floor(tokenIds.length / this.options.blockSize);
+  private localHashWords(tokenIds: readonly number[], seed: bigint): number {
     this.localWords = localBlockHashWords(tokenIds, this.options.blockSize, seed, this.localWords);
-    this.tHashed = performance.now();
-    return chainBlockHashWords(this.localWords, numBlocks, seed);
+    return Math.floor(tokenIds.length / this.options.blockSize);
   }
 
   /** Per worker: leading blocks cached (index) or being computed by its in-flight requests. */
