@@ -111,10 +111,13 @@ test('Prometheus scrapes the stack: TTFT quantiles via the HTTP API, KV efficien
   assert.equal(loaded.length, loadRules(RECORDING_RULES).length + loadRules(ALERT_RULES).length);
   const unhealthy = loaded.filter((r) => r.health === 'err');
   assert.deepEqual(unhealthy, [], 'every rule evaluates');
+  // rate() extrapolates each series born inside the 5m window on its own and drops part of their
+  // first samples, so the recorded KV efficiency sits near (not at) the all-time ratio; 0.1 still
+  // catches a wrong metric, unit or swapped ratio.
   const kve = await waitFor('the KV efficiency recording rule', async () => {
     const r = await prometheus.query('model:dynamo_frontend_kv_efficiency:ratio_rate5m');
     return r.length > 0 && Number.isFinite(Number(r[0].value[1])) ? Number(r[0].value[1]) : null;
   });
   const totals = await prometheus.query('sum(dynamo_frontend_cached_tokens_sum) / sum(dynamo_frontend_input_sequence_tokens_sum)', end);
-  assert.ok(Math.abs(kve - Number(totals[0].value[1])) < 0.02, `recorded KVE ${kve} vs all-time ${totals[0].value[1]}`);
+  assert.ok(Math.abs(kve - Number(totals[0].value[1])) < 0.1, `recorded KVE ${kve} vs all-time ${totals[0].value[1]}`);
 });
