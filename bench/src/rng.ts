@@ -1,18 +1,12 @@
 // Deterministic pseudo-random numbers for workloads (mulberry32): same seed → same workload.
 // Token ids are drawn from [firstTokenId, vocabSize) so special ids (pad/BOS/EOS) never appear.
 
+import { seededRandom } from '@mini-dynamo/model';
+
 export type Rng = () => number;
 
-export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seedable PRNG (mulberry32, shared with the random-weight generator). */
+export const createRng: (seed: number) => Rng = seededRandom;
 
 /** Mix several integers into one 32-bit seed (for per-group / per-hash-id streams). */
 export function mixSeed(...parts: number[]): number {
