@@ -161,6 +161,9 @@ describe('gateway with the openai client (mock runner)', () => {
   });
 
   test('400: bad field, prompt over context, max_tokens over limit; 404: unknown model and route', async () => {
+    const streamOptions = assertOpenAiError(await rawPost(server.url, '/v1/completions',
+      JSON.stringify({ model: MODEL, prompt: 'hi', max_tokens: 2, stream_options: { include_usage: true } })), 400);
+    assert.equal(streamOptions.param, 'stream_options');
     await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 7 }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'temperature' && e.type === 'invalid_request_error');
     await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'word '.repeat(2000), max_tokens: 2 }),

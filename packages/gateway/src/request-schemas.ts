@@ -68,8 +68,17 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
     throw badRequest('Request body must be a JSON object.', null, 'invalid_type');
   }
   const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return checkStreamOptions(parsed.data);
   const issue = parsed.error.issues[0]!;
   const param = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
   throw badRequest(`Invalid value for '${param ?? 'body'}': ${issue.message}`, param, 'invalid_value');
+}
+
+/** As OpenAI: `stream_options` only makes sense on a streamed request. */
+function checkStreamOptions<T>(data: T): T {
+  const { stream, stream_options } = data as { stream?: boolean; stream_options?: unknown };
+  if (stream_options != null && stream !== true) {
+    throw badRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options', 'invalid_value');
+  }
+  return data;
 }
