@@ -19,6 +19,7 @@ export const OPTIONS = {
   workers: { type: 'string', default: '8' },
   router: { type: 'string', default: 'kv' },
   'num-blocks': { type: 'string' },
+  'max-model-len': { type: 'string' },
   'mock-speedup': { type: 'string', default: '1' },
   policies: { type: 'string', default: 'kv,round_robin,random,least_loaded' },
   // workload

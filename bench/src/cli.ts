@@ -21,6 +21,7 @@ const USAGE = `usage: npm run bench -- <subcommand> [flags]
   report     run every section and write bench/RESULTS.md + bench/results/ (--quick: smaller)
 ${Object.entries(EXTERNAL_SCRIPTS).map(([k, v]) => `  ${k.padEnd(21)}${v}`).join('\n')}
 
+stack:     --serve mock|ort --workers N --num-blocks N --max-model-len N --mock-speedup F (mock step time ÷ F)
 workload:  --workload random|shared-prefix|mooncake  --num-requests N  --input-len N --output-len N
            --range-ratio R  --groups N --prefix-len N --suffix-len N --turns N  --trace FILE
            --time-scale F --trace-block-tokens N --output-scale F  --seed N --vocab-size N

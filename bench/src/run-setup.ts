@@ -72,6 +72,7 @@ export async function maybeStartStack(flags: Flags, variant: PolicyVariant): Pro
     runner, router: variant.policy, overlapWeight: variant.overlapWeight,
     numWorkers: num(flags, 'workers', { min: 1, integer: true }),
     numBlocks: flags['num-blocks'] === undefined ? null : num(flags, 'num-blocks', { min: 1, integer: true }),
+    maxModelLen: flags['max-model-len'] === undefined ? null : num(flags, 'max-model-len', { min: 1, integer: true }),
     mockSpeedup: num(flags, 'mock-speedup', { min: 0.001 }),
   });
 }

@@ -3,6 +3,7 @@
 // and the SmolLM2-135M shape with random weights. Output lengths are fixed (ignoreEos).
 // Run: node bench/dist/cli.js runner-throughput [--models stories260k,smollm2-random] [--concurrency 1,8,32]
 //      [--prompt-tokens 32] [--output-tokens 32] [--baseline-max 8] [--rounds 5] [--threads N] [--json out.json]
+//      [--device cpu|cuda] [--kv-transfer pool|compact] (CUDA: compact, the default there, uploads only the blocks a step reads)
 // Each figure is the best of `rounds` interleaved rounds (batched, then one-at-a-time); the one-at-a-time
 // baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c).
 // Also reported per CPU-second of this process (meaningful with --threads 1): stable on a loaded shared host.
@@ -13,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
 import {
   createOrtModelRunner, defaultModelDir, loadModel, loadModelConfig, randomLlamaWeights, smollm2ShapeDir,
-  type GraphModel, type OrtModelRunner,
+  type GraphModel, type KvTransfer, type OrtDevice, type OrtModelRunner,
 } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
 
@@ -116,18 +117,25 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       'baseline-max': { type: 'string', default: '8' },
       rounds: { type: 'string', default: '5' },
       threads: { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
+      'kv-transfer': { type: 'string' },
       json: { type: 'string' },
     },
   });
   const opts: Options = { promptTokens: Number(values['prompt-tokens']), outputTokens: Number(values['output-tokens']), baselineMax: Number(values['baseline-max']), rounds: Number(values.rounds) };
   const concurrency = values.concurrency.split(',').map(Number);
+  const device = values.device as OrtDevice;
+  if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${values.device}`);
+  const kvTransfer = values['kv-transfer'] as KvTransfer | undefined;
+  if (kvTransfer !== undefined && kvTransfer !== 'pool' && kvTransfer !== 'compact') throw new Error(`--kv-transfer must be pool or compact, got ${kvTransfer}`);
   const rows: ThroughputRow[] = [];
   for (const name of values.models.split(',')) {
     const load = MODELS[name];
     if (load === undefined) throw new Error(`unknown model ${name} (known: ${Object.keys(MODELS).join(', ')})`);
     const model = await load();
     const r = await createOrtModelRunner({
-      model, onProgress: (m) => console.log(m),
+      model, device, onProgress: (m) => console.log(m),
+      ...(kvTransfer === undefined ? {} : { kvTransfer }),
       ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
     });
     if (!r.ok) throw new Error(r.error.message);
@@ -137,6 +145,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       await r.value.close();
     }
   }
+  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}`);
   console.log('\n| model | concurrent | batched tok/s | one-at-a-time tok/s | ratio | ratio per CPU-s | ms/step |\n|---|---|---|---|---|---|---|');
   for (const row of rows) {
     console.log(`| ${row.model} | ${row.concurrency} | ${row.batchedTokensPerSecond.toFixed(1)} | ${row.sequentialTokensPerSecond.toFixed(1)} | ` +

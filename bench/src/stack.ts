@@ -17,6 +17,8 @@ export interface StackOptions {
   router: RoutingPolicyName;
   /** KV blocks per worker; null = the runner's default. */
   numBlocks: number | null;
+  /** Context length in tokens; null = the model's (the mock runner may simulate longer ones). */
+  maxModelLen: number | null;
   /** Mock runner: divide its modelled step time by this (1 = real time). */
   mockSpeedup: number;
   /** kv policy's overlap weight; null = the router's default. */
@@ -32,6 +34,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     runner: o.runner, numWorkers: o.numWorkers, routerPolicy: o.router, host: '127.0.0.1', port: 0,
     mockSpeedup: o.mockSpeedup, log: () => {},
     ...(o.numBlocks === null ? {} : { numBlocks: o.numBlocks }),
+    ...(o.maxModelLen === null ? {} : { maxModelLen: o.maxModelLen }),
     ...(o.overlapWeight === null ? {} : { overlapWeight: o.overlapWeight }),
   });
   return { url: server.url, close: () => server.close() };

@@ -1,6 +1,7 @@
 // The multi-host topology end to end over HTTP: two `serve --nats` gateways (no local workers)
 // and three standalone worker processes on a real nats-server; the official openai client sends
-// shared-prefix prompts to both gateways and reads the routing headers.
+// shared-prefix prompts to both gateways and reads the routing headers; a prefix-cache reset
+// through one gateway reaches every worker and both routers.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,4 +42,18 @@ test('serve --nats: both gateways route a shared prefix to the worker that cache
     assert.equal(again.response.headers.get('x-mini-dynamo-routing-reason'), 'kv_overlap');
     assert.equal(again.data.usage!.prompt_tokens_details!.cached_tokens, 160, 'served from the worker\'s prefix cache');
   }
+});
+
+test('POST /reset_prefix_cache on one gateway empties the standalone workers\' caches and both gateways\' indexes', async () => {
+  const reply = await fetch(`${gateways[0]!.url}/reset_prefix_cache`, { method: 'POST' });
+  assert.equal(reply.status, 200);
+  const body = await reply.json() as { status: string; num_blocks_cleared: number };
+  assert.equal(body.status, 'ok');
+  assert.ok(body.num_blocks_cleared >= 10, `the first test cached 10 system blocks: ${body.num_blocks_cleared}`);
+  await new Promise((r) => setTimeout(r, 150)); // the cleared KV events cross NATS to the other gateway
+  const openai = new OpenAI({ baseURL: `${gateways[1]!.url}/v1`, apiKey: 'none', maxRetries: 0 });
+  const model = (await openai.models.list()).data[0]!.id;
+  const again = await openai.completions.create({ model, prompt: [...tokens(160, 424242), ...tokens(24, 77)], max_tokens: 4, temperature: 0 }).withResponse();
+  assert.equal(again.response.headers.get('x-mini-dynamo-overlap-blocks'), '0', 'the other gateway\'s router applied the cleared events');
+  assert.equal(again.data.usage!.prompt_tokens_details!.cached_tokens, 0, 'the worker recomputed the prompt');
 });

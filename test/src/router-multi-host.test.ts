@@ -84,3 +84,19 @@ test('killing a worker mid-load loses no new request; the dead worker is dropped
     assert.notEqual(o.workerId, victim.workerId);
   }
 });
+
+test('WorkerPool.resetPrefixCache over HTTP + NATS: one count per worker; both routers\' indexes end empty', async () => {
+  const [a, b] = gateways as [TestGateway, TestGateway];
+  const sys = tokens(128, 31_337);
+  const first = await a.generate('mh-reset-0', [...sys, ...tokens(8, 1)]);
+  const holds = (g: TestGateway) => g.router.findMatches(sys, null).get(first.workerId) ?? 0;
+  for (const g of gateways) await waitFor(() => holds(g) === 8, 5000, 'KV events on both gateways');
+  const counts = await a.pool.resetPrefixCache();
+  assert.equal(counts.length, a.pool.numReady());
+  assert.ok(counts.reduce((sum, n) => sum + n, 0) >= 8, JSON.stringify(counts));
+  for (const g of gateways) await waitFor(() => [...g.router.findMatches(sys, null).values()].every((n) => n === 0), 5000, 'cleared events on both gateways');
+  await waitFor(() => gateways.every((g) => g.router.loadOf(first.workerId)?.numInFlight === 0), 2000, 'replicas to see the finish');
+  const again = await b.generate('mh-reset-1', [...sys, ...tokens(8, 2)]);
+  assert.equal(again.overlapBlocks, 0);
+  assert.equal(again.terminal.kind === 'finished' && again.terminal.usage.numCachedTokens, 0, 'the worker recomputed the prompt');
+});

@@ -1,4 +1,4 @@
-// Property test: random allocate / append / free / preempt / abort sequences on a small pool keep every
+// Property test: random allocate / append / free / preempt / abort / cache-reset sequences on a small pool keep every
 // allocator invariant (audit), the prefix cache agrees with a replay of its KV events, and every prefix
 // hit hands out blocks that really hold the sequence's tokens (a shadow KV store checks contents).
 import { test } from 'node:test';
@@ -16,13 +16,15 @@ type Op =
   | { kind: 'add'; family: number; length: number; salt: boolean }
   | { kind: 'append'; pick: number; numTokens: number }
   | { kind: 'free'; pick: number }
-  | { kind: 'preempt'; pick: number };
+  | { kind: 'preempt'; pick: number }
+  | { kind: 'clear' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('add' as const), family: fc.nat(2), length: fc.integer({ min: 1, max: 30 }), salt: fc.boolean() }),
-  fc.record({ kind: fc.constant('append' as const), pick: fc.nat(), numTokens: fc.integer({ min: 1, max: 9 }) }),
-  fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('preempt' as const), pick: fc.nat() }),
+  { arbitrary: fc.record({ kind: fc.constant('add' as const), family: fc.nat(2), length: fc.integer({ min: 1, max: 30 }), salt: fc.boolean() }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('append' as const), pick: fc.nat(), numTokens: fc.integer({ min: 1, max: 9 }) }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('preempt' as const), pick: fc.nat() }), weight: 4 },
+  { arbitrary: fc.constant({ kind: 'clear' as const }), weight: 1 },
 );
 
 /** A stored event is self-consistent: each block hash = protocol hash of (previous hash, its tokens). */
@@ -87,6 +89,7 @@ class World {
         e.data.blocks.forEach((b) => replayed.add(b.blockHash));
       }
       if (e.data.type === 'removed') e.data.blockHashes.forEach((h) => assert.ok(replayed.delete(h), 'removed an unknown hash'));
+      if (e.data.type === 'cleared') replayed.clear();
     });
     const snapshot = this.allocator.snapshot();
     assert.deepEqual(new Set(snapshot.blockHashes), replayed);
@@ -113,8 +116,9 @@ test('random allocator operations keep every invariant', () => {
       const world = new World();
       for (const op of ops) {
         numOps++;
-        const seq = op.kind === 'add' ? null : world.live[op.pick % Math.max(1, world.live.length)];
+        const seq = op.kind === 'add' || op.kind === 'clear' ? null : world.live[op.pick % Math.max(1, world.live.length)];
         if (op.kind === 'add') world.add(op);
+        else if (op.kind === 'clear') world.allocator.clearPrefixCache();
         else if (seq === undefined || seq === null) continue;
         else if (op.kind === 'append') world.append(seq, op.numTokens);
         else if (op.kind === 'free') world.free(seq);

@@ -1,4 +1,5 @@
-// BlockAllocator unit tests: prefix hits, LRU eviction order, KV events and their ids, salts, audit.
+// BlockAllocator unit tests: prefix hits, LRU eviction order, KV events and their ids, salts, audit,
+// prefix-cache reset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeBlockHashes, type KvCacheEvent } from '@mini-dynamo/protocol';
@@ -154,4 +155,44 @@ test('with prefix caching disabled nothing is cached and no event is emitted', (
   allocator.commitFullBlocks(s, 2);
   assert.equal(events.length, 0);
   assert.equal(allocator.numCachedBlocks, 0);
+});
+
+test('clearPrefixCache unmaps blocks in use and free, emits one cleared event; later blocks are stored again', () => {
+  const { allocator, events, seq, prefill, audit } = setup(12);
+  const prompt = tokens(12);
+  const done = seq(tokens(9, 500));
+  prefill(done);
+  allocator.release(done); // 2 cached blocks now free
+  const running = seq(prompt);
+  prefill(running); // 3 cached blocks in use
+  const numEventsBefore = events.length;
+  assert.equal(allocator.clearPrefixCache(), 5);
+  assert.equal(allocator.numCachedBlocks, 0);
+  assert.deepEqual(allocator.snapshot().blockHashes, []);
+  assert.deepEqual(events.slice(numEventsBefore).map((e) => e.data), [{ type: 'cleared' }]);
+  assert.equal(allocator.numUsedBlocks, 3, 'the running sequence keeps its blocks');
+  assert.ok(audit(running).ok, JSON.stringify(audit(running)));
+  // The running sequence fills one more block: stored as usual, its parent no longer cached.
+  for (const t of [1, 2, 3, 4]) running.appendToken(t);
+  assert.ok(allocator.allocate(running, running.numTokens));
+  running.numComputedTokens = running.numTokens;
+  allocator.commitFullBlocks(running, running.numFullBlocks);
+  const last = events.at(-1)!;
+  assert.ok(last.data.type === 'stored' && last.data.parentHash === computeBlockHashes(prompt, BS)[2] && last.data.blocks.length === 1);
+  const again = seq(prompt);
+  assert.equal(prefill(again), 0, 'the same prompt is a miss after the reset');
+  assert.deepEqual(events.map((e) => e.data.type), ['stored', 'stored', 'cleared', 'stored', 'stored']);
+  assert.deepEqual(events.map((e) => e.eventId), [1, 2, 3, 4, 5]);
+  assert.ok(audit(running, again).ok);
+  allocator.release(running);
+  allocator.release(again);
+  assert.ok(audit().ok);
+  assert.equal(allocator.numUsedBlocks, 0);
+});
+
+test('clearPrefixCache with prefix caching disabled drops nothing and emits nothing', () => {
+  const events: KvCacheEvent[] = [];
+  const allocator = new BlockAllocator({ workerId: 'w', numBlocks: 4, blockSize: BS, enablePrefixCaching: false, onKvEvent: (e) => events.push(e) });
+  assert.equal(allocator.clearPrefixCache(), 0);
+  assert.deepEqual(events, []);
 });

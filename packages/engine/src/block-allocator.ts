@@ -2,7 +2,8 @@
 // and a prefix cache (hash → block, full blocks only). Free blocks wait in an LRU FreeBlockQueue and
 // stay reusable as prefix hits until evicted. Invariants: free + used = total; a block is free iff
 // its ref count is 0; cache[h] = b ⇔ hashOf[b] = h; every cache change emits one KV event with an
-// event id rising by 1 from 1.
+// event id rising by 1 from 1. clearPrefixCache() unmaps every hash (blocks in use keep running,
+// no longer shareable) with one `cleared` event.
 
 import type {
   AllocatorAudit, BlockHash, KvCacheEvent, KvCacheEventData, KvCacheSnapshot, StoredBlock,
@@ -148,6 +149,16 @@ export class BlockAllocator {
     }
     owner.blockTable = []; // a new array: a batch in flight keeps its view of the old one
     owner.numCommittedBlocks = 0;
+  }
+
+  /** Drop every cached hash, in use or free (vLLM's reset_prefix_cache); returns how many. */
+  clearPrefixCache(): number {
+    if (!this.enablePrefixCaching) return 0;
+    const numHashes = this.cache.size;
+    this.cache.clear();
+    this.hashOf.fill(null);
+    this.emit({ type: 'cleared' });
+    return numHashes;
   }
 
   snapshot(): KvCacheSnapshot {

@@ -94,6 +94,11 @@ export class Engine {
     return this.allocator.snapshot();
   }
 
+  /** Empty the prefix cache (running requests go on); emits one `cleared` KV event; returns the hashes dropped. */
+  resetPrefixCache(): number {
+    return this.allocator.clearPrefixCache();
+  }
+
   audit(): AllocatorAudit {
     return this.allocator.audit([...this.scheduler.sequences()].map((s) => s.blockTable));
   }

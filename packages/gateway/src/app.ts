@@ -1,4 +1,4 @@
-// The hono app: OpenAI routes, health/readiness, metrics, and the single error mapping
+// The hono app: OpenAI routes, health/readiness, metrics, prefix-cache reset, and the single error mapping
 // (every error, thrown anywhere in a handler, leaves through app.onError as an OpenAI error body).
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
@@ -53,6 +53,13 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: numReady > 0 ? 'ready' : 'not_ready', model: deps.modelName, num_ready_workers: numReady }, numReady > 0 ? 200 : 503);
   });
 
+  // vLLM's POST /reset_prefix_cache (SGLang: /flush_cache): every ready worker drops its cached prefixes.
+  app.post('/reset_prefix_cache', async (c) => {
+    if (deps.pool.numReady() === 0) throw unavailable('No worker is ready: there is no prefix cache to reset.', 'no_workers', 2);
+    const numBlocks = await deps.pool.resetPrefixCache();
+    return c.json({ status: 'ok', num_blocks_cleared: numBlocks.reduce((sum, n) => sum + n, 0) });
+  });
+
   app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   app.notFound((c) => {
@@ -75,6 +82,7 @@ export function createApp(deps: AppDeps): Hono {
 const ALLOWED_METHODS: Record<string, string> = {
   '/v1/chat/completions': 'POST', '/v1/completions': 'POST',
   '/v1/models': 'GET, HEAD', '/health': 'GET, HEAD', '/ready': 'GET, HEAD', '/metrics': 'GET, HEAD',
+  '/reset_prefix_cache': 'POST',
 };
 
 function modelCard(deps: AppDeps) {

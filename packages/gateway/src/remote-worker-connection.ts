@@ -1,6 +1,6 @@
 // WorkerConnection to a standalone worker on another host: requests stream over HTTP (NDJSON
 // EngineEvents from POST /generate), KV events and loads arrive over NATS, snapshots / audits /
-// metrics are HTTP GETs. Invariants: `closed` fires once (worker unreachable, its stream broke,
+// metrics are HTTP GETs, a prefix-cache reset a POST. Invariants: `closed` fires once (worker unreachable, its stream broke,
 // discovery lost its heartbeat, or close()); after it no report is delivered and send is a no-op.
 
 import type { NatsConnection, Subscription } from 'nats';
@@ -49,12 +49,13 @@ export class RemoteWorkerConnection implements WorkerConnection {
     switch (command.type) {
       case 'generate': return void this.generate(command.request);
       case 'abort': return void this.post('/abort', { requestId: command.requestId });
-      case 'snapshot': return void this.get('/snapshot', (t) => {
+      case 'snapshot': return void this.query('GET', '/snapshot', (t) => {
         const snapshot = snapshotFromJson(t);
         return snapshot ? { type: 'snapshot', snapshot } : null;
       });
-      case 'audit': return void this.get('/audit', (t) => ({ type: 'audit', audit: JSON.parse(t) }));
-      case 'metrics': return void this.get('/metrics', (text) => ({ type: 'metrics', text }));
+      case 'audit': return void this.query('GET', '/audit', (t) => ({ type: 'audit', audit: JSON.parse(t) }));
+      case 'metrics': return void this.query('GET', '/metrics', (text) => ({ type: 'metrics', text }));
+      case 'reset_prefix_cache': return void this.query('POST', '/reset_prefix_cache', resetReplyFromJson);
       case 'shutdown': return; // a standalone worker's life is its own; the gateway only disconnects
     }
   }
@@ -135,13 +136,20 @@ export class RemoteWorkerConnection implements WorkerConnection {
       .catch(() => {});
   }
 
-  private async get(path: string, build: (text: string) => WorkerReport | null): Promise<void> {
+  /** A request answered by one report; a failed call or an unreadable answer (build throws) closes the connection. */
+  private async query(method: 'GET' | 'POST', path: string, build: (text: string) => WorkerReport | null): Promise<void> {
     try {
-      const res = await fetch(`${this.url}${path}`);
+      const res = await fetch(`${this.url}${path}`, { method });
       const report = build(await res.text());
       if (report) this.emit(report);
     } catch (e) {
-      this.markClosed(`GET ${path} on worker ${this.workerId} failed: ${(e as Error).cause ?? (e as Error).message}`);
+      this.markClosed(`${method} ${path} on worker ${this.workerId} failed: ${(e as Error).cause ?? (e as Error).message}`);
     }
   }
+}
+
+function resetReplyFromJson(text: string): WorkerReport {
+  const numBlocks = (JSON.parse(text) as { numBlocks?: unknown }).numBlocks;
+  if (!Number.isSafeInteger(numBlocks)) throw new Error(`unreadable reset reply: ${text.slice(0, 200)}`);
+  return { type: 'prefix_cache_reset', numBlocks: numBlocks as number };
 }

@@ -3,9 +3,10 @@
 // Invariants: every dispatched request gets exactly one terminal event (finished/failed), also
 // when its worker dies; router.finish runs exactly once per dispatched request, at that event.
 
-import type {
-  AllocatorAudit, EngineEvent, GenerateRequest, ModelRunnerInfo, Router, RoutingDecision,
-  RoutingPolicyName, WorkerConnection, WorkerReport,
+import {
+  queryAnsweredBy,
+  type AllocatorAudit, type EngineEvent, type GenerateRequest, type ModelRunnerInfo, type QueryType, type Router,
+  type RoutingDecision, type RoutingPolicyName, type WorkerConnection, type WorkerReport,
 } from '@mini-dynamo/protocol';
 import { fromRoutingError, unavailable } from './api-error.js';
 
@@ -24,13 +25,12 @@ type Listener = (event: EngineEvent) => void;
 
 /** Re-routes of one request whose worker died before its first token. */
 export const MAX_DISPATCH_RETRIES = 2;
-type Reply = 'audit' | 'metrics' | 'snapshot';
 
 interface Member {
   connection: WorkerConnection;
   info: ModelRunnerInfo | null;
   inFlight: Map<string, Listener>;
-  waiting: Map<Reply, ((report: WorkerReport) => void)[]>;
+  waiting: Map<QueryType, ((report: WorkerReport) => void)[]>;
 }
 
 export class WorkerPool {
@@ -125,12 +125,21 @@ export class WorkerPool {
     return this.askAll('metrics', (r) => (r.type === 'metrics' ? r.text : null));
   }
 
+  /**
+   * Empty every ready worker's prefix cache; resolves with each one's number of hashes dropped. A
+   * thread worker's `cleared` KV event precedes its answer, so the router's index of it is empty by
+   * then; a remote worker flushes that event to NATS before answering (a separate channel).
+   */
+  resetPrefixCache(): Promise<number[]> {
+    return this.askAll('reset_prefix_cache', (r) => (r.type === 'prefix_cache_reset' ? r.numBlocks : null));
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.members.values()].map((m) => m.connection.close()));
   }
 
-  private askAll<T>(type: Reply, pick: (r: WorkerReport) => T | null): Promise<T[]> {
+  private askAll<T>(type: QueryType, pick: (r: WorkerReport) => T | null): Promise<T[]> {
     const ready = [...this.members.values()].filter((m) => m.info);
     return Promise.all(ready.map((m) => new Promise<T>((resolve, reject) => {
       const queue = m.waiting.get(type) ?? [];
@@ -147,15 +156,16 @@ export class WorkerPool {
       case 'load': return this.router.updateLoad(report.load);
       case 'snapshot':
         this.router.applySnapshot(report.snapshot);
-        return this.answer(member, 'snapshot', report);
-      case 'audit': case 'metrics': return this.answer(member, report.type, report);
+        return this.answer(member, report);
+      case 'audit': case 'metrics': case 'prefix_cache_reset': return this.answer(member, report);
       case 'fatal': return this.log(`worker ${member.connection.workerId}: fatal: ${report.message}`);
       case 'ready': return;
     }
   }
 
-  private answer(member: Member, type: Reply, report: WorkerReport): void {
-    member.waiting.get(type)?.shift()?.(report);
+  private answer(member: Member, report: WorkerReport): void {
+    const query = queryAnsweredBy(report);
+    if (query !== null) member.waiting.get(query)?.shift()?.(report);
   }
 
   private relay(member: Member, event: EngineEvent): void {

@@ -2,12 +2,10 @@
 // KV in a JS-owned paged pool passed zero-copy. Invariant: step() calls never overlap (engine contract);
 // the pool is written only after a run, at the new tokens' slots.
 
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
+import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
 import { sampleToken } from './sampler.js';
 import { packStep, type PackedStep } from './step-packing.js';
@@ -117,25 +115,6 @@ export class OrtModelRunner implements ModelRunner {
   }
 }
 
-/** Why the CUDA EP did not load, naming the library that is missing where we can tell. */
-function cudaError(cause: unknown): OrtRunnerError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  let binDir = '(onnxruntime-node not found)';
-  try {
-    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-    binDir = join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
-  } catch { /* keep the placeholder */ }
-  const provider = join(binDir, 'libonnxruntime_providers_cuda.so');
-  const missing = existsSync(provider)
-    ? (/lib[\w.+-]+\.so[\w.]*/.exec(detail)?.[0] ?? 'a CUDA/cuDNN library')
-    : 'libonnxruntime_providers_cuda.so';
-  return {
-    code: 'cuda_unavailable',
-    message: `CUDA execution provider unavailable: missing ${missing} (looked in ${binDir}; install the CUDA EP ` +
-      `with onnxruntime-node-install=cuda12 and make CUDA 12 + cuDNN 9 visible via LD_LIBRARY_PATH). ORT said: ${detail}`,
-  };
-}
-
 export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise<Result<OrtModelRunner, OrtRunnerError>> {
   const { model } = opts;
   const c = model.config;
@@ -164,7 +143,7 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
     opts.onProgress?.(`creating ${device} session for ${graphPath}`);
     session = await ort.InferenceSession.create(graphPath, sessionOptions);
   } catch (e) {
-    if (device === 'cuda') return err(cudaError(e));
+    if (device === 'cuda') return err({ code: 'cuda_unavailable', message: cudaError(e) });
     return err({ code: 'session_failed', message: `ONNX Runtime could not load ${graphPath}: ${(e as Error).message}` });
   }
   const pool = new KvPool({ ...poolShape, numBlocks });

@@ -12,6 +12,8 @@ export type WorkerCommand =
   | { type: 'snapshot' }
   | { type: 'audit' }
   | { type: 'metrics' }
+  /** Drop every prefix-cache entry (vLLM's reset_prefix_cache); answered by `prefix_cache_reset`. */
+  | { type: 'reset_prefix_cache' }
   | { type: 'shutdown' };
 
 export interface AllocatorAudit {
@@ -31,4 +33,18 @@ export type WorkerReport =
   | { type: 'snapshot'; snapshot: KvCacheSnapshot }
   | { type: 'audit'; audit: AllocatorAudit }
   | { type: 'metrics'; text: string }
+  /** Reply to `reset_prefix_cache`, sent after the worker's `cleared` KV event. */
+  | { type: 'prefix_cache_reset'; numBlocks: number }
   | { type: 'fatal'; message: string };
+
+/** Commands answered by exactly one report (a transport pairs them with `queryAnsweredBy`). */
+export type QueryType = Extract<WorkerCommand['type'], 'snapshot' | 'audit' | 'metrics' | 'reset_prefix_cache'>;
+
+/** The query a report answers, or null for an unsolicited report (events, loads, ready, fatal). */
+export function queryAnsweredBy(report: WorkerReport): QueryType | null {
+  switch (report.type) {
+    case 'snapshot': case 'audit': case 'metrics': return report.type;
+    case 'prefix_cache_reset': return 'reset_prefix_cache';
+    default: return null;
+  }
+}

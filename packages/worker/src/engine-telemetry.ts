@@ -118,6 +118,7 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
       load: () => engine.load(),
       snapshot: () => engine.snapshot(),
       audit: () => engine.audit(),
+      resetPrefixCache: () => engine.resetPrefixCache(),
       stop: () => engine.stop(),
     };
   };

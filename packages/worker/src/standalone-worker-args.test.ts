@@ -10,6 +10,12 @@ test('worker flags parse with defaults; bad flags are messages, not throws', () 
   assert.equal(ok.value.workerId, 'w1');
   assert.equal(ok.value.port, 9000);
   assert.equal(ok.value.blockSize, 16);
+  assert.equal(ok.value.maxModelLen, undefined);
+  const tuned = parseWorkerArgs(['--nats', 'x', '--max-model-len', '4096', '--max-num-batched-tokens', '2048', '--max-num-waiting', '64',
+    '--intra-op-threads', '2', '--served-model-name', 'llama']);
+  assert.ok(tuned.ok);
+  assert.deepEqual([tuned.value.maxModelLen, tuned.value.maxNumBatchedTokens, tuned.value.maxNumWaiting, tuned.value.intraOpNumThreads, tuned.value.servedModelName],
+    [4096, 2048, 64, 2, 'llama']);
   for (const bad of [[], ['--nats', 'x', '--runner', 'gpu'], ['--nats', 'x', '--port', '-1'], ['--nats', 'x', '--bogus']]) {
     const r = parseWorkerArgs(bad);
     assert.ok(!r.ok && r.message.length > 0, bad.join(' '));

@@ -7,7 +7,9 @@ import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalon
 
 export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <dir>] [--runner ort|mock] [--worker-id <id>]
   [--host 127.0.0.1] [--port 0] [--advertise-host <name>] [--block-size 16] [--num-blocks 1024]
-  [--max-num-seqs N] [--mock-speedup X] [--heartbeat-ms 1000] [--device cpu|cuda] [--trace-file spans.jsonl]`;
+  [--max-num-seqs N] [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
+  [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--heartbeat-ms 1000]
+  [--device cpu|cuda] [--trace-file spans.jsonl]`;
 
 export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWorkerOptions } | { ok: false; message: string } {
   try {
@@ -17,6 +19,8 @@ export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWo
         nats: { type: 'string' }, model: { type: 'string' }, runner: { type: 'string' }, 'worker-id': { type: 'string' },
         host: { type: 'string' }, port: { type: 'string' }, 'advertise-host': { type: 'string' },
         'block-size': { type: 'string' }, 'num-blocks': { type: 'string' }, 'max-num-seqs': { type: 'string' },
+        'max-num-batched-tokens': { type: 'string' }, 'max-model-len': { type: 'string' }, 'max-num-waiting': { type: 'string' },
+        'served-model-name': { type: 'string' }, 'intra-op-threads': { type: 'string' },
         'mock-speedup': { type: 'string' }, 'heartbeat-ms': { type: 'string' }, device: { type: 'string' },
         'trace-file': { type: 'string' },
       },
@@ -43,10 +47,15 @@ export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWo
       blockSize: num('block-size', values['block-size'], 16)!,
       numBlocks: num('num-blocks', values['num-blocks'], 1024)!,
       maxNumSeqs: num('max-num-seqs', values['max-num-seqs'], undefined),
+      maxNumBatchedTokens: num('max-num-batched-tokens', values['max-num-batched-tokens'], undefined),
+      maxModelLen: num('max-model-len', values['max-model-len'], undefined),
+      maxNumWaiting: num('max-num-waiting', values['max-num-waiting'], undefined),
+      intraOpNumThreads: num('intra-op-threads', values['intra-op-threads'], undefined),
       mockSpeedup: num('mock-speedup', values['mock-speedup'], undefined),
       heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'], 1000),
     };
     if (values['advertise-host']) options.advertiseHost = values['advertise-host'];
+    if (values['served-model-name']) options.servedModelName = values['served-model-name'];
     if (values['trace-file']) options.tracing = { jsonlPath: values['trace-file'] }; // telemetry, issue 6
     return { ok: true, value: options };
   } catch (e) {

@@ -11,8 +11,9 @@ import { basename, resolve } from 'node:path';
 import { createTracing } from '@mini-dynamo/telemetry';
 import { createEngineTelemetry } from './engine-telemetry.js';
 import { connect, type NatsConnection } from 'nats';
-import { kvEventToJson, err, ok, type Result, type WorkerReport } from '@mini-dynamo/protocol';
+import { kvEventToJson, err, ok, queryAnsweredBy, type QueryType, type Result, type WorkerReport } from '@mini-dynamo/protocol';
 import { createWorkerEngine } from './worker-engine.js';
+import { startGpuMetrics } from './gpu-metrics.js';
 import { createWorkerHost } from './worker-host.js';
 import { RequestStreams } from './request-streams.js';
 import { createWorkerHttpApp } from './worker-http-app.js';
@@ -38,7 +39,6 @@ export interface StandaloneWorker {
   close(): Promise<void>;
 }
 
-type ReplyType = 'snapshot' | 'audit' | 'metrics';
 const encoder = new TextEncoder();
 
 export async function startStandaloneWorker(options: StandaloneWorkerOptions): Promise<Result<StandaloneWorker, { code: string; message: string }>> {
@@ -64,27 +64,34 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
   const { engine, runner, info } = built.value;
   const workerId = options.workerId;
   const streams = new RequestStreams();
-  const replies = new Map<ReplyType, ((r: WorkerReport) => void)[]>();
+  const replies = new Map<QueryType, ((r: WorkerReport) => void)[]>();
   const send = (report: WorkerReport): void => {
     switch (report.type) {
       case 'event': return streams.push(report.event);
       case 'kv': return nc.publish(subjects.kvEvents(workerId), encoder.encode(kvEventToJson(report.event)));
       case 'load': return nc.publish(subjects.load(workerId), encoder.encode(JSON.stringify(report.load)));
-      case 'snapshot': case 'audit': case 'metrics': return replies.get(report.type)?.shift()?.(report);
+      case 'snapshot': case 'audit': case 'metrics': case 'prefix_cache_reset':
+        return replies.get(queryAnsweredBy(report)!)?.shift()?.(report);
       case 'fatal': return log(`[${workerId}] fatal: ${report.message}`);
       case 'ready': return;
     }
   };
+  const gpu = options.device === 'cuda' ? startGpuMetrics({ registry: telemetry.registry, log: (line) => log(`[${workerId}] ${line}`) }) : null;
   const host = createWorkerHost(telemetry.instrument(engine), send, {
     ...(options.loadIntervalMs === undefined ? {} : { loadIntervalMs: options.loadIntervalMs }),
     metricsText: options.metricsText ?? (() => telemetry.metricsText()),
   });
-  const ask = (type: ReplyType) => new Promise<WorkerReport>((resolve) => {
-    const queue = replies.get(type) ?? [];
-    replies.set(type, queue);
-    queue.push(resolve);
-    void host.handle({ type });
-  });
+  const ask = async (type: QueryType) => {
+    const report = await new Promise<WorkerReport>((resolve) => {
+      const queue = replies.get(type) ?? [];
+      replies.set(type, queue);
+      queue.push(resolve);
+      void host.handle({ type });
+    });
+    // A reset's `cleared` KV event was published before its reply: let it reach NATS before the HTTP answer.
+    if (type === 'reset_prefix_cache') await nc.flush();
+    return report;
+  };
   const app = createWorkerHttpApp({ workerId, info, streams, handle: (c) => host.handle(c), ask });
   engine.run().catch((e: unknown) => log(`[${workerId}] engine loop failed: ${(e as Error).stack ?? String(e)}`));
   const server = await listen(app.fetch, options.host ?? '127.0.0.1', options.port ?? 0);
@@ -102,6 +109,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
     clearInterval(timer);
+    gpu?.stop();
     streams.failAll('worker is shutting down');
     await host.close();
     await nc.drain().catch(() => {});

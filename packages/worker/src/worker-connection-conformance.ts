@@ -1,6 +1,7 @@
 // Conformance suite every WorkerConnection runs (thread here; the remote connection in its own
 // tests): ready info, generate → tokens → one terminal event, rejected requests fail as events,
-// abort frees blocks, audit/snapshot answer, close fires onClosed once and silences the connection.
+// abort frees blocks, audit/snapshot answer, a prefix-cache reset empties the cache, close fires
+// onClosed once and silences the connection.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +82,32 @@ export function workerConnectionConformance(name: string, create: ConnectionFact
         connection.send({ type: 'snapshot' });
         const snapshot = await inbox.next((r) => r.type === 'snapshot');
         assert.ok(snapshot.type === 'snapshot' && snapshot.snapshot.workerId === connection.workerId);
+      } finally {
+        await connection.close();
+      }
+    });
+
+    test('reset_prefix_cache: one cleared KV event, a prefix_cache_reset reply, then the prompt is a miss', async () => {
+      const connection = await create();
+      try {
+        const inbox = reportInbox(connection);
+        await connection.ready;
+        const cachedTokens = async (requestId: string) => {
+          connection.send({ type: 'generate', request: generateRequest(requestId, 4) });
+          const end = await inbox.next(eventOf(requestId, 'finished'));
+          return end.type === 'event' && end.event.kind === 'finished' ? end.event.usage.numCachedTokens : null;
+        };
+        assert.equal(await cachedTokens('c-reset-0'), 0);
+        assert.equal(await cachedTokens('c-reset-1'), 32, '40-token prompt: its first 2 blocks of 16 are hits');
+        connection.send({ type: 'reset_prefix_cache' });
+        const reply = await inbox.next((r) => r.type === 'prefix_cache_reset');
+        assert.ok(reply.type === 'prefix_cache_reset' && reply.numBlocks === 2, JSON.stringify(reply));
+        await inbox.next((r) => r.type === 'kv' && r.event.data.type === 'cleared');
+        assert.equal(await cachedTokens('c-reset-2'), 0, 'a miss after the reset');
+        connection.send({ type: 'audit' });
+        const audit = await inbox.next((r) => r.type === 'audit');
+        assert.ok(audit.type === 'audit' && audit.audit.ok && audit.audit.numUsedBlocks === 0, JSON.stringify(audit));
+        assert.equal(inbox.reports.filter((r) => r.type === 'kv' && r.event.data.type === 'cleared').length, 0, 'exactly one cleared event');
       } finally {
         await connection.close();
       }

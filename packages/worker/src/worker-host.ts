@@ -1,7 +1,8 @@
 // The one place worker-side message handling lives: turns WorkerCommands into Engine calls and
 // Engine callbacks into WorkerReports, whatever the transport (worker thread, standalone process).
 // Invariants: every accepted `generate` ends in exactly one finished/failed event (a rejected one
-// becomes a `failed` event at once); a load report follows each burst of engine output.
+// becomes a `failed` event at once); a load report follows each burst of engine output; a
+// `prefix_cache_reset` reply follows the `cleared` KV event it caused.
 
 import type {
   AllocatorAudit, EngineEvent, GenerateRequest, KvCacheEvent, KvCacheSnapshot, Result,
@@ -17,6 +18,8 @@ export interface HostedEngine {
   load(): WorkerLoad;
   snapshot(): KvCacheSnapshot;
   audit(): AllocatorAudit;
+  /** Empty the prefix cache (emits the `cleared` KV event first); returns the hashes dropped. */
+  resetPrefixCache(): number;
   stop(): Promise<void> | void;
 }
 
@@ -86,6 +89,7 @@ export function createWorkerHost(
       case 'abort': engine.abort(command.requestId); return queueLoad();
       case 'snapshot': return send({ type: 'snapshot', snapshot: engine.snapshot() });
       case 'audit': return send({ type: 'audit', audit: engine.audit() });
+      case 'reset_prefix_cache': return send({ type: 'prefix_cache_reset', numBlocks: engine.resetPrefixCache() });
       case 'metrics': return send({ type: 'metrics', text: options.metricsText ? await options.metricsText() : '' });
       case 'shutdown':
         await close();

@@ -1,9 +1,10 @@
 // The standalone worker's HTTP surface (hono): POST /generate streams NDJSON EngineEvents,
-// POST /abort, GET /snapshot (KV resync), GET /audit, GET /metrics, GET /health.
+// POST /abort, GET /snapshot (KV resync), GET /audit, GET /metrics, GET /health,
+// POST /reset_prefix_cache ({"numBlocks": n}, answered once the `cleared` KV event is published).
 // Invariant: every command goes through the shared WorkerHost; this file only adapts HTTP.
 
 import { Hono } from 'hono';
-import type { GenerateRequest, ModelRunnerInfo, WorkerCommand, WorkerReport } from '@mini-dynamo/protocol';
+import type { GenerateRequest, ModelRunnerInfo, QueryType, WorkerCommand, WorkerReport } from '@mini-dynamo/protocol';
 import type { RequestStreams } from './request-streams.js';
 import { carrierFromHeaders } from '@mini-dynamo/telemetry';
 import { snapshotToJson } from './wire-format.js';
@@ -13,8 +14,8 @@ export interface WorkerHttpDeps {
   info: ModelRunnerInfo;
   streams: RequestStreams;
   handle(command: WorkerCommand): Promise<void>;
-  /** Sends a command and waits for its one reply report (snapshot, audit, metrics). */
-  ask(type: 'snapshot' | 'audit' | 'metrics'): Promise<WorkerReport>;
+  /** Sends a command and waits for its one reply report (snapshot, audit, metrics, reset). */
+  ask(type: QueryType): Promise<WorkerReport>;
 }
 
 function isGenerateRequest(body: unknown): body is GenerateRequest {
@@ -67,6 +68,12 @@ export function createWorkerHttpApp(deps: WorkerHttpDeps): Hono {
     const report = await deps.ask('metrics');
     const text = report.type === 'metrics' ? report.text : '';
     return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.post('/reset_prefix_cache', async (c) => {
+    const report = await deps.ask('reset_prefix_cache');
+    if (report.type !== 'prefix_cache_reset') return c.json({ error: { code: 'internal', message: 'no reset reply' } }, 500);
+    return c.json({ numBlocks: report.numBlocks });
   });
 
   app.get('/health', (c) => c.json({ status: 'ok', workerId: deps.workerId, numInFlight: deps.streams.size, info: deps.info }));
