@@ -39,14 +39,14 @@ export function reportSections(quick: boolean): ReportSection[] {
     {
       id: 'runner-throughput', timeoutS: 240,
       title: 'Continuous batching vs one-at-a-time (stories260K, real model)',
-      what: 'The graph/runner owner\'s script: Engine + OrtModelRunner with N concurrent requests (continuous batching) vs the same runner serving them strictly one at a time, stories260K (real weights), fixed output lengths.',
-      argv: ['runner-throughput', '--models', 'stories260k', '--concurrency', quick ? '1,8' : '1,8,32'],
+      what: 'The graph/runner owner\'s script: Engine + OrtModelRunner with N concurrent requests (continuous batching) vs the same runner serving them strictly one at a time, stories260K (real weights), fixed output lengths, one ORT thread (so neither side gets a second core the other lacks on this 2-core host).',
+      argv: ['runner-throughput', '--models', 'stories260k', '--concurrency', quick ? '1,8' : '1,8,32', '--threads', '1'],
     },
     ...(quick ? [] : [{
       id: 'runner-throughput-smollm2', timeoutS: 240,
       title: 'Continuous batching vs one-at-a-time (SmolLM2-135M shape, random weights)',
       what: 'Same script on a 135M-parameter Llama shape (speed does not depend on weight values).',
-      argv: ['runner-throughput', '--models', 'smollm2-random', '--concurrency', '1,8'],
+      argv: ['runner-throughput', '--models', 'smollm2-random', '--concurrency', '1,8', '--threads', '1'],
     }]),
     {
       id: 'scale', timeoutS: 300,
