@@ -56,6 +56,11 @@ export function reportSections(quick: boolean): ReportSection[] {
     },
     { id: 'engine-microbench', timeoutS: 180, title: 'Engine microbenchmarks', what: 'BlockAllocator allocation and Scheduler.schedule() latency (engine owner\'s script).', argv: ['engine-microbench'] },
     { id: 'router-bench', timeoutS: 180, title: 'Router microbenchmarks', what: 'Indexer ingest, findMatches and routing overhead per phase (router owner\'s script).', argv: quick ? ['router-bench', '--quick'] : ['router-bench'] },
-    { id: 'telemetry-overhead', timeoutS: 180, title: 'Telemetry overhead', what: 'Cost of spans and metrics per request (telemetry owner\'s script).', argv: ['telemetry-overhead'] },
+    { id: 'telemetry-overhead', timeoutS: 180, title: 'Telemetry overhead, zero-time model', what: 'Cost of spans and metrics per generated token with a MockRunner that takes no time: the CPU telemetry itself costs, as an upper bound (ratios to `off` are large because `off` does almost nothing).', argv: ['telemetry-overhead'] },
+    ...(quick ? [] : [{
+      id: 'telemetry-overhead-ort', timeoutS: 240, title: 'Telemetry overhead, real model (seed 000\'s overhead table)',
+      what: 'The same six levels while serving stories260K on ONNX Runtime (CPU): what a user pays per token, as ratios to telemetry off in the same run. Per-step spans are off by default.',
+      argv: ['telemetry-overhead', '--ort'],
+    }]),
   ];
 }
