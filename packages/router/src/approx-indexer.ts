@@ -41,6 +41,14 @@ export class ApproxIndexer implements PrefixIndex {
     for (const h of entry.state.keys()) this.owners.delete(h, entry.slot);
   }
 
+  /** Forget every prediction for this worker (its cache was reset); the worker stays registered. */
+  clearWorker(workerId: string): void {
+    const entry = this.slots.get(workerId);
+    if (!entry) return;
+    for (const h of entry.state.keys()) this.owners.delete(h, entry.slot);
+    entry.state.clear();
+  }
+
   workerIds(): string[] {
     return this.slots.workerIds();
   }

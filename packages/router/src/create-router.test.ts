@@ -87,6 +87,11 @@ test('approximate mode (no KV events) routes by prefix from its own decisions', 
   });
   storeOn(r, 'w0', sessions[1]!); // events are ignored in approximate mode
   assert.equal(r.stats().indexer, null);
+  // …except `cleared` (a prefix-cache reset): that worker's predictions go, the others' stay.
+  r.applyKvEvent({ workerId: first[2]!, eventId: 99, data: { type: 'cleared' } });
+  assert.equal(routeOk(r, 'after-reset', sessions[2]!).overlapBlocks, 0);
+  r.finish('after-reset');
+  assert.equal(routeOk(r, 'untouched', sessions[3]!).workerId, first[3]);
 });
 
 test('burst of distinct prompts spreads by predicted load; finish releases it', () => {

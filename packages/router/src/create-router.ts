@@ -159,8 +159,10 @@ class PrefixAwareRouter implements MiniRouter {
     this.sortedWorkers = this.sortedWorkers.filter((w) => w !== workerId);
   }
 
+  /** Approximate mode predicts instead of listening, but a `cleared` event (cache reset) still wipes its predictions. */
   applyKvEvent(event: KvCacheEvent): void {
     this.kvIndexer?.applyEvent(event);
+    if (this.approx && event.data?.type === 'cleared') this.approx.clearWorker(event.workerId);
   }
 
   applySnapshot(snapshot: KvCacheSnapshot): void {

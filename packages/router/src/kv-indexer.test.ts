@@ -54,6 +54,28 @@ test('a gap asks for a resync, buffers later events, and the snapshot + buffered
   assert.equal(ix.stats().numGaps, 1, 'in order again after the snapshot');
 });
 
+test('an unanswered resync is asked for again once overdue, by routing alone (no further events)', () => {
+  let nowMs = 0;
+  const asked: string[] = [];
+  const ix = new KvIndexer({ requestResync: (w) => asked.push(w), resyncRetryMs: 2000, now: () => nowMs });
+  ix.addWorker('quiet');
+  ix.addWorker('fine');
+  ix.applyEvent(stored('quiet', prompt.slice(0, 2), 3)); // first event not a stream start: resync
+  assert.deepEqual(asked, ['quiet']);
+  nowMs = 1999;
+  ix.findMatches(prompt);
+  assert.deepEqual(asked, ['quiet'], 'not yet overdue');
+  nowMs = 2000;
+  ix.findMatches(prompt);
+  ix.findMatches(prompt);
+  assert.deepEqual(asked, ['quiet', 'quiet'], 'asked once more, then the clock restarts');
+  ix.applySnapshot({ workerId: 'quiet', lastEventId: 3, blockHashes: prompt.slice(0, 2) });
+  nowMs = 10_000;
+  ix.findMatches(prompt);
+  assert.deepEqual(asked, ['quiet', 'quiet'], 'answered: no more asks');
+  assert.equal(ix.findMatches(prompt).get('quiet'), 2);
+});
+
 test('a late-joining router (first event is not a stream start) asks for a resync', () => {
   const asked: string[] = [];
   const ix = new KvIndexer({ requestResync: (w) => asked.push(w) });

@@ -1,7 +1,8 @@
 // KvIndexer: what each worker's prefix cache holds, learnt from its KV events (stored / removed /
 // cleared) and snapshots. Invariants: events apply in eventId order per worker (+1 each); a gap,
 // or a first event that is not a stream start (eventId 0 or 1), asks that worker for a resync and
-// buffers later events until the snapshot lands; malformed / stale / unknown-worker events are
+// buffers later events until the snapshot lands (asked again after resyncRetryMs, on the next event or
+// findMatches: a lost reply never leaves a worker stale for good); malformed / stale / unknown-worker events are
 // counted and skipped, never thrown.
 
 import type { BlockHash, KvCacheEvent, KvCacheSnapshot } from '@mini-dynamo/protocol';
@@ -15,7 +16,7 @@ export interface KvIndexerOptions {
   requestResync?: (workerId: string) => void;
   /** Events kept per worker while a resync is pending (beyond: re-request, drop the buffer). */
   maxBufferedEvents?: number;
-  /** A pending resync is asked for again after this long (ms) when more events arrive. */
+  /** A pending resync is asked for again after this long (ms), on the next event or findMatches. */
   resyncRetryMs?: number;
   now?: () => number;
 }
@@ -39,6 +40,8 @@ interface WorkerIndexState {
 export class KvIndexer implements PrefixIndex {
   private readonly owners = new BlockOwners();
   private readonly slots = new WorkerSlots<WorkerIndexState>();
+  /** Workers whose resync is pending (so findMatches checks only these, usually none). */
+  private readonly pendingResync = new Set<string>();
   private readonly now: () => number;
   private readonly counters: KvIndexerStats = {
     numEventsApplied: 0, numBlocksStored: 0, numBlocksRemoved: 0, numGaps: 0,
@@ -56,6 +59,7 @@ export class KvIndexer implements PrefixIndex {
 
   removeWorker(workerId: string): void {
     const entry = this.slots.delete(workerId);
+    this.pendingResync.delete(workerId);
     if (!entry) return;
     for (const h of entry.state.blocks) this.owners.delete(h, entry.slot);
   }
@@ -74,6 +78,7 @@ export class KvIndexer implements PrefixIndex {
   }
 
   findMatches(blockHashes: readonly BlockHash[]): WorkerMatches {
+    if (this.pendingResync.size > 0) this.retryOverdueResyncs();
     return this.slots.toWorkerIds(this.owners.matchPrefix(blockHashes));
   }
 
@@ -97,6 +102,7 @@ export class KvIndexer implements PrefixIndex {
     if (!expected) {
       this.counters.numGaps++;
       st.resync = { requestedAtMs: this.now(), buffered: [event] };
+      this.pendingResync.add(event.workerId);
       return this.askResync(event.workerId);
     }
     this.apply(entry.slot, st, event);
@@ -114,6 +120,7 @@ export class KvIndexer implements PrefixIndex {
     this.counters.numSnapshotsApplied++;
     const buffered = st.resync?.buffered ?? [];
     st.resync = null;
+    this.pendingResync.delete(snapshot.workerId);
     buffered.sort((a, b) => a.eventId - b.eventId);
     for (const e of buffered) if (e.eventId > snapshot.lastEventId) this.applyEvent(e);
   }
@@ -128,10 +135,21 @@ export class KvIndexer implements PrefixIndex {
       return this.askResync(workerId);
     }
     resync.buffered.push(event);
-    if (this.now() - resync.requestedAtMs >= (this.options.resyncRetryMs ?? 2000)) {
-      resync.requestedAtMs = this.now();
-      this.askResync(workerId);
+    this.retryIfOverdue(workerId, resync);
+  }
+
+  private retryOverdueResyncs(): void {
+    for (const workerId of this.pendingResync) {
+      const resync = this.slots.get(workerId)?.state.resync;
+      if (resync) this.retryIfOverdue(workerId, resync);
+      else this.pendingResync.delete(workerId);
     }
+  }
+
+  private retryIfOverdue(workerId: string, resync: NonNullable<WorkerIndexState['resync']>): void {
+    if (this.now() - resync.requestedAtMs < (this.options.resyncRetryMs ?? 2000)) return;
+    resync.requestedAtMs = this.now();
+    this.askResync(workerId);
   }
 
   private askResync(workerId: string): void {
