@@ -115,7 +115,7 @@ export class BlockAllocator {
 
   /** Offer seq's full blocks [numCommittedBlocks, numFullBlocks) to the prefix cache; emits `stored`. */
   commitFullBlocks(seq: CacheableSequence, numFullBlocks: number): void {
-    if (!this.enablePrefixCaching) return;
+    if (!this.enablePrefixCaching || numFullBlocks <= seq.numCommittedBlocks) return; // most decode steps fill no block
     let run: StoredBlock[] = [];
     let runParent: BlockHash | null = null;
     const flush = () => {
@@ -135,7 +135,7 @@ export class BlockAllocator {
       run.push({ blockHash: h, tokenIds: seq.blockTokenIds(i) });
     }
     flush();
-    seq.numCommittedBlocks = Math.max(seq.numCommittedBlocks, numFullBlocks);
+    seq.numCommittedBlocks = numFullBlocks;
   }
 
   /** Release every block of owner; deepest blocks end up first in eviction order. */

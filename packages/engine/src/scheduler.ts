@@ -96,21 +96,25 @@ export class Scheduler {
   complete(output: SchedulerOutput, sampledTokenIds: readonly (number | null)[]): SequenceOutcome[] {
     const outcomes: SequenceOutcome[] = [];
     let anyFinished = false;
-    output.entries.forEach((entry, k) => {
+    for (let k = 0; k < output.entries.length; k++) {
+      const entry = output.entries[k]!;
       const seq = entry.seq;
-      if (seq.status !== 'running' || seq.lastScheduledStep !== output.stepId) return; // aborted meanwhile
+      if (seq.status !== 'running' || seq.lastScheduledStep !== output.stepId) continue; // aborted meanwhile
       seq.numComputedTokens += entry.numTokens;
       this.allocator.commitFullBlocks(seq, Math.floor(seq.numComputedTokens / this.allocator.blockSize));
       const tokenId = output.batch.sequences[k]!.sampling === null ? null : sampledTokenIds[k] ?? null;
-      if (tokenId === null) return void outcomes.push({ entry, tokenId, emit: false, finishReason: null });
+      if (tokenId === null) {
+        outcomes.push({ entry, tokenId, emit: false, finishReason: null });
+        continue;
+      }
       seq.appendToken(tokenId);
-      const verdict = judgeToken(seq, tokenId, this.config.eosTokenIds, this.config.maxSeqLen);
-      if (verdict.finishReason !== null) {
+      const { emit, finishReason } = judgeToken(seq, tokenId, this.config.eosTokenIds, this.config.maxSeqLen);
+      if (finishReason !== null) {
         this.release(seq);
         anyFinished = true;
       }
-      outcomes.push({ entry, tokenId, ...verdict });
-    });
+      outcomes.push({ entry, tokenId, emit, finishReason });
+    }
     if (anyFinished) this.running = this.running.filter((s) => s.status === 'running');
     return outcomes;
   }

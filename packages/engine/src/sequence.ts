@@ -2,7 +2,7 @@
 // Invariants: tokenIds = prompt ‖ outputTokenIds and only grows; numComputedTokens ≤ tokenIds.length;
 // blockTable covers at least numComputedTokens; blockHash(i) is the chained protocol hash of full block i.
 
-import { blockHash, hashSeed, type BlockHash, type GenerateRequest } from '@mini-dynamo/protocol';
+import { blockHash, computeBlockHashes, hashSeed, type BlockHash, type GenerateRequest } from '@mini-dynamo/protocol';
 
 export type SequenceStatus = 'waiting' | 'running' | 'finished';
 
@@ -28,7 +28,7 @@ export class Sequence {
   /** Scheduler step that last scheduled it (0 = never). */
   lastScheduledStep = 0;
   private readonly seed: bigint;
-  private readonly hashes: BlockHash[] = [];
+  private hashes: BlockHash[] = [];
 
   constructor(
     readonly seqId: number,
@@ -75,7 +75,7 @@ export class Sequence {
 
   /** Hash every full block now (the engine does it in add(), off the step loop's allocation path). */
   hashFullBlocks(): void {
-    if (this.numFullBlocks > 0) this.blockHash(this.numFullBlocks - 1);
+    if (this.hashes.length < this.numFullBlocks) this.hashes = computeBlockHashes(this.tokenIds, this.blockSize, this.request.cacheSalt);
   }
 
   blockTokenIds(i: number): number[] {

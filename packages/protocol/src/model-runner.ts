@@ -18,7 +18,7 @@ export interface StepSequence {
   sampling: SamplingParams | null;
   /** Tokens generated so far (for penalties and the seeded sampler's draw index). */
   outputTokenIds: readonly number[];
-  /** Prompt token ids (for presence/frequency penalties only count generated tokens, as OpenAI). */
+  /** Number of prompt tokens; informational (penalties count generated tokens only, as OpenAI): no runner reads it. */
   numPromptTokens: number;
 }
 
