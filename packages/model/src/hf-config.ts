@@ -51,10 +51,23 @@ function ropeScalingOf(raw: Json, file: string): Llama3RopeScaling | null {
 }
 
 /** An int or a list of ints (HF allows both for eos_token_id); [] when absent. */
-export function tokenIdList(v: unknown): number[] {
+function tokenIdList(v: unknown): number[] {
   if (typeof v === 'number') return [v];
   if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
   return [];
+}
+
+/**
+ * BOS and EOS ids of a HF folder: generation_config.json's win over config.json's (EOS: a non-empty list or an id).
+ * Used by the model config and by the tokenizer, which must agree.
+ */
+export function hfSpecialTokenIds(config: Json, generation: Json | null): { bosTokenId: number | null; eosTokenIds: number[] } {
+  const bos = generation?.['bos_token_id'] ?? config['bos_token_id'];
+  const eosFromGeneration = tokenIdList(generation?.['eos_token_id']);
+  return {
+    bosTokenId: typeof bos === 'number' ? bos : null,
+    eosTokenIds: eosFromGeneration.length > 0 ? eosFromGeneration : tokenIdList(config['eos_token_id']),
+  };
 }
 
 function rejectUnsupported(raw: Json, arch: LlamaArchitecture, file: string): void {
@@ -89,8 +102,6 @@ export function parseHfConfig(raw: Json, file = 'config.json', generation: Json 
   if (numHeads % numKvHeads !== 0) fail('invalid_model', `${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   const maxPos = positiveInt(raw, 'max_position_embeddings', file, 2048);
   const cap = slidingWindowCap(raw, architecture);
-  const eosFromGeneration = tokenIdList(generation?.['eos_token_id']);
-  const bos = generation?.['bos_token_id'] ?? raw['bos_token_id'];
   return {
     architecture,
     hiddenSize,
@@ -106,8 +117,7 @@ export function parseHfConfig(raw: Json, file = 'config.json', generation: Json 
     ropeScaling: ropeScalingOf(raw, file),
     tieWordEmbeddings: raw['tie_word_embeddings'] === true,
     attentionBias: architecture === 'Qwen2ForCausalLM',
-    bosTokenId: typeof bos === 'number' ? bos : null,
-    eosTokenIds: eosFromGeneration.length > 0 ? eosFromGeneration : tokenIdList(raw['eos_token_id']),
+    ...hfSpecialTokenIds(raw, generation),
   };
 }
 

@@ -9,30 +9,20 @@ import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
 import { parseHfConfig } from './hf-config.js';
 import { parseSafetensors, readTensor, type SafetensorsFile } from './safetensors.js';
 import { fail } from './model-load-error.js';
+import { readJson, readJsonIfPresent } from './json-file.js';
 
 export const HF_SINGLE_WEIGHTS = 'model.safetensors';
 export const HF_WEIGHTS_INDEX = 'model.safetensors.index.json';
 
-async function readJson(path: string, name: string): Promise<Record<string, any>> {
-  if (!existsSync(path)) fail('missing_file', `${name} not found in the model folder (${path})`);
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    fail('invalid_model', `${name} is not valid JSON (${(e as Error).message})`);
-  }
-}
-
 export async function readHfConfig(dir: string): Promise<LlamaConfig> {
-  const raw = await readJson(join(dir, 'config.json'), 'config.json');
-  const genPath = join(dir, 'generation_config.json');
-  const generation = existsSync(genPath) ? await readJson(genPath, 'generation_config.json') : null;
-  return parseHfConfig(raw, 'config.json', generation);
+  const raw = await readJson(join(dir, 'config.json'));
+  return parseHfConfig(raw, 'config.json', await readJsonIfPresent(join(dir, 'generation_config.json')));
 }
 
 /** The weight files of a folder (one file, or every shard named by the index), in a stable order. */
 export async function hfWeightFiles(dir: string): Promise<string[]> {
-  if (existsSync(join(dir, HF_WEIGHTS_INDEX))) {
-    const index = await readJson(join(dir, HF_WEIGHTS_INDEX), HF_WEIGHTS_INDEX);
+  const index = await readJsonIfPresent(join(dir, HF_WEIGHTS_INDEX));
+  if (index !== null) {
     const map = index['weight_map'];
     if (typeof map !== 'object' || map === null) fail('invalid_model', `${HF_WEIGHTS_INDEX}: no weight_map`);
     const shards = [...new Set(Object.values(map as Record<string, string>))].sort();

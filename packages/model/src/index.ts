@@ -3,7 +3,7 @@ export * from './llama-config.js';
 export * from './llama-weights.js';
 export * from './random-weights.js';
 // model loading (HF + llama2.c), reference forward, tokenizer
-export { modelLoadError, type ModelLoadError, type ModelLoadErrorCode } from './model-load-error.js';
+export type { ModelLoadError, ModelLoadErrorCode } from './model-load-error.js';
 export * from './load-model.js';
 export * from './hf-config.js';
 export * from './safetensors.js';

@@ -10,10 +10,6 @@ export interface ModelLoadError {
   message: string;
 }
 
-export function modelLoadError(code: ModelLoadErrorCode, message: string): ModelLoadError {
-  return { code, message };
-}
-
 /** Thrown inside loaders only, converted to a Result at the public boundary (loadModel, loadTokenizer). */
 export class ModelLoadFailure extends Error {
   constructor(readonly error: ModelLoadError) {

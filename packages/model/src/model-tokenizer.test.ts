@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, unlink } from 'node:fs/promises';
+import { rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { smollm2ShapeDir, defaultModelDir } from './load-model.js';
+import { smollm2ShapeDir, defaultModelDir, loadModelConfig } from './load-model.js';
 import { loadTokenizer } from './model-tokenizer.js';
 import { writeTinyModel } from './tiny-model.js';
 
@@ -44,6 +44,20 @@ test('smollm2 shape folder: real 49152-token byte-level tokenizer without tokeni
   const text = 'Hello world! Ünïcödé 😀 世界';
   assert.equal(t.decode(t.encode(text)), text);
   assert.equal(t.applyChatTemplate([{ role: 'user', content: 'hi' }]), 'hi');
+});
+
+test('tokenizer and model config read BOS/EOS alike (an empty generation_config list falls back to config.json)', async () => {
+  const tiny = await writeTinyModel(undefined, { config: { eosTokenIds: [2, 7] } });
+  try {
+    await writeFile(join(tiny.dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: [] }));
+    const [tok, info] = [await loadTokenizer(tiny.dir), await loadModelConfig(tiny.dir)];
+    assert.ok(tok.ok && info.ok);
+    assert.deepEqual(info.value.config.eosTokenIds, [2, 7]);
+    assert.deepEqual(tok.value.eosTokenIds, [2, 7]);
+    assert.equal(tok.value.bosTokenId, info.value.config.bosTokenId);
+  } finally {
+    await rm(tiny.dir, { recursive: true, force: true });
+  }
 });
 
 test('missing tokenizer files are missing_file errors naming the file', async () => {

@@ -8,7 +8,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { Result } from '@mini-dynamo/protocol';
 import { ChatTemplate, chatTemplateSource, FALLBACK_CHAT_TEMPLATE, type ChatMessage } from './chat-template.js';
 import { IncrementalDetokenizer } from './incremental-detokenizer.js';
-import { tokenIdList } from './hf-config.js';
+import { hfSpecialTokenIds } from './hf-config.js';
+import { readJson, readJsonIfPresent, type Json } from './json-file.js';
 import { llama2cTokenizerConfig, llama2cTokenizerJson, parseLlama2cVocab } from './llama2c-tokenizer.js';
 import { detectFormat, llama2cFiles } from './load-model.js';
 import { readLlama2cHeader } from './llama2c-loader.js';
@@ -32,8 +33,6 @@ export interface ModelTokenizer {
   /** Streaming detokenizer (special tokens skipped); prompt ids give the first output token its left context. */
   createDetokenizer(promptTokenIds?: readonly number[]): IncrementalDetokenizer;
 }
-
-type Json = Record<string, any>;
 
 /** A special-token entry of tokenizer_config.json: a string or an AddedToken object. */
 function tokenContent(v: unknown): string | null {
@@ -99,27 +98,16 @@ export class HfModelTokenizer implements ModelTokenizer {
   }
 }
 
-async function readJsonIfPresent(path: string): Promise<Json | null> {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    return fail('invalid_model', `${path} is not valid JSON (${(e as Error).message})`);
-  }
-}
-
 async function hfSources(dir: string): Promise<TokenizerSources> {
-  const tokenizerJson = await readJsonIfPresent(join(dir, 'tokenizer.json'));
-  if (tokenizerJson === null) fail('missing_file', `tokenizer.json not found in ${dir}`);
+  const tokenizerJson = await readJson(join(dir, 'tokenizer.json'));
   const config = (await readJsonIfPresent(join(dir, 'config.json'))) ?? {};
-  const generation = (await readJsonIfPresent(join(dir, 'generation_config.json'))) ?? {};
+  const ids = hfSpecialTokenIds(config, await readJsonIfPresent(join(dir, 'generation_config.json')));
   const templatePath = join(dir, 'chat_template.jinja');
-  const bos = generation['bos_token_id'] ?? config['bos_token_id'];
   return {
     tokenizerJson,
     tokenizerConfig: (await readJsonIfPresent(join(dir, 'tokenizer_config.json'))) ?? {},
-    modelBosTokenId: typeof bos === 'number' ? bos : null,
-    modelEosTokenIds: tokenIdList(generation['eos_token_id'] ?? config['eos_token_id']),
+    modelBosTokenId: ids.bosTokenId,
+    modelEosTokenIds: ids.eosTokenIds,
     chatTemplateFile: existsSync(templatePath) ? await readFile(templatePath, 'utf8') : null,
   };
 }

@@ -27,13 +27,13 @@ class ProtoWriter {
     this.push(bytes);
   }
   private rawVarint(value: number | bigint): void {
-    let v = BigInt.asUintN(64, BigInt(value));
     if (typeof value === 'number' && value >= 0 && value < 2 ** 31) {
       let n = value;
       while (n >= 0x80) { this.scratch.push((n & 0x7f) | 0x80); n >>>= 7; }
       this.scratch.push(n);
       return;
     }
+    let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) { this.scratch.push(Number(v & 0x7fn) | 0x80); v >>= 7n; }
     this.scratch.push(Number(v));
   }
@@ -110,20 +110,18 @@ export class GraphBuilder {
 
   /** A small int64 constant (shapes, axes, slice bounds); deduplicated. */
   int64(values: number[], dims: number[] = [values.length]): string {
-    const key = `i64:${dims.join('x')}:${values.join(',')}`;
-    const hit = this.constCache.get(key);
-    if (hit !== undefined) return hit;
-    const name = this.initializer(`const_${this.constCache.size}`, BigInt64Array.from(values.map(BigInt)), dims);
-    this.constCache.set(key, name);
-    return name;
+    return this.constant(`i64:${dims.join('x')}:${values.join(',')}`, 'const', () => BigInt64Array.from(values.map(BigInt)), dims);
   }
 
   /** A scalar-or-small float constant; deduplicated. */
   float(values: number[], dims: number[] = []): string {
-    const key = `f32:${dims.join('x')}:${values.join(',')}`;
+    return this.constant(`f32:${dims.join('x')}:${values.join(',')}`, 'constf', () => Float32Array.from(values), dims);
+  }
+
+  private constant(key: string, prefix: string, data: () => TensorData, dims: number[]): string {
     const hit = this.constCache.get(key);
     if (hit !== undefined) return hit;
-    const name = this.initializer(`constf_${this.constCache.size}`, Float32Array.from(values), dims);
+    const name = this.initializer(`${prefix}_${this.constCache.size}`, data(), dims);
     this.constCache.set(key, name);
     return name;
   }

@@ -4,6 +4,7 @@
 import type { LlamaConfig } from './llama-config.js';
 import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
+import { argmax } from './sampler.js';
 
 type Vec = Float64Array;
 
@@ -139,8 +140,7 @@ export function referenceGreedy(model: ReferenceModel, promptIds: number[], numT
   let logits = model.forward(promptIds).at(-1)!;
   const out: number[] = [];
   for (let n = 0; n < numTokens; n++) {
-    let best = 0;
-    for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+    const best = argmax(logits);
     out.push(best);
     if (n + 1 < numTokens) logits = model.forward([best])[0]!;
   }

@@ -32,7 +32,8 @@ export function applyPenalties(logits: Float32Array, params: SamplingParams, out
   return out;
 }
 
-export function argmax(values: Float32Array): number {
+/** Index of the largest value (first index wins ties). */
+export function argmax(values: Float32Array | Float64Array): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;
