@@ -36,9 +36,8 @@ export class ApproxIndexer implements PrefixIndex {
   }
 
   removeWorker(workerId: string): void {
-    const entry = this.slots.delete(workerId);
-    if (!entry) return;
-    for (const h of entry.state.keys()) this.owners.delete(h, entry.slot);
+    this.clearWorker(workerId);
+    this.slots.delete(workerId);
   }
 
   /** Forget every prediction for this worker (its cache was reset); the worker stays registered. */
@@ -77,7 +76,7 @@ export class ApproxIndexer implements PrefixIndex {
   findMatches(blockHashes: readonly BlockHash[]): WorkerMatches {
     const now = this.now();
     const alive = (h: BlockHash, slot: number): boolean => {
-      const expiry = this.slots.get(this.slots.idOf(slot))?.state.get(h);
+      const expiry = this.slots.stateAt(slot)?.get(h);
       return expiry !== undefined && expiry > now;
     };
     return this.slots.toWorkerIds(this.owners.matchPrefix(blockHashes, alive));

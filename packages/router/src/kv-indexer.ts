@@ -34,14 +34,19 @@ export interface KvIndexerStats {
 interface WorkerIndexState {
   blocks: Set<BlockHash>;
   lastEventId: number | null;
-  resync: { requestedAtMs: number; buffered: KvCacheEvent[] } | null;
+}
+
+/** A resync asked for and not yet answered: when it was (last) asked, and the events held back. */
+interface PendingResync {
+  requestedAtMs: number;
+  buffered: KvCacheEvent[];
 }
 
 export class KvIndexer implements PrefixIndex {
   private readonly owners = new BlockOwners();
   private readonly slots = new WorkerSlots<WorkerIndexState>();
-  /** Workers whose resync is pending (so findMatches checks only these, usually none). */
-  private readonly pendingResync = new Set<string>();
+  /** Workers whose resync is pending (findMatches checks only these, usually none). */
+  private readonly resyncs = new Map<string, PendingResync>();
   private readonly now: () => number;
   private readonly counters: KvIndexerStats = {
     numEventsApplied: 0, numBlocksStored: 0, numBlocksRemoved: 0, numGaps: 0,
@@ -54,14 +59,13 @@ export class KvIndexer implements PrefixIndex {
   }
 
   addWorker(workerId: string): void {
-    this.slots.add(workerId, { blocks: new Set(), lastEventId: null, resync: null });
+    this.slots.add(workerId, { blocks: new Set(), lastEventId: null });
   }
 
   removeWorker(workerId: string): void {
     const entry = this.slots.delete(workerId);
-    this.pendingResync.delete(workerId);
-    if (!entry) return;
-    for (const h of entry.state.blocks) this.owners.delete(h, entry.slot);
+    this.resyncs.delete(workerId);
+    if (entry) this.dropBlocks(entry.slot, entry.state);
   }
 
   workerIds(): string[] {
@@ -78,7 +82,7 @@ export class KvIndexer implements PrefixIndex {
   }
 
   findMatches(blockHashes: readonly BlockHash[]): WorkerMatches {
-    if (this.pendingResync.size > 0) this.retryOverdueResyncs();
+    if (this.resyncs.size > 0) this.retryOverdueResyncs();
     return this.slots.toWorkerIds(this.owners.matchPrefix(blockHashes));
   }
 
@@ -86,23 +90,18 @@ export class KvIndexer implements PrefixIndex {
     return { ...this.counters, badEvents: { ...this.counters.badEvents } };
   }
 
-  /** The worker's cached hashes (what a resync snapshot would carry), for tests and audits. */
-  blockHashesOf(workerId: string): BlockHash[] {
-    return [...(this.slots.get(workerId)?.state.blocks ?? [])];
-  }
-
   applyEvent(event: KvCacheEvent): void {
     if (!isWellFormedEvent(event)) return this.countBad('malformed');
     const entry = this.slots.get(event.workerId);
     if (!entry) return this.countBad('unknown_worker');
+    const resync = this.resyncs.get(event.workerId);
+    if (resync) return this.bufferDuringResync(event.workerId, resync, event);
     const st = entry.state;
-    if (st.resync) return this.bufferDuringResync(event.workerId, st, event);
     if (st.lastEventId !== null && event.eventId <= st.lastEventId) return this.countBad('stale');
     const expected = st.lastEventId === null ? event.eventId <= 1 : event.eventId === st.lastEventId + 1;
     if (!expected) {
       this.counters.numGaps++;
-      st.resync = { requestedAtMs: this.now(), buffered: [event] };
-      this.pendingResync.add(event.workerId);
+      this.resyncs.set(event.workerId, { requestedAtMs: this.now(), buffered: [event] });
       return this.askResync(event.workerId);
     }
     this.apply(entry.slot, st, event);
@@ -113,20 +112,17 @@ export class KvIndexer implements PrefixIndex {
     const entry = this.slots.get(snapshot.workerId);
     if (!entry) return this.countBad('unknown_worker');
     const st = entry.state;
-    for (const h of st.blocks) this.owners.delete(h, entry.slot);
-    st.blocks.clear();
+    this.dropBlocks(entry.slot, st);
     for (const h of snapshot.blockHashes) if (this.owners.add(h, entry.slot)) st.blocks.add(h);
     st.lastEventId = snapshot.lastEventId;
     this.counters.numSnapshotsApplied++;
-    const buffered = st.resync?.buffered ?? [];
-    st.resync = null;
-    this.pendingResync.delete(snapshot.workerId);
+    const buffered = this.resyncs.get(snapshot.workerId)?.buffered ?? [];
+    this.resyncs.delete(snapshot.workerId);
     buffered.sort((a, b) => a.eventId - b.eventId);
     for (const e of buffered) if (e.eventId > snapshot.lastEventId) this.applyEvent(e);
   }
 
-  private bufferDuringResync(workerId: string, st: WorkerIndexState, event: KvCacheEvent): void {
-    const resync = st.resync!;
+  private bufferDuringResync(workerId: string, resync: PendingResync, event: KvCacheEvent): void {
     const max = this.options.maxBufferedEvents ?? 10_000;
     if (resync.buffered.length >= max) {
       this.countBad('buffer_overflow');
@@ -139,14 +135,10 @@ export class KvIndexer implements PrefixIndex {
   }
 
   private retryOverdueResyncs(): void {
-    for (const workerId of this.pendingResync) {
-      const resync = this.slots.get(workerId)?.state.resync;
-      if (resync) this.retryIfOverdue(workerId, resync);
-      else this.pendingResync.delete(workerId);
-    }
+    for (const [workerId, resync] of this.resyncs) this.retryIfOverdue(workerId, resync);
   }
 
-  private retryIfOverdue(workerId: string, resync: NonNullable<WorkerIndexState['resync']>): void {
+  private retryIfOverdue(workerId: string, resync: PendingResync): void {
     if (this.now() - resync.requestedAtMs < (this.options.resyncRetryMs ?? 2000)) return;
     resync.requestedAtMs = this.now();
     this.askResync(workerId);
@@ -176,9 +168,14 @@ export class KvIndexer implements PrefixIndex {
         this.counters.numBlocksRemoved++;
       }
     } else {
-      for (const h of st.blocks) this.owners.delete(h, slot);
-      st.blocks.clear();
+      this.dropBlocks(slot, st);
     }
+  }
+
+  /** Forget every block the worker holds (cleared event, snapshot, removal). */
+  private dropBlocks(slot: number, st: WorkerIndexState): void {
+    for (const h of st.blocks) this.owners.delete(h, slot);
+    st.blocks.clear();
   }
 
   private countBad(reason: BadEventReason): void {

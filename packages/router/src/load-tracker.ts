@@ -61,16 +61,10 @@ export class LoadTracker {
     else this.workers.set(workerId, { numTotalBlocks, report: null, reportReceivedAtMs: 0, predictions: new Set() });
   }
 
-  /** Drops the worker; returns the request ids still predicted on it. */
-  removeWorker(workerId: string): string[] {
-    if (!this.workers.delete(workerId)) return [];
-    const orphaned: string[] = [];
-    for (const [requestId, p] of this.byRequest) {
-      if (p.workerId !== workerId) continue;
-      this.byRequest.delete(requestId);
-      orphaned.push(requestId);
-    }
-    return orphaned;
+  /** Drops the worker and every prediction still on it. */
+  removeWorker(workerId: string): void {
+    if (!this.workers.delete(workerId)) return;
+    for (const [requestId, p] of this.byRequest) if (p.workerId === workerId) this.byRequest.delete(requestId);
   }
 
   has(workerId: string): boolean {

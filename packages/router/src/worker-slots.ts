@@ -4,6 +4,8 @@
 export class WorkerSlots<T> {
   private readonly byId = new Map<string, { slot: number; state: T }>();
   private readonly ids: string[] = [];
+  /** By slot; undefined once the worker is deleted. */
+  private readonly states: (T | undefined)[] = [];
 
   get(workerId: string): { slot: number; state: T } | undefined {
     return this.byId.get(workerId);
@@ -14,18 +16,22 @@ export class WorkerSlots<T> {
     if (existing) return existing;
     const entry = { slot: this.ids.length, state };
     this.ids.push(workerId);
+    this.states.push(state);
     this.byId.set(workerId, entry);
     return entry;
   }
 
   delete(workerId: string): { slot: number; state: T } | undefined {
     const entry = this.byId.get(workerId);
-    if (entry) this.byId.delete(workerId);
+    if (!entry) return undefined;
+    this.byId.delete(workerId);
+    this.states[entry.slot] = undefined;
     return entry;
   }
 
-  idOf(slot: number): string {
-    return this.ids[slot]!;
+  /** The state of a live worker by slot (one array read: the prefix walk's per-block check). */
+  stateAt(slot: number): T | undefined {
+    return this.states[slot];
   }
 
   workerIds(): string[] {

@@ -7,12 +7,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { basename, resolve } from 'node:path';
-import { createTracing } from '@mini-dynamo/telemetry';
-import { createEngineTelemetry } from './engine-telemetry.js';
 import { connect, type NatsConnection } from 'nats';
 import { kvEventToJson, err, ok, queryAnsweredBy, type QueryType, type Result, type WorkerReport } from '@mini-dynamo/protocol';
-import { createWorkerEngine } from './worker-engine.js';
+import { createWorkerEngine, createWorkerTelemetry } from './worker-engine.js';
 import { startGpuMetrics } from './gpu-metrics.js';
 import { createWorkerHost } from './worker-host.js';
 import { RequestStreams } from './request-streams.js';
@@ -28,7 +25,6 @@ export interface StandaloneWorkerOptions extends WorkerOptions {
   advertiseHost?: string;
   natsUrl: string;
   heartbeatMs?: number;
-  metricsText?: () => string | Promise<string>;
   log?: (line: string) => void;
 }
 
@@ -44,11 +40,7 @@ const encoder = new TextEncoder();
 export async function startStandaloneWorker(options: StandaloneWorkerOptions): Promise<Result<StandaloneWorker, { code: string; message: string }>> {
   const log = options.log ?? ((line: string) => console.error(line));
   if (!isValidWorkerId(options.workerId)) return err({ code: 'invalid_worker_id', message: `worker id must match [A-Za-z0-9_-]+: ${options.workerId}` });
-  const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-worker', instanceId: options.workerId });
-  const telemetry = createEngineTelemetry({
-    model: options.servedModelName ?? basename(resolve(options.modelDir)), workerId: options.workerId,
-    collectProcessMetrics: true, tracing: tracing.recording ? tracing : null,
-  });
+  const { tracing, telemetry } = createWorkerTelemetry(options, true);
   const built = await createWorkerEngine(options, (m) => log(`[${options.workerId}] ${m}`), telemetry.observer);
   if (!built.ok) {
     await tracing.shutdown();
@@ -70,16 +62,15 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
       case 'event': return streams.push(report.event);
       case 'kv': return nc.publish(subjects.kvEvents(workerId), encoder.encode(kvEventToJson(report.event)));
       case 'load': return nc.publish(subjects.load(workerId), encoder.encode(JSON.stringify(report.load)));
-      case 'snapshot': case 'audit': case 'metrics': case 'prefix_cache_reset':
-        return replies.get(queryAnsweredBy(report)!)?.shift()?.(report);
       case 'fatal': return log(`[${workerId}] fatal: ${report.message}`);
       case 'ready': return;
+      default: return replies.get(queryAnsweredBy(report)!)?.shift()?.(report); // the reply to an ask()
     }
   };
   const gpu = options.device === 'cuda' ? startGpuMetrics({ registry: telemetry.registry, log: (line) => log(`[${workerId}] ${line}`) }) : null;
   const host = createWorkerHost(telemetry.instrument(engine), send, {
-    ...(options.loadIntervalMs === undefined ? {} : { loadIntervalMs: options.loadIntervalMs }),
-    metricsText: options.metricsText ?? (() => telemetry.metricsText()),
+    loadIntervalMs: options.loadIntervalMs,
+    metricsText: () => telemetry.metricsText(),
   });
   const ask = async (type: QueryType) => {
     const report = await new Promise<WorkerReport>((resolve) => {

@@ -1,9 +1,12 @@
-// Builds the Engine a worker serves from WorkerOptions (runner + engine limits): shared by the
-// worker-thread entry and the standalone worker so both configure engines identically.
-// Expected failures (model files, graph build) are Results.
+// Builds the Engine a worker serves from WorkerOptions (runner + engine limits) and its tracing +
+// engine telemetry: shared by the worker-thread entry and the standalone worker so both configure
+// engines and metrics identically. Expected failures (model files, graph build) are Results.
 
+import { basename, resolve } from 'node:path';
 import { Engine, type EngineObserver } from '@mini-dynamo/engine';
 import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result } from '@mini-dynamo/protocol';
+import { createTracing, type Tracing } from '@mini-dynamo/telemetry';
+import { createEngineTelemetry, type EngineTelemetry } from './engine-telemetry.js';
 import { createRunner, type RunnerBuildError } from './runner-factory.js';
 import type { WorkerOptions } from './worker-options.js';
 
@@ -33,6 +36,18 @@ export async function createWorkerEngine(
   }, observer);
   const info = { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen };
   return ok({ engine, runner: runner.value, info });
+}
+
+/** The worker's tracing and engine telemetry (`model` label: the served model name, else the folder's name). */
+export function createWorkerTelemetry(
+  options: WorkerOptions, collectProcessMetrics: boolean,
+): { tracing: Tracing; telemetry: EngineTelemetry } {
+  const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-worker', instanceId: options.workerId });
+  const telemetry = createEngineTelemetry({
+    model: options.servedModelName ?? basename(resolve(options.modelDir)), workerId: options.workerId,
+    collectProcessMetrics, tracing: tracing.recording ? tracing : null,
+  });
+  return { tracing, telemetry };
 }
 
 function definedOnly<T extends object>(values: T): Partial<T> {

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { GenerateRequest, ModelRunnerInfo, QueryType, WorkerCommand, WorkerReport } from '@mini-dynamo/protocol';
 import type { RequestStreams } from './request-streams.js';
-import { carrierFromHeaders } from '@mini-dynamo/telemetry';
+import { METRICS_CONTENT_TYPE, carrierFromHeaders } from '@mini-dynamo/telemetry';
 import { snapshotToJson } from './wire-format.js';
 
 export interface WorkerHttpDeps {
@@ -67,7 +67,7 @@ export function createWorkerHttpApp(deps: WorkerHttpDeps): Hono {
   app.get('/metrics', async (c) => {
     const report = await deps.ask('metrics');
     const text = report.type === 'metrics' ? report.text : '';
-    return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    return c.text(text, 200, { 'content-type': METRICS_CONTENT_TYPE });
   });
 
   app.post('/reset_prefix_cache', async (c) => {

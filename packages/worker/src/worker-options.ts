@@ -4,7 +4,7 @@
 import type { TracingOptions } from '@mini-dynamo/telemetry';
 
 /** TracingOptions that survive structured cloning (no exporters) and name no service. */
-export type PlainTracingOptions = Omit<TracingOptions, 'serviceName' | 'instanceId' | 'exporters' | 'register'>;
+export type PlainTracingOptions = Omit<TracingOptions, 'serviceName' | 'instanceId' | 'exporters'>;
 
 export type RunnerKind = 'ort' | 'mock';
 export type Device = 'cpu' | 'cuda';

@@ -3,13 +3,10 @@
 // metrics (engine-telemetry) answer the `metrics` command.
 // Invariant: any failure before or after ready ends in one `fatal` report, then the thread exits.
 
-import { basename, resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerCommand } from '@mini-dynamo/protocol';
 import type { ThreadMessage } from './thread-messages.js';
-import { createTracing } from '@mini-dynamo/telemetry';
-import { createEngineTelemetry } from './engine-telemetry.js';
-import { createWorkerEngine } from './worker-engine.js';
+import { createWorkerEngine, createWorkerTelemetry } from './worker-engine.js';
 import { createWorkerHost } from './worker-host.js';
 import { startGpuMetrics } from './gpu-metrics.js';
 import type { WorkerOptions } from './worker-options.js';
@@ -25,11 +22,7 @@ function fatal(message: string): void {
 
 async function main(): Promise<void> {
   const progress = (message: string) => post({ type: 'progress', progress: { workerId: options.workerId, stage: 'load', message } });
-  const tracing = createTracing({ ...options.tracing, serviceName: 'mini-dynamo-worker', instanceId: options.workerId });
-  const telemetry = createEngineTelemetry({
-    model: options.servedModelName ?? basename(resolve(options.modelDir)), workerId: options.workerId,
-    collectProcessMetrics: false, tracing: tracing.recording ? tracing : null,
-  });
+  const { tracing, telemetry } = createWorkerTelemetry(options, false);
   const built = await createWorkerEngine(options, progress, telemetry.observer);
   if (!built.ok) return fatal(`${built.error.code}: ${built.error.message}`);
   const { engine, runner, info } = built.value;
