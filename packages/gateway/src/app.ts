@@ -56,8 +56,8 @@ export function createApp(deps: AppDeps): Hono {
   // vLLM's POST /reset_prefix_cache (SGLang: /flush_cache): every ready worker drops its cached prefixes.
   app.post('/reset_prefix_cache', async (c) => {
     if (deps.pool.numReady() === 0) throw unavailable('No worker is ready: there is no prefix cache to reset.', 'no_workers', 2);
-    const numBlocks = await deps.pool.resetPrefixCache();
-    return c.json({ status: 'ok', num_blocks_cleared: numBlocks.reduce((sum, n) => sum + n, 0) });
+    const numBlocksPerWorker = await deps.pool.resetPrefixCache();
+    return c.json({ status: 'ok', num_blocks_cleared: numBlocksPerWorker.reduce((sum, n) => sum + n, 0) });
   });
 
   app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));

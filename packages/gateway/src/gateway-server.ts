@@ -1,5 +1,5 @@
-// Runs the gateway over already-built parts (tokenizer, router, worker connections) on
-// @hono/node-server. Invariant: close() stops accepting, then closes every worker connection;
+// Runs the gateway over already-built parts (tokenizer, router) on @hono/node-server; workers
+// join through addWorker. Invariant: close() stops accepting, then closes every worker connection;
 // drain() (graceful shutdown) first lets in-flight HTTP requests finish, up to a grace period.
 
 import { serve, type ServerType } from '@hono/node-server';
@@ -16,7 +16,6 @@ import { WorkerPool } from './worker-pool.js';
 export interface GatewayParts {
   tokenizer: ModelTokenizer;
   router: Router;
-  connections: WorkerConnection[];
   modelName: string;
   host: string;
   port: number;
@@ -43,7 +42,6 @@ export interface GatewayHandle {
 export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> {
   const log = parts.log ?? ((line: string) => console.error(line));
   const pool = new WorkerPool(parts.router, log);
-  for (const connection of parts.connections) pool.add(connection);
   const app = createApp({
     pool, tokenizer: parts.tokenizer, modelName: parts.modelName, log,
     bodyLimits: { ...DEFAULT_BODY_LIMITS, ...parts.bodyLimits },

@@ -59,21 +59,27 @@ export interface ChunkDelta {
   role?: 'assistant';
 }
 
-/** One stream chunk; `withUsage` adds `usage: null` as OpenAI does when include_usage is on. */
+/**
+ * One stream chunk; `withUsage` adds `usage: null` as OpenAI does when include_usage is on. Built as one
+ * object literal (no spreads) for JSON.stringify's fast path; `usage: undefined` is left out of the JSON.
+ */
 export function chunkBody(endpoint: Endpoint, meta: ResponseMeta, delta: ChunkDelta, withUsage: boolean): object {
   const choice = endpoint === 'chat'
     ? { index: delta.index, delta: chatDelta(delta), logprobs: null, finish_reason: delta.finishReason }
     : { index: delta.index, text: delta.text, logprobs: null, finish_reason: delta.finishReason };
-  return { ...chunkHead(endpoint, meta), choices: [choice], ...(withUsage ? { usage: null } : {}) };
+  return {
+    id: meta.id, object: chunkObject(endpoint), created: meta.created, model: meta.model,
+    choices: [choice], usage: withUsage ? null : undefined,
+  };
 }
 
 /** The last chunk when stream_options.include_usage is set: no choices, the request's usage. */
 export function usageChunkBody(endpoint: Endpoint, meta: ResponseMeta, usage: OpenAiUsage): object {
-  return { ...chunkHead(endpoint, meta), choices: [], usage };
+  return { id: meta.id, object: chunkObject(endpoint), created: meta.created, model: meta.model, choices: [], usage };
 }
 
-function chunkHead(endpoint: Endpoint, meta: ResponseMeta) {
-  return { id: meta.id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', created: meta.created, model: meta.model };
+function chunkObject(endpoint: Endpoint): string {
+  return endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
 }
 
 function chatDelta(delta: ChunkDelta): object {

@@ -1,6 +1,7 @@
 // zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions:
 // top_k, ignore_eos, stop_token_ids, cache_salt, token-id prompts). Unknown fields are ignored
-// (as vLLM does); known fields with a bad type or range are a 400 naming the field.
+// (as vLLM does); known fields with a bad type or range, or `stream_options` without `stream: true`,
+// are a 400 naming the field.
 
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
@@ -41,10 +42,15 @@ const chatMessage = z.object({
   name: nullish(z.string().max(256)),
 });
 
+/** As OpenAI: `stream_options` only makes sense on a streamed request. */
+const streamOptionsNeedStream = (body: { stream?: boolean; stream_options?: object }) =>
+  body.stream_options === undefined || body.stream === true;
+const streamOptionsRule = { message: "only allowed when 'stream' is true", path: ['stream_options'] };
+
 export const chatCompletionSchema = z.object({
   ...samplingFields,
   messages: z.array(chatMessage).min(1).max(4096),
-});
+}).refine(streamOptionsNeedStream, streamOptionsRule);
 
 export const completionSchema = z.object({
   ...samplingFields,
@@ -56,7 +62,7 @@ export const completionSchema = z.object({
   ]),
   echo: nullish(z.literal(false, { error: unsupported('echo', 'false or null') })),
   suffix: nullish(z.literal('', { error: unsupported('suffix', "'' or null") })),
-});
+}).refine(streamOptionsNeedStream, streamOptionsRule);
 
 export type ChatCompletionBody = z.output<typeof chatCompletionSchema>;
 export type CompletionBody = z.output<typeof completionSchema>;
@@ -68,17 +74,9 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
     throw badRequest('Request body must be a JSON object.', null, 'invalid_type');
   }
   const parsed = schema.safeParse(body);
-  if (parsed.success) return checkStreamOptions(parsed.data);
+  if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const param = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
   throw badRequest(`Invalid value for '${param ?? 'body'}': ${issue.message}`, param, 'invalid_value');
 }
 
-/** As OpenAI: `stream_options` only makes sense on a streamed request. */
-function checkStreamOptions<T>(data: T): T {
-  const { stream, stream_options } = data as { stream?: boolean; stream_options?: unknown };
-  if (stream_options != null && stream !== true) {
-    throw badRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options', 'invalid_value');
-  }
-  return data;
-}

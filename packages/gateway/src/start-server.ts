@@ -65,9 +65,9 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     observer: telemetry.router.observer,
     requestResync: (workerId) => gateway?.pool.requestSnapshot(workerId),
   }));
-  const connections = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, modelName, blockSize, i));
+  const workers = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, modelName, blockSize, i));
   gateway = await startGateway({
-    tokenizer: tokenizer.value, router, connections: [], modelName,
+    tokenizer: tokenizer.value, router, modelName,
     host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT,
     bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
     observer: options.observer ? combineObservers(telemetry.observer, options.observer) : telemetry.observer,
@@ -84,7 +84,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     await tracing.shutdown();
   };
   try {
-    await startWorkers(handle, connections, progress);
+    await startWorkers(handle, workers, progress);
     if (options.natsUrl) {
       multiHost = await connectMultiHost({ natsUrl: options.natsUrl, router, addWorker: (c) => handle.addWorker(c), log: progress });
       progress(`discovering standalone workers over NATS at ${options.natsUrl}`);

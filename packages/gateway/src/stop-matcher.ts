@@ -49,9 +49,11 @@ export class StopMatcher {
   private longestStopPrefixSuffix(buffer: string): number {
     let keep = 0;
     for (const stop of this.stops) {
-      for (let len = Math.min(stop.length - 1, buffer.length); len > keep; len--) {
-        if (buffer.endsWith(stop.slice(0, len))) {
-          keep = len;
+      // Candidate suffixes, longest first; only those starting with the stop's first character are compared.
+      const first = stop.charCodeAt(0);
+      for (let start = Math.max(0, buffer.length - stop.length + 1); start < buffer.length - keep; start++) {
+        if (buffer.charCodeAt(start) === first && stop.startsWith(buffer.slice(start))) {
+          keep = buffer.length - start;
           break;
         }
       }

@@ -15,6 +15,8 @@ export interface WorkerDiscoveryOptions {
 
 export const DEFAULT_DISCOVERY_TTL_MS = 3000;
 
+const decoder = new TextDecoder();
+
 export class WorkerDiscovery {
   private readonly known = new Map<string, { instanceId: string; lastSeenMs: number }>();
   private readonly subscription: Subscription;
@@ -27,7 +29,7 @@ export class WorkerDiscovery {
     this.now = options.now ?? Date.now;
     this.subscription = options.nats.subscribe(subjects.heartbeat, {
       callback: (_e, msg) => {
-        const hb = parseHeartbeat(new TextDecoder().decode(msg.data));
+        const hb = parseHeartbeat(decoder.decode(msg.data));
         if (hb) this.seen(hb);
       },
     });
