@@ -73,6 +73,11 @@ export function num(flags: Flags, key: keyof Flags, { min = 0, integer = false }
   return value;
 }
 
+/** num() for a flag with no default: null when it is absent. */
+export function optionalNum(flags: Flags, key: keyof Flags, bounds: { min?: number; integer?: boolean } = {}): number | null {
+  return flags[key] === undefined ? null : num(flags, key, bounds);
+}
+
 export function numList(flags: Flags, key: keyof Flags, { min = 0, integer = false } = {}): number[] | null {
   const raw = flags[key];
   if (raw === undefined) return null;

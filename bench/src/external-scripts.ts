@@ -5,7 +5,7 @@ export const EXTERNAL_SCRIPTS = {
   'engine-microbench': 'BlockAllocator allocation p99 and Scheduler.schedule() p99 (engine)',
   'runner-throughput': 'continuous batching vs one-at-a-time on the real model (graph/runner)',
   'router-bench': 'indexer ingest, findMatches p99, routing overhead (router)',
-  'telemetry-overhead': 'cost of spans and metrics per request (telemetry)',
+  'telemetry-overhead': 'cost of spans and metrics per generated token (telemetry)',
   'prometheus-collector': 'KV efficiency, TTFT and ITL from a Prometheus server (seed 004 collector, infra)',
   'kv-placement': 'KV pool placement and per-step cost on the CPU EP (graph/runner)',
 } as const;

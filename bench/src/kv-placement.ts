@@ -10,25 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import {
-  createOrtModelRunner, defaultModelDir, kvBytesPerToken, loadModel, loadModelConfig, randomLlamaWeights, smollm2ShapeDir,
-  type GraphModel, type KvTransfer, type OrtModelRunner,
-} from '@mini-dynamo/model';
+import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type KvTransfer, type OrtModelRunner } from '@mini-dynamo/model';
 import { samplingParams, type StepBatch } from '@mini-dynamo/protocol';
+import { loadBenchModel } from './bench-models.js';
+import { median } from './percentiles.js';
 
 const PCIE_GBPS = 25; // H2D from pageable host memory, PCIe Gen4/5 x16, GB/s (optimistic for pageable)
 const MB = 2 ** 20;
-
-async function loadBenchModel(name: string): Promise<GraphModel> {
-  if (name === 'stories260k') {
-    const m = await loadModel(defaultModelDir());
-    if (!m.ok) throw new Error(m.error.message);
-    return m.value;
-  }
-  const info = await loadModelConfig(smollm2ShapeDir());
-  if (!info.ok) throw new Error(info.error.message);
-  return { name: 'smollm2-135m-shape-random', config: info.value.config, weights: randomLlamaWeights(info.value.config, 1), contentHash: 'random-weights-seed-1' };
-}
 
 function decodeBatch(numSeqs: number, context: number, blockSize: number): StepBatch {
   const numBlocksPerSeq = Math.ceil((context + 1) / blockSize);
@@ -47,7 +35,7 @@ async function stepMs(runner: OrtModelRunner, batch: StepBatch, runs: number): P
   await runner.step(batch);
   const ts: number[] = [];
   for (let i = 0; i < runs; i++) { const t = performance.now(); await runner.step(batch); ts.push(performance.now() - t); }
-  return ts.sort((a, b) => a - b)[runs >> 1]!;
+  return median(ts)!;
 }
 
 async function withRunner<T>(model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>): Promise<T> {
@@ -94,7 +82,7 @@ async function pastKvGatherMs(runner: OrtModelRunner, batch: StepBatch, runs: nu
     per.set(e.name, [...(per.get(e.name) ?? []), e.dur]);
   }
   let total = 0;
-  for (const durs of per.values()) total += durs.sort((a, b) => a - b)[durs.length >> 1]!;
+  for (const durs of per.values()) total += median(durs)!;
   return total / 1000;
 }
 

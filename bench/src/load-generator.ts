@@ -42,11 +42,17 @@ export function arrivalOffsetsMs(sessions: readonly Session[], mode: ArrivalMode
   return sessions.map(() => 0);
 }
 
+/** Waits ms or until the signal aborts; its abort listener is removed either way (one per arrival). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 export async function runLoad(sessions: readonly Session[], send: TurnSender, o: RunOptions): Promise<RequestRecord[]> {

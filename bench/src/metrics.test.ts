@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyRecord, type RequestRecord } from './event-log.js';
 import { computeMetrics, itlGapsMs, meetsSlo, tpotMs, ttftMs } from './metrics.js';
-import { cdfPoints, distribution, percentile } from './percentiles.js';
+import { cdfPoints, distribution, median, percentile } from './percentiles.js';
 import { parseSlo } from './slo.js';
 
 function rec(id: string, send: number, chunks: number[], end: number, usage?: [number, number, number | null], error: string | null = null): RequestRecord {
@@ -89,4 +89,10 @@ test('CDF points rise to 1 and are thinned', () => {
   assert.ok(pts.length <= 101);
   assert.equal(pts[pts.length - 1]![1], 1);
   for (let i = 1; i < pts.length; i++) assert.ok(pts[i]![0] >= pts[i - 1]![0] && pts[i]![1] > pts[i - 1]![1]);
+});
+
+test('median is a measured value (upper middle for an even count), null for no data', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 3);
+  assert.equal(median([]), null);
 });

@@ -1,5 +1,6 @@
 // Order statistics over latency samples: linear-interpolated percentiles (numpy's default, as vLLM
-// and AIPerf report them) plus mean/min/max. Empty input gives null fields, never NaN.
+// and AIPerf report them) plus mean/min/max, and the median of repeated timings. Empty input gives
+// null fields, never NaN.
 
 export interface Distribution {
   count: number;
@@ -12,8 +13,6 @@ export interface Distribution {
   p99: number | null;
 }
 
-export const REPORTED_PERCENTILES = [50, 90, 95, 99] as const;
-
 /** q in [0, 100] over values sorted ascending; linear interpolation between closest ranks. */
 export function percentileSorted(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -25,6 +24,11 @@ export function percentileSorted(sorted: readonly number[], q: number): number |
 
 export function percentile(values: readonly number[], q: number): number | null {
   return percentileSorted([...values].sort((a, b) => a - b), q);
+}
+
+/** The middle measured value (upper middle for an even count), not an interpolation; null for no data. */
+export function median(values: readonly number[]): number | null {
+  return values.length ? [...values].sort((a, b) => a - b)[values.length >> 1]! : null;
 }
 
 export function distribution(values: readonly number[]): Distribution {

@@ -2,14 +2,13 @@
 // a time limit and its progress bar on stderr), collects its Markdown, and writes bench/RESULTS.md
 // linking the charts under bench/results/<section>/. A failed section is reported as failed.
 
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Flags } from './cli-options.js';
-import { EXTERNAL_SCRIPTS } from './external-scripts.js';
+import { isExternalScript } from './external-scripts.js';
 import { reportSections, type ReportSection } from './report-sections.js';
 import { commandLine } from './run-result.js';
 
@@ -24,7 +23,7 @@ interface SectionOutcome {
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
 function runSection(section: ReportSection, outDir: string): Promise<SectionOutcome> {
-  const external = Object.hasOwn(EXTERNAL_SCRIPTS, section.argv[0]!);
+  const external = isExternalScript(section.argv[0]!);
   const argv = external ? section.argv : [...section.argv, '--out', outDir, '--name', section.id];
   const started = Date.now();
   return new Promise((resolve) => {
@@ -92,7 +91,7 @@ export async function reportCommand(flags: Flags): Promise<string> {
     const dir = join(resultsRoot, section.id);
     mkdirSync(dir, { recursive: true });
     const outcome = await runSection(section, dir);
-    if (outcome.ok && Object.hasOwn(EXTERNAL_SCRIPTS, section.argv[0]!)) writeFileSync(join(dir, 'output.md'), outcome.stdout);
+    if (outcome.ok && isExternalScript(section.argv[0]!)) writeFileSync(join(dir, 'output.md'), outcome.stdout);
     outcomes.push(outcome);
   }
   const page = [

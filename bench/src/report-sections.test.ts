@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFlags, sloFromFlags } from './cli-options.js';
+import { optionalNum, parseFlags, sloFromFlags } from './cli-options.js';
 import { isExternalScript } from './external-scripts.js';
 import { reportSections } from './report-sections.js';
 import { policyList } from './routing-policies.js';
@@ -22,8 +22,8 @@ test('every report section is a valid CLI invocation whose workload fits the mod
       assert.ok(arrivalModes(values).modes.length >= 1);
       const maxLen = Math.max(...workloadFromFlags(values).flatMap((x) => x.turns.map((t) => t.promptTokenIds.length + t.maxTokens)));
       // The mock runner simulates any context (--max-model-len); the real stories260K has 512 tokens.
-      const context = values.serve === 'mock' && values['max-model-len'] !== undefined ? Number(values['max-model-len']) : 512;
       assert.ok(values.serve === 'mock' || values['max-model-len'] === undefined, `${s.id}: --max-model-len only with the mock runner`);
+      const context = optionalNum(values, 'max-model-len', { min: 1, integer: true }) ?? 512;
       assert.ok(maxLen <= context, `${s.id}: prompt + output ${maxLen} fits the ${context}-token context`);
     }
   }

@@ -10,6 +10,8 @@ export interface ReportSection {
   timeoutS: number;
 }
 
+const ALL_POLICY_VARIANTS = ['--policies', 'kv,kv:4,round_robin,random,least_loaded'];
+
 export function reportSections(quick: boolean): ReportSection[] {
   const n = (full: number, small: number) => String(quick ? small : full);
   return [
@@ -19,15 +21,14 @@ export function reportSections(quick: boolean): ReportSection[] {
       what: 'Gateway + 8 worker threads running the engine\'s MockRunner (H100/Llama-8B timing model in real time: a 2k-token prefill costs ~210 ms, a decode step ~8 ms), 512 KV blocks of 16 tokens each, so one worker holds 4 of the 16 prefixes. Per run: 16 prefix groups of 2048 tokens + 64 unique tokens, 16 output tokens, Poisson arrivals at 10 req/s. One stack; the policy rides the `x-mini-dynamo-router` header; policies interleaved over 3 rounds, each run with its own prompts (cold prefixes: the first request of each group is a miss under every policy, which is what sets p99), results pooled per policy. `kv w=4` = kv with overlap weight 4 (default 1).',
       argv: ['routing', '--serve', 'mock', '--workers', '8', '--num-blocks', '512', '--max-model-len', '4096', '--mock-speedup', '1',
         '--workload', 'shared-prefix', '--prefix-len', '2048', '--suffix-len', '64', '--groups', '16', '--output-len', '16',
-        '--num-requests', n(64, 20), '--rounds', n(3, 1), '--rate', '10', '--slo', 'ttft=300,tpot=25',
-        '--policies', 'kv,kv:4,round_robin,random,least_loaded'],
+        '--num-requests', n(64, 20), '--rounds', n(3, 1), '--rate', '10', '--slo', 'ttft=300,tpot=25', ...ALL_POLICY_VARIANTS],
     },
     {
       id: 'routing-ort', timeoutS: 300,
       title: 'Routing policies, shared-prefix workload, 2 real-model workers (ONNX Runtime, stories260K)',
       what: 'Gateway + 2 worker threads serving the real stories260K model (ONNX Runtime, CPU), 192 KV blocks each (8 prefixes do not all fit one worker). Per run: 8 prefix groups of 384 tokens + 32 unique tokens, 32 output tokens, Poisson arrivals at 15 req/s; policies interleaved over 3 rounds as above.',
       argv: ['routing', '--serve', 'ort', '--workers', '2', '--num-blocks', '192', '--workload', 'shared-prefix', '--prefix-len', '384', '--suffix-len', '32',
-        '--groups', '8', '--output-len', '32', '--num-requests', n(40, 20), '--rounds', n(3, 1), '--rate', '15', '--slo', 'ttft=100,tpot=10', '--policies', 'kv,kv:4,round_robin,random,least_loaded'],
+        '--groups', '8', '--output-len', '32', '--num-requests', n(40, 20), '--rounds', n(3, 1), '--rate', '15', '--slo', 'ttft=100,tpot=10', ...ALL_POLICY_VARIANTS],
     },
     {
       id: 'load-sweep-ort', timeoutS: 240,

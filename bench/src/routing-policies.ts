@@ -2,9 +2,8 @@
 // where `kv:W` is the kv policy with overlap weight W (Dynamo's overlap_score_weight).
 
 import type { RoutingPolicyName } from '@mini-dynamo/protocol';
+import { ROUTING_POLICIES } from '@mini-dynamo/telemetry';
 import { UsageError } from './cli-options.js';
-
-export const ALL_POLICIES: readonly RoutingPolicyName[] = ['kv', 'round_robin', 'random', 'least_loaded'];
 
 export interface PolicyVariant {
   policy: RoutingPolicyName;
@@ -14,8 +13,8 @@ export interface PolicyVariant {
 }
 
 export function routingPolicy(text: string): RoutingPolicyName {
-  const found = ALL_POLICIES.find((p) => p === text);
-  if (!found) throw new UsageError(`unknown routing policy "${text}" (${ALL_POLICIES.join(', ')}; kv:W sets the overlap weight)`);
+  const found = ROUTING_POLICIES.find((p) => p === text);
+  if (!found) throw new UsageError(`unknown routing policy "${text}" (${ROUTING_POLICIES.join(', ')}; kv:W sets the overlap weight)`);
   return found;
 }
 

@@ -3,7 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { num, sloFromFlags, type Flags } from './cli-options.js';
-import { describeMode, runLoad, type ArrivalMode } from './load-generator.js';
+import { describeMode, runLoad, type ArrivalMode, type TurnSender } from './load-generator.js';
 import {
   arrivalModes, loadOf, maybeStartStack, promptRenderer, renderedWorkload, routerVariant, showProgress, targetFromFlags,
 } from './run-setup.js';
@@ -30,12 +30,14 @@ export interface LoadLevelOptions {
   headers: Record<string, string>;
 }
 
+/** Streams each turn to the target over HTTP, timed on this process's performance.now() clock. */
+function httpSender(target: Target, headers: Record<string, string>): TurnSender {
+  return (turn, id, signal) => sendTurn(target, target.model!, turn, { id, signal, headers, now: () => performance.now() });
+}
+
 export async function runLevel(o: LoadLevelOptions): Promise<RunResult> {
-  const records = await runLoad(
-    o.sessions,
-    (turn, id, signal) => sendTurn(o.target, o.target.model!, turn, { id, signal, headers: o.headers, now: () => performance.now() }),
-    { mode: o.mode, maxDurationMs: o.maxDurationMs, progressLabel: o.label, showProgress: o.showProgress },
-  );
+  const records = await runLoad(o.sessions, httpSender(o.target, o.headers),
+    { mode: o.mode, maxDurationMs: o.maxDurationMs, progressLabel: o.label, showProgress: o.showProgress });
   return { label: o.label, load: loadOf(o.mode), metrics: computeMetrics(records, o.slo), records };
 }
 
@@ -48,7 +50,7 @@ export async function warmUp(flags: Flags, target: Target, renderer: TextPromptR
     seed: 0x5eed, tokenSpace: tokenSpace(flags),
   });
   const sessions = renderer ? renderer.renderSessions(random) : random;
-  await runLoad(sessions, (turn, id, signal) => sendTurn(target, target.model!, turn, { id, signal, headers: {}, now: () => performance.now() }),
+  await runLoad(sessions, httpSender(target, {}),
     { mode: { kind: 'concurrency', concurrency: 2 }, maxDurationMs: 60_000, progressLabel: 'warmup', showProgress: false });
 }
 

@@ -2,7 +2,7 @@
 // discovered), the prompt form (token ids or text), load levels, and an optional in-process stack.
 
 import { defaultModelDir } from '@mini-dynamo/model';
-import { headerMap, num, numList, UsageError, type Flags } from './cli-options.js';
+import { headerMap, num, numList, optionalNum, UsageError, type Flags } from './cli-options.js';
 import type { ArrivalMode } from './load-generator.js';
 import { policyVariant, type PolicyVariant } from './routing-policies.js';
 import { parseRunner, startStack, type Stack } from './stack.js';
@@ -71,8 +71,8 @@ export async function maybeStartStack(flags: Flags, variant: PolicyVariant): Pro
   return startStack({
     runner, router: variant.policy, overlapWeight: variant.overlapWeight,
     numWorkers: num(flags, 'workers', { min: 1, integer: true }),
-    numBlocks: flags['num-blocks'] === undefined ? null : num(flags, 'num-blocks', { min: 1, integer: true }),
-    maxModelLen: flags['max-model-len'] === undefined ? null : num(flags, 'max-model-len', { min: 1, integer: true }),
+    numBlocks: optionalNum(flags, 'num-blocks', { min: 1, integer: true }),
+    maxModelLen: optionalNum(flags, 'max-model-len', { min: 1, integer: true }),
     mockSpeedup: num(flags, 'mock-speedup', { min: 0.001 }),
   });
 }

@@ -12,11 +12,9 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import {
-  createOrtModelRunner, defaultModelDir, loadModel, loadModelConfig, randomLlamaWeights, smollm2ShapeDir,
-  type GraphModel, type KvTransfer, type OrtDevice, type OrtModelRunner,
-} from '@mini-dynamo/model';
+import { createOrtModelRunner, type KvTransfer, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
+import { loadBenchModel } from './bench-models.js';
 
 export interface ThroughputRow {
   model: string;
@@ -32,20 +30,6 @@ export interface ThroughputRow {
 }
 
 interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number }
-
-const MODELS: Record<string, () => Promise<GraphModel>> = {
-  stories260k: async () => {
-    const m = await loadModel(defaultModelDir());
-    if (!m.ok) throw new Error(m.error.message);
-    return m.value;
-  },
-  'smollm2-random': async () => {
-    const info = await loadModelConfig(smollm2ShapeDir());
-    if (!info.ok) throw new Error(info.error.message);
-    const config = { ...info.value.config };
-    return { name: 'smollm2-135m-shape-random', config, weights: randomLlamaWeights(config, 1), contentHash: 'random-weights-seed-1' };
-  },
-};
 
 function makeRequests(n: number, opts: Options, vocabSize: number, tag: string): GenerateRequest[] {
   return Array.from({ length: n }, (_, r) => ({
@@ -130,9 +114,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
   if (kvTransfer !== undefined && kvTransfer !== 'pool' && kvTransfer !== 'compact') throw new Error(`--kv-transfer must be pool or compact, got ${kvTransfer}`);
   const rows: ThroughputRow[] = [];
   for (const name of values.models.split(',')) {
-    const load = MODELS[name];
-    if (load === undefined) throw new Error(`unknown model ${name} (known: ${Object.keys(MODELS).join(', ')})`);
-    const model = await load();
+    const model = await loadBenchModel(name);
     const r = await createOrtModelRunner({
       model, device, onProgress: (m) => console.log(m),
       ...(kvTransfer === undefined ? {} : { kvTransfer }),

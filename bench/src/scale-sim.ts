@@ -14,7 +14,7 @@ import { emptyRecord, type RequestRecord } from './event-log.js';
 import { MinHeap } from './min-heap.js';
 import { createRng } from './rng.js';
 import { entryPrompt, firstTimestamp, type MooncakeEntry, type TraceReplayOptions } from './mooncake-trace.js';
-import { distribution, type Distribution } from './percentiles.js';
+import { distribution, percentile, type Distribution } from './percentiles.js';
 
 export interface ScaleSimOptions {
   numWorkers: number;
@@ -115,7 +115,7 @@ export async function simulateScale(o: ScaleSimOptions): Promise<ScaleSimResult>
     }
   }
   const stats = router.stats().indexer;
-  const p99 = (f: (t: RoutingTimings) => number) => distribution(timings.map(f)).p99 ?? 0;
+  const p99 = (f: (t: RoutingTimings) => number) => percentile(timings.map(f), 99) ?? 0;
   return {
     numWorkers: o.numWorkers, policy: o.policy,
     records: [...records.values()],

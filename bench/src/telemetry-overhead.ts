@@ -15,6 +15,7 @@ import { GatewayTelemetry } from '@mini-dynamo/gateway';
 import { samplingParams, type EngineEvent, type RoutingDecision } from '@mini-dynamo/protocol';
 import { DiscardSpanExporter, createTracing, type Tracing } from '@mini-dynamo/telemetry';
 import { createEngineTelemetry, createWorkerEngine } from '@mini-dynamo/worker';
+import { median } from './percentiles.js';
 
 export type Level = 'off' | 'metrics' | 'request_spans' | 'per_step_spans' | 'request_spans_otlp' | 'spans_otlp';
 export const LEVELS: readonly Level[] = ['off', 'metrics', 'request_spans', 'per_step_spans', 'request_spans_otlp', 'spans_otlp'];
@@ -118,8 +119,6 @@ async function startSink(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export async function measureOverhead(o: OverheadOptions): Promise<LevelResult[]> {
   const sink = await startSink();
   try {
@@ -135,11 +134,11 @@ export async function measureOverhead(o: OverheadOptions): Promise<LevelResult[]
         numTokens = run.numTokens;
       }
     }
-    const offCpu = median(cpu.get('off')!);
-    const offWall = median(wall.get('off')!);
+    const offCpu = median(cpu.get('off')!)!;
+    const offWall = median(wall.get('off')!)!;
     return LEVELS.map((level) => {
-      const c = median(cpu.get(level)!);
-      const w = median(wall.get(level)!);
+      const c = median(cpu.get(level)!)!;
+      const w = median(wall.get(level)!)!;
       return {
         level, numTokens, medianWallMs: w, medianCpuMs: c, cpuMicrosPerToken: (c / numTokens) * 1000,
         overheadMicrosPerToken: ((c - offCpu) / numTokens) * 1000, cpuRatio: c / offCpu, wallRatio: w / offWall,

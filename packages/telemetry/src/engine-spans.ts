@@ -7,7 +7,7 @@
 import { SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { ATTR, EVENT, SPAN } from './span-names.js';
 import { extractContext, type TraceCarrier } from './trace-context.js';
-import { percentile } from './percentile.js';
+import { percentileSorted } from './percentile.js';
 import { epochNowMs } from './span-clock.js';
 
 export interface StepWindowStats {
@@ -87,20 +87,23 @@ export class EngineSpanRecorder {
   }
 
   scheduled(requestId: string, info: { queueWaitSeconds: number; numPromptTokens: number; numCachedTokens: number }): void {
-    this.pend(requestId, (p) => (p.scheduled = info));
+    const p = this.pending(requestId);
+    if (p) p.scheduled = info;
   }
 
   prefillChunk(requestId: string, info: { numTokens: number; seconds: number }): void {
-    this.pend(requestId, (p) => p.chunks.push(info));
+    this.pending(requestId)?.chunks.push(info);
   }
 
   firstToken(requestId: string): void {
-    this.pend(requestId, (p) => (p.firstToken = true));
+    const p = this.pending(requestId);
+    if (p) p.firstToken = true;
   }
 
   /** The engine emitted a token event for the request (decode tokens and recompute tokens alike). */
   tokensEmitted(requestId: string, numTokens: number): void {
-    this.pend(requestId, (p) => (p.numTokens += numTokens));
+    const p = this.pending(requestId);
+    if (p) p.numTokens += numTokens;
   }
 
   allocation(seconds: number): void {
@@ -149,11 +152,12 @@ export class EngineSpanRecorder {
     this.touched.clear();
   }
 
-  private pend(requestId: string, f: (p: Pending) => void): void {
+  /** The request's events buffered for the current step (marking it touched); null once it is closed. */
+  private pending(requestId: string): Pending | null {
     const r = this.requests.get(requestId);
-    if (!r) return;
-    f(r.pending);
+    if (!r) return null;
     this.touched.add(requestId);
+    return r.pending;
   }
 
   private ending(requestId: string, end: NonNullable<Pending['end']>): void {
@@ -255,10 +259,11 @@ export class EngineSpanRecorder {
       if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     };
     if (r.decode) {
+      const gaps = [...r.gapsMs].sort((a, b) => a - b);
       r.decode.setAttributes({
-        [ATTR.decodeTotalSteps]: r.gapsMs.length,
-        [ATTR.decodeAvgTbtMs]: r.gapsMs.length ? r.gapsMs.reduce((a, b) => a + b, 0) / r.gapsMs.length : 0,
-        [ATTR.decodeP99TbtMs]: percentile(r.gapsMs, 99) ?? 0, [ATTR.decodeMaxTbtMs]: percentile(r.gapsMs, 100) ?? 0,
+        [ATTR.decodeTotalSteps]: gaps.length,
+        [ATTR.decodeAvgTbtMs]: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : 0,
+        [ATTR.decodeP99TbtMs]: percentileSorted(gaps, 99) ?? 0, [ATTR.decodeMaxTbtMs]: percentileSorted(gaps, 100) ?? 0,
         [ATTR.decodePreemptions]: r.numPreemptions,
       });
       mark(r.decode);

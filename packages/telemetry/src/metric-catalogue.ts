@@ -3,6 +3,7 @@
 // from it. Base units are seconds; counters end `_total`; the router overhead histograms keep
 // Dynamo's exact `_ms` names and buckets (seed 002) so Dynamo dashboards work unchanged.
 
+import type { FinishReason, RoutingPolicyName, RoutingReason } from '@mini-dynamo/protocol';
 import { exponentialBuckets, linearBuckets, type CheckedSpec, type MetricSpec, type MetricType, type LabelName } from './metric-spec.js';
 
 const spec = <L extends LabelName, T extends MetricType>(s: CheckedSpec<L> & { type: T }): MetricSpec<L> & { readonly type: T } => s;
@@ -14,10 +15,10 @@ export const ERROR_TYPES = [
   'invalid_request', 'prompt_too_long', 'not_found', 'payload_too_large',
   'overloaded', 'worker_failed', 'timeout', 'internal',
 ] as const;
-export const FINISH_REASONS = ['stop', 'length', 'abort'] as const;
+export const FINISH_REASONS = ['stop', 'length', 'abort'] as const satisfies readonly FinishReason[];
 export const PREEMPTION_REASONS = ['memory_pressure', 'priority'] as const;
-export const ROUTING_POLICIES = ['kv', 'round_robin', 'random', 'least_loaded'] as const;
-export const ROUTING_REASONS = ['kv_overlap', 'load', 'round_robin', 'random', 'least_loaded', 'single_worker'] as const;
+export const ROUTING_POLICIES = ['kv', 'round_robin', 'random', 'least_loaded'] as const satisfies readonly RoutingPolicyName[];
+export const ROUTING_REASONS = ['kv_overlap', 'load', 'round_robin', 'random', 'least_loaded', 'single_worker'] as const satisfies readonly RoutingReason[];
 export const KV_EVENT_REJECT_REASONS = ['malformed', 'unknown_worker', 'stale', 'buffer_overflow'] as const;
 export const THROUGHPUT_PHASES = ['prefill', 'decode', 'combined'] as const;
 
@@ -180,16 +181,7 @@ export const GPU_METRICS = {
 
 export const CATALOGUE = { ...FRONTEND_METRICS, ...ROUTER_METRICS, ...WORKER_METRICS, ...GPU_METRICS } as const;
 
-export type GatewayMetricKey = keyof typeof FRONTEND_METRICS | keyof typeof ROUTER_METRICS;
-export type WorkerMetricKey = keyof typeof WORKER_METRICS;
-export type MetricKey = keyof typeof CATALOGUE;
-
 /** Every catalogue entry as a list, in catalogue order. */
 export function allMetricSpecs(): MetricSpec[] {
   return Object.values(CATALOGUE) as MetricSpec[];
-}
-
-/** The entry registered under a Prometheus name, or null. */
-export function metricByName(name: string): MetricSpec | null {
-  return allMetricSpecs().find((m) => m.name === name) ?? null;
 }

@@ -5,7 +5,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export { Registry } from 'prom-client';
-export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { FRONTEND_METRICS, GPU_METRICS, ROUTER_METRICS, WORKER_METRICS } from './metric-catalogue.js';
 import type { MetricSpec, LabelName } from './metric-spec.js';
 

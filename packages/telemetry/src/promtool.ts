@@ -12,7 +12,7 @@ export interface PromtoolFinding {
 
 export type PromtoolResult =
   | { available: false; reason: string }
-  | { available: true; exitCode: number; findings: PromtoolFinding[]; unexpected: PromtoolFinding[]; output: string };
+  | { available: true; /** null: killed (timeout or signal). */ exitCode: number | null; findings: PromtoolFinding[]; unexpected: PromtoolFinding[]; output: string };
 
 const CANDIDATES = [process.env.PROMTOOL ?? '', '/usr/bin/promtool', '/usr/local/bin/promtool'].filter(Boolean);
 
@@ -43,5 +43,5 @@ export function promtoolCheckMetrics(text: string): PromtoolResult {
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`;
   const findings = parseFindings(output);
   const unexpected = findings.filter((f) => !isAcceptedFinding(f));
-  return { available: true, exitCode: run.status ?? -1, findings, unexpected, output };
+  return { available: true, exitCode: run.status, findings, unexpected, output };
 }

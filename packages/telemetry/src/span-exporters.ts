@@ -1,7 +1,10 @@
-// Small SpanExporters: fan-out to several exporters, and a discarding one (benchmarks, tests).
+// Small SpanExporters: fan-out to several exporters, and a discarding one (benchmarks, tests);
+// the SDK's InMemorySpanExporter is re-exported for tests of other packages.
 
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** Fans one batch out to several exporters; succeeds only if all of them do. */
 export class FanOutSpanExporter implements SpanExporter {

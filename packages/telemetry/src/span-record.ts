@@ -1,7 +1,8 @@
 // The flat, JSON-able form of one finished span: one line of the JSON-lines trace file and the
 // unit the trace analyzer reads. Times are epoch milliseconds (fractional).
 
-import { SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { hrTimeToMilliseconds as hrMs } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
@@ -27,8 +28,6 @@ export interface SpanRecord {
   /** Head-sampled (W3C sampled flag); false = kept only by the tail decision (error / slow). */
   sampled: boolean;
 }
-
-const hrMs = (t: HrTime): number => t[0] * 1e3 + t[1] / 1e6;
 
 function plain(attributes: Attributes): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};

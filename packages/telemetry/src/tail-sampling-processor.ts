@@ -4,7 +4,7 @@
 // hands kept spans to the exporter in batches. Memory is bounded by maxTraces / maxSpansPerTrace.
 
 import { SpanStatusCode } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { ExportResultCode, hrTimeToMilliseconds as msOf } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR } from './span-names.js';
 
@@ -37,7 +37,6 @@ interface Buffered {
 }
 
 const TTFT_KEYS = [ATTR.requestTtftMs, ATTR.prefillTtftMs];
-const msOf = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
 
 export class TailSamplingSpanProcessor implements SpanProcessor {
   private readonly traces = new Map<string, Buffered>();

@@ -5,6 +5,7 @@ import { breakdown, classify, type BottleneckDiagnosis, type RequestBreakdown } 
 import { sloReport, type SloReport } from './slo-report.js';
 import { percentile } from './percentile.js';
 import type { ParsedTraces } from './trace-file.js';
+import { SPAN } from './span-names.js';
 
 export interface SlowRequest {
   request: RequestBreakdown;
@@ -29,7 +30,7 @@ export function analyzeTraces(parsed: ParsedTraces, slowMs: number | null = null
     .map((request) => ({ request, diagnosis: classify(request) }));
   const categories: Record<string, number> = {};
   for (const s of slow) categories[s.diagnosis.category] = (categories[s.diagnosis.category] ?? 0) + 1;
-  const stepSpans = parsed.traces.some((t) => t.spans.some((s) => s.name === 'decode_step'));
+  const stepSpans = parsed.traces.some((t) => t.spans.some((s) => s.name === SPAN.decodeStep));
   return {
     numTraces: parsed.traces.length, numSpans: parsed.numSpans, numBadLines: parsed.numBadLines,
     slowThresholdMs: threshold, slow, categories, slo: sloReport(requests, stepSpans),

@@ -4,7 +4,7 @@
 // (hit rate < 10 %) or prefill_compute_bound; max step > 3 × average → decode_latency_spike.
 // A request that failed before reaching a worker is `failed` (no timing to classify).
 
-import { ATTR, SPAN } from './span-names.js';
+import { ATTR, EVENT, SPAN } from './span-names.js';
 import type { SpanRecord } from './span-record.js';
 import type { TraceSpans } from './trace-file.js';
 
@@ -77,7 +77,7 @@ export function breakdown(t: TraceSpans): RequestBreakdown {
     tbtMs,
     avgTbtMs: tbtMs.length ? tbtMs.reduce((a, b) => a + b, 0) / tbtMs.length : 0,
     maxTbtMs: tbtMs.length ? Math.max(...tbtMs) : 0,
-    numPreemptions: spans.reduce((n, s) => n + s.events.filter((e) => e.name === 'preempted').length, 0),
+    numPreemptions: spans.reduce((n, s) => n + s.events.filter((e) => e.name === EVENT.preempted).length, 0),
     error: failed ? String(failed.attributes[ATTR.errorType] ?? failed.status.message ?? 'error') : null,
     failedSpan: failed?.name ?? null,
     sampled: spans.some((s) => s.sampled),

@@ -1,9 +1,10 @@
 // Reads exported traces for offline analysis: JSON lines of SpanRecord (our JsonlSpanExporter),
 // or OTLP/JSON (`{"resourceSpans":[…]}` per line or per file, as collectors write them),
-// grouped into one RequestTraceView per trace. Malformed lines are counted, never fatal.
+// grouped into one TraceSpans per trace. Malformed lines are counted, never fatal.
 
 import { readFileSync } from 'node:fs';
 import type { AttributeValue, SpanRecord } from './span-record.js';
+import { SPAN } from './span-names.js';
 
 export interface TraceSpans {
   traceId: string;
@@ -99,7 +100,7 @@ export function groupTraces(spans: readonly SpanRecord[]): TraceSpans[] {
   for (const [traceId, list] of byTrace) {
     const ids = new Set(list.map((s) => s.spanId));
     const roots = list.filter((s) => s.parentSpanId === null || !ids.has(s.parentSpanId));
-    const root = roots.find((s) => s.name === 'request') ?? roots.sort((a, b) => a.startTimeMs - b.startTimeMs)[0]!;
+    const root = roots.find((s) => s.name === SPAN.request) ?? roots.sort((a, b) => a.startTimeMs - b.startTimeMs)[0]!;
     out.push({ traceId, spans: list.sort((a, b) => a.startTimeMs - b.startTimeMs), root });
   }
   return out.sort((a, b) => a.root.startTimeMs - b.root.startTimeMs);

@@ -38,8 +38,6 @@ export interface TracingOptions extends TracingConfig {
   instanceId?: string;
   /** More exporters (tests: InMemorySpanExporter). */
   exporters?: SpanExporter[];
-  /** Make this the global tracer provider (default false). */
-  register?: boolean;
 }
 
 export interface Tracing {
@@ -89,7 +87,6 @@ export function createTracing(options: TracingOptions): Tracing {
     spanProcessors: processor ? [processor] : [],
     spanLimits: { eventCountLimit: 1024 },
   });
-  if (options.register) provider.register();
   return {
     tracer: provider.getTracer('mini-dynamo', '0.1.0'),
     recording,
@@ -98,9 +95,4 @@ export function createTracing(options: TracingOptions): Tracing {
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
-}
-
-/** createTracing + register as the process's global tracer provider and W3C propagator. */
-export function initTracing(options: TracingOptions): Tracing {
-  return createTracing({ ...options, register: true });
 }
