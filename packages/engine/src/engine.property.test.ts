@@ -68,7 +68,7 @@ test('random engine operations keep the allocator sound and end every request ex
         if (end.kind === 'failed') assert.match(end.error.message, /injected runner failure/, 'only injected failures');
       }
     }),
-    { numRuns: 120 },
+    { numRuns: 140 }, // ~3,500 operations on average; 120 runs dipped under 3,000 for rare seeds
   );
   assert.ok(numOps > 3000, `ran ${numOps} operations`);
   assert.ok(numPreemptions > 20, `exercised preemption ${numPreemptions} times`);
