@@ -3,6 +3,7 @@
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
+import { METRICS_CONTENT_TYPE } from '@mini-dynamo/telemetry';
 import { methodNotAllowed, notFound, toApiError, unavailable, type ApiError } from './api-error.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt, completionPrompts } from './prompt-input.js';
@@ -60,7 +61,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: 'ok', num_blocks_cleared: numBlocksPerWorker.reduce((sum, n) => sum + n, 0) });
   });
 
-  app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': METRICS_CONTENT_TYPE }));
 
   app.notFound((c) => {
     const allow = ALLOWED_METHODS[c.req.path];
