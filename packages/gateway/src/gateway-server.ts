@@ -2,7 +2,8 @@
 // join through addWorker. Invariant: close() stops accepting, then closes every worker connection;
 // drain() (graceful shutdown) first lets in-flight HTTP requests finish, up to a grace period.
 
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { closeServer, listen } from '@mini-dynamo/worker';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
@@ -74,18 +75,8 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
       return numActiveRequests === 0;
     },
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await closeServer(server);
       await pool.close();
     },
   };
-}
-
-function listen(fetch: (request: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
-    server.once('error', reject);
-  });
 }

@@ -11,3 +11,4 @@ export * from './wire-format.js';
 export * from './standalone-worker.js';
 export * from './standalone-worker-args.js';
 export * from './engine-telemetry.js';
+export * from './http-listen.js';

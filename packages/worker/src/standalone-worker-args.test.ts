@@ -16,7 +16,9 @@ test('worker flags parse with defaults; bad flags are messages, not throws', () 
   assert.ok(tuned.ok);
   assert.deepEqual([tuned.value.maxModelLen, tuned.value.maxNumBatchedTokens, tuned.value.maxNumWaiting, tuned.value.intraOpNumThreads, tuned.value.servedModelName],
     [4096, 2048, 64, 2, 'llama']);
-  for (const bad of [[], ['--nats', 'x', '--runner', 'gpu'], ['--nats', 'x', '--port', '-1'], ['--nats', 'x', '--bogus']]) {
+  for (const bad of [[], ['--nats', 'x', '--runner', 'gpu'], ['--nats', 'x', '--port', '-1'], ['--nats', 'x', '--bogus'],
+    ['--nats', 'x', '--max-num-seqs', '0'], ['--nats', 'x', '--max-num-batched-tokens', '1.5'], ['--nats', 'x', '--max-model-len', ''],
+    ['--nats', 'x', '--mock-speedup', '0']]) {
     const r = parseWorkerArgs(bad);
     assert.ok(!r.ok && r.message.length > 0, bad.join(' '));
   }

@@ -3,6 +3,7 @@
 // Invariant: bad flags give a usage message and exit code 2, never a stack trace.
 
 import { parseArgs } from 'node:util';
+import { defaultModelDir } from '@mini-dynamo/model';
 import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalone-worker.js';
 
 export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <dir>] [--runner ort|mock] [--worker-id <id>]
@@ -31,27 +32,30 @@ export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWo
     if (runner !== 'ort' && runner !== 'mock') return { ok: false, message: `--runner must be ort or mock, got ${runner}` };
     const device = values.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') return { ok: false, message: `--device must be cpu or cuda, got ${device}` };
-    const num = (name: string, v: string | undefined, dflt: number | undefined) => {
+    /** A numeric flag: absent → dflt; otherwise a finite number ≥ min (an integer unless `real`), or a clear error. */
+    const num = (name: string, v: string | undefined, dflt: number | undefined, min = 1, real = false) => {
       if (v === undefined) return dflt;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${v}`);
+      const n = v.trim() === '' ? NaN : Number(v);
+      if (!Number.isFinite(n) || n < min || (!real && !Number.isInteger(n))) {
+        throw new Error(`--${name} must be ${real ? 'a number' : 'an integer'} ≥ ${min}, got ${JSON.stringify(v)}`);
+      }
       return n;
     };
     const options: StandaloneWorkerOptions = {
       natsUrl: values.nats,
       workerId: values['worker-id'] ?? `worker-${process.pid}`,
       runner, device,
-      modelDir: values.model ?? 'models/stories260K',
+      modelDir: values.model ?? defaultModelDir(),
       host: values.host ?? '127.0.0.1',
-      port: num('port', values.port, 0)!,
+      port: num('port', values.port, 0, 0)!,
       blockSize: num('block-size', values['block-size'], 16)!,
       numBlocks: num('num-blocks', values['num-blocks'], 1024)!,
       maxNumSeqs: num('max-num-seqs', values['max-num-seqs'], undefined),
       maxNumBatchedTokens: num('max-num-batched-tokens', values['max-num-batched-tokens'], undefined),
       maxModelLen: num('max-model-len', values['max-model-len'], undefined),
-      maxNumWaiting: num('max-num-waiting', values['max-num-waiting'], undefined),
+      maxNumWaiting: num('max-num-waiting', values['max-num-waiting'], undefined, 0),
       intraOpNumThreads: num('intra-op-threads', values['intra-op-threads'], undefined),
-      mockSpeedup: num('mock-speedup', values['mock-speedup'], undefined),
+      mockSpeedup: num('mock-speedup', values['mock-speedup'], undefined, 0.001, true),
       heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'], 1000),
     };
     if (values['advertise-host']) options.advertiseHost = values['advertise-host'];

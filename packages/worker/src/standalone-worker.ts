@@ -4,7 +4,8 @@
 // Invariant: reports leave through exactly one route each — engine events to their request's
 // NDJSON stream, kv/load to NATS, replies to the waiting HTTP call.
 
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { closeServer, listen } from './http-listen.js';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
@@ -85,7 +86,16 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
   };
   const app = createWorkerHttpApp({ workerId, info, streams, handle: (c) => host.handle(c), ask });
   engine.run().catch((e: unknown) => log(`[${workerId}] engine loop failed: ${(e as Error).stack ?? String(e)}`));
-  const server = await listen(app.fetch, options.host ?? '127.0.0.1', options.port ?? 0);
+  let server: ServerType;
+  try {
+    server = await listen(app.fetch, options.host ?? '127.0.0.1', options.port ?? 0);
+  } catch (e) {
+    gpu?.stop();
+    await host.close();
+    await nc.drain().catch(() => {});
+    await Promise.allSettled([runner.close(), tracing.shutdown()]);
+    return err({ code: 'listen_failed', message: `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${(e as Error).message}` });
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.advertiseHost ?? options.host ?? '127.0.0.1'}:${port}`;
   const instanceId = randomUUID();
@@ -104,18 +114,8 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     streams.failAll('worker is shutting down');
     await host.close();
     await nc.drain().catch(() => {});
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await closeServer(server);
     await Promise.allSettled([runner.close(), tracing.shutdown()]);
   })());
   return ok({ workerId, instanceId, url, close });
-}
-
-function listen(fetch: (request: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
-    server.once('error', reject);
-  });
 }
