@@ -36,14 +36,22 @@ const LOADER_VERSION = 'mini-dynamo-model-loader-v1';
 const PACKAGE_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const REPO_ROOT = resolve(PACKAGE_ROOT, '..', '..');
 
-/** ../shared/models/stories260K relative to the repo root: the default model to serve. */
+/**
+ * The project's shared folder (models it cannot download): $MINI_DYNAMO_SHARED_DIR when set, else ../shared beside
+ * the repo (where CI puts it; .ci/run sets the variable for a clone of a local checkout that has ../shared beside it).
+ */
+export function sharedDir(): string {
+  return process.env.MINI_DYNAMO_SHARED_DIR || resolve(REPO_ROOT, '..', 'shared');
+}
+
+/** shared/models/stories260K: the default model to serve. */
 export function defaultModelDir(): string {
-  return resolve(REPO_ROOT, '..', 'shared', 'models', 'stories260K');
+  return resolve(sharedDir(), 'models', 'stories260K');
 }
 
 /** SmolLM2-135M-Instruct's config + tokenizer without weights (realistic shape for speed tests). */
 export function smollm2ShapeDir(): string {
-  return resolve(REPO_ROOT, '..', 'shared', 'models', 'smollm2-135m-instruct-shape');
+  return resolve(sharedDir(), 'models', 'smollm2-135m-instruct-shape');
 }
 
 interface Llama2cFiles { checkpoint: string; tokenizer: string | null }
