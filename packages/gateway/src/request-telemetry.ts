@@ -78,8 +78,11 @@ export class GatewayTelemetry {
   readonly metrics: GatewayMetrics;
   readonly router: RouterTelemetry;
   private readonly choices = new Map<string, RequestState>();
+  /** The one `model` label set, built once (read on every token). */
+  private readonly modelLabel: { model: string };
 
   constructor(private readonly options: GatewayTelemetryOptions) {
+    this.modelLabel = { model: options.model };
     this.registry = options.registry ?? new Registry();
     this.metrics = createMetrics(this.registry, 'gateway', { collectProcessMetrics: options.collectProcessMetrics ?? true });
     this.router = new RouterTelemetry(this.metrics, options.model);
@@ -138,7 +141,7 @@ export class GatewayTelemetry {
   };
 
   private begin(endpoint: TelemetryEndpoint, carrier: TraceCarrier): RequestState {
-    const model = { model: this.options.model };
+    const model = this.modelLabel;
     this.metrics.inflightRequests.inc(model);
     this.metrics.queuedRequests.inc(model);
     const startMs = epochNowMs();
@@ -163,7 +166,7 @@ export class GatewayTelemetry {
     const choice = state?.choices.get(label.requestId);
     if (!state || !choice || numTokens <= 0) return;
     const now = epochNowMs();
-    const model = { model: this.options.model };
+    const model = this.modelLabel;
     if (choice.firstTokenMs === null) {
       choice.firstTokenMs = now;
       observeMs(this.metrics.timeToFirstToken, now - state.startMs, model);
@@ -184,7 +187,7 @@ export class GatewayTelemetry {
     const state = this.choices.get(label.requestId);
     this.choices.delete(label.requestId);
     if (!state) return;
-    const model = { model: this.options.model };
+    const model = this.modelLabel;
     if (outcome.kind === 'finished') {
       this.metrics.outputSequenceTokens.observe(model, outcome.usage.numCompletionTokens);
       this.metrics.cachedTokens.observe(model, outcome.usage.numCachedTokens);
@@ -230,7 +233,7 @@ export class GatewayTelemetry {
     if (state.ended) return;
     state.ended = true;
     for (const id of state.choices.keys()) this.choices.delete(id);
-    const model = { model: this.options.model };
+    const model = this.modelLabel;
     const now = epochNowMs();
     this.metrics.inflightRequests.dec(model);
     if (!state.firstToken) this.metrics.queuedRequests.dec(model);
