@@ -19,6 +19,7 @@ const USAGE = `usage: npm run bench -- <subcommand> [flags]
   scale      in-process simulation: 64–256 mock workers behind one router, virtual time
   trace-gen  write a synthetic Mooncake-format JSONL trace (--out FILE)
   report     run every section and write bench/RESULTS.md + bench/results/ (--quick: smaller)
+  gpu-report GPU section of RESULTS.md from infra/gpu/measure.sh output (--dir DIR [--write bench/RESULTS.md])
 ${Object.entries(EXTERNAL_SCRIPTS).map(([k, v]) => `  ${k.padEnd(21)}${v}`).join('\n')}
 
 stack:     --serve mock|ort --workers N --num-blocks N --max-model-len N --mock-speedup F (mock step time ÷ F)
@@ -29,6 +30,8 @@ arrival:   --rate R[,R…] (Poisson) | --concurrency C[,C…] (closed loop) | tr
            --max-duration SECONDS  --warmup N (unmeasured requests first)  --slo ttft=2000,tpot=25[,e2e=MS]
 prompts:   token ids on /v1/completions (default) | --prompt-format text | --api chat (text built to exact
            token counts with --tokenizer DIR, default the stack's model)
+target:    --url URL --model NAME --api-key KEY (or MINI_DYNAMO_API_KEY: Bearer auth for a server run with --api-key)
+           --header 'name: value' --allow-remote
 output:    --out DIR --name NAME --records (keep per-request events in JSON) --no-progress
 `;
 
@@ -36,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub && isExternalScript(sub)) {
     return runExternalScript(sub, rest);
+  }
+  if (sub === 'gpu-report') {
+    const { main: gpuReport } = await import('./gpu-report-command.js');
+    return gpuReport(rest);
   }
   const { values: flags } = parseFlags(rest);
   if (!sub || flags.help || sub === 'help') {

@@ -3,7 +3,8 @@
 // linking the charts under bench/results/<section>/. A failed section is reported as failed.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { markedSection, replaceMarkedSection } from './gpu-report-markdown.js';
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +109,9 @@ export async function reportCommand(flags: Flags): Promise<string> {
     '',
     ...outcomes.map((o) => sectionMarkdown(o, resultsRoot, pageDir)),
   ].join('\n');
-  writeFileSync(pagePath, page);
+  // Keep the GPU section (`bench gpu-report --write`, measured on another machine) across regenerations.
+  const gpuSection = existsSync(pagePath) ? markedSection(readFileSync(pagePath, 'utf8')) : null;
+  writeFileSync(pagePath, gpuSection === null ? page : replaceMarkedSection(page, gpuSection));
   const failed = outcomes.filter((o) => !o.ok).map((o) => o.section.id);
   return `wrote ${pagePath} (${outcomes.length} sections${failed.length ? `, failed: ${failed.join(', ')}` : ''})`;
 }

@@ -6,7 +6,7 @@ import { headerMap, num, numList, optionalNum, UsageError, type Flags } from './
 import type { ArrivalMode } from './load-generator.js';
 import { policyVariant, type PolicyVariant } from './routing-policies.js';
 import { parseRunner, startStack, type Stack } from './stack.js';
-import { checkTarget, discoverModel, type ApiKind, type Target } from './target.js';
+import { apiKeyFrom, checkTarget, discoverModel, type ApiKind, type Target } from './target.js';
 import { loadTextRenderer, type TextPromptRenderer } from './text-prompts.js';
 import type { Session } from './workload.js';
 import { workloadFromFlags } from './workload-from-flags.js';
@@ -49,7 +49,7 @@ export async function targetFromFlags(flags: Flags, url: string): Promise<Target
   const checked = checkTarget(url, flags['allow-remote'] ?? false);
   if (!checked.ok) throw new UsageError(checked.message);
   const target: Target = {
-    baseUrl: checked.baseUrl, api: apiKind(flags), model: flags.model ?? null, apiKey: flags['api-key'] ?? null, headers: headerMap(flags),
+    baseUrl: checked.baseUrl, api: apiKind(flags), model: flags.model ?? null, apiKey: apiKeyFrom(flags['api-key']), headers: headerMap(flags),
   };
   if (target.model !== null) return target;
   try {

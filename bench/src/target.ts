@@ -44,6 +44,12 @@ export async function discoverModel(t: Target): Promise<string> {
   return id;
 }
 
+/** --api-key, else MINI_DYNAMO_API_KEY (the server's own env var; OPENAI_API_KEY is not read, so a real
+ *  OpenAI key in the shell is never sent to a --allow-remote target); null = no Authorization header. */
+export function apiKeyFrom(flag: string | undefined, env: Record<string, string | undefined> = process.env): string | null {
+  return flag ?? (env.MINI_DYNAMO_API_KEY || null);
+}
+
 export function authHeaders(t: Target): Record<string, string> {
   return { ...(t.apiKey ? { authorization: `Bearer ${t.apiKey}` } : {}), ...t.headers };
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Starts a standalone worker (`mini-dynamo worker`, flags only) from the container environment:
+# Starts a standalone worker (`mini-dynamo worker`; every flag can also come from its MINI_DYNAMO_* env var) from the container environment:
 # its id and advertised host default to the container hostname (compose replica / StatefulSet pod).
 set -eu
 host="$(hostname)"

@@ -12,7 +12,7 @@ export type ApiErrorType =
   | 'internal_error';
 
 export interface ApiErrorInit {
-  status: 400 | 404 | 405 | 413 | 429 | 500 | 503;
+  status: 400 | 401 | 404 | 405 | 413 | 429 | 500 | 503;
   type: ApiErrorType;
   message: string;
   param?: string | null;
@@ -21,6 +21,8 @@ export interface ApiErrorInit {
   retryAfterSeconds?: number;
   /** Methods the route does accept (405). */
   allow?: string;
+  /** The auth scheme the server expects (401 → WWW-Authenticate). */
+  authenticate?: string;
 }
 
 export class ApiError extends Error {
@@ -30,6 +32,7 @@ export class ApiError extends Error {
   readonly code: string | null;
   readonly retryAfterSeconds: number | null;
   readonly allow: string | null;
+  readonly authenticate: string | null;
 
   constructor(init: ApiErrorInit) {
     super(init.message);
@@ -40,6 +43,7 @@ export class ApiError extends Error {
     this.code = init.code ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
     this.allow = init.allow ?? null;
+    this.authenticate = init.authenticate ?? null;
   }
 
   toJSON(): { error: { message: string; type: string; param: string | null; code: string | null } } {
@@ -50,6 +54,7 @@ export class ApiError extends Error {
     return {
       ...(this.retryAfterSeconds === null ? {} : { 'retry-after': String(this.retryAfterSeconds) }),
       ...(this.allow === null ? {} : { allow: this.allow }),
+      ...(this.authenticate === null ? {} : { 'www-authenticate': this.authenticate }),
     };
   }
 }
@@ -59,6 +64,16 @@ export const badRequest = (message: string, param: string | null = null, code: s
 
 export const notFound = (message: string, code: string | null = null, param: string | null = null) =>
   new ApiError({ status: 404, type: 'not_found_error', message, param, code });
+
+const MISSING_API_KEY = "You didn't provide an API key. Send it in an Authorization header using Bearer auth "
+  + '(Authorization: Bearer YOUR_KEY).';
+
+/** OpenAI's 401; the message never quotes the key the client sent. */
+export const invalidApiKey = (reason: 'missing' | 'incorrect') =>
+  new ApiError({
+    status: 401, type: 'invalid_request_error', code: 'invalid_api_key', authenticate: 'Bearer',
+    message: reason === 'missing' ? MISSING_API_KEY : 'Incorrect API key provided.',
+  });
 
 export const methodNotAllowed = (method: string, path: string, allow: string) =>
   new ApiError({ status: 405, type: 'invalid_request_error', message: `Method ${method} is not allowed on ${path} (allowed: ${allow}).`, code: 'method_not_allowed', allow });

@@ -1,10 +1,11 @@
-// The hono app: OpenAI routes, health/readiness, metrics, prefix-cache reset, and the single error mapping
-// (every error, thrown anywhere in a handler, leaves through app.onError as an OpenAI error body).
+// The hono app: OpenAI routes, health/readiness, metrics, prefix-cache reset, optional API-key auth, and the
+// single error mapping (every error, thrown in a handler or middleware, leaves through app.onError as an OpenAI body).
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
 import { METRICS_CONTENT_TYPE } from '@mini-dynamo/telemetry';
 import { methodNotAllowed, notFound, toApiError, unavailable, type ApiError } from './api-error.js';
+import { requireApiKey } from './api-key.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt, completionPrompts } from './prompt-input.js';
 import { chatCompletionSchema, completionSchema, parseBody } from './request-schemas.js';
@@ -15,6 +16,8 @@ export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
   bodyLimits: JsonBodyLimits;
   /** Run before every route (request telemetry). */
   middleware?: MiddlewareHandler[];
+  /** When set, every route but /health, /ready and /metrics needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
   /** Prometheus exposition text for GET /metrics. */
   metricsText(): Promise<string>;
   log(line: string): void;
@@ -23,6 +26,7 @@ export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   for (const m of deps.middleware ?? []) app.use('*', m);
+  if (deps.apiKey !== undefined) app.use('*', requireApiKey(deps.apiKey)); // after telemetry: a 401 is counted
 
   app.post('/v1/chat/completions', async (c) => {
     const body = parseBody(chatCompletionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));

@@ -21,6 +21,8 @@ export interface GatewayParts {
   host: string;
   port: number;
   bodyLimits?: Partial<JsonBodyLimits>;
+  /** When set, every route but /health, /ready and /metrics needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
   observer?: GenerationObserver;
   middleware?: MiddlewareHandler[];
   traceContext?: () => Record<string, string> | null;
@@ -49,6 +51,7 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     observer: parts.observer ?? NOOP_OBSERVER,
     metricsText: () => parts.metricsText(pool),
     ...(parts.middleware ? { middleware: parts.middleware } : {}),
+    apiKey: parts.apiKey,
     ...(parts.traceContext ? { traceContext: parts.traceContext } : {}),
   });
   const server = await listen(app.fetch, parts.host, parts.port);

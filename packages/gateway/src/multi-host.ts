@@ -6,7 +6,7 @@
 import { connect, type NatsConnection } from 'nats';
 import type { WorkerConnection } from '@mini-dynamo/protocol';
 import type { MiniRouter } from '@mini-dynamo/router';
-import { RemoteWorkerConnection } from './remote-worker-connection.js';
+import { RemoteWorkerConnection, type RemoteWorkerTimeouts } from './remote-worker-connection.js';
 import { WorkerDiscovery } from './worker-discovery.js';
 import { startReplicaSync } from './replica-sync.js';
 
@@ -16,6 +16,8 @@ export interface MultiHostOptions {
   /** Hands a discovered worker to the gateway's pool (GatewayHandle.addWorker). */
   addWorker(connection: WorkerConnection): void;
   discoveryTtlMs?: number;
+  /** Deadlines of the HTTP calls to each worker (default DEFAULT_REMOTE_WORKER_TIMEOUTS). */
+  remoteTimeouts?: Partial<RemoteWorkerTimeouts>;
   log?: (line: string) => void;
 }
 
@@ -33,7 +35,7 @@ export async function connectMultiHost(options: MultiHostOptions): Promise<Multi
     nats,
     ...(options.discoveryTtlMs === undefined ? {} : { ttlMs: options.discoveryTtlMs }),
     onUp: (hb) => {
-      const connection = new RemoteWorkerConnection(hb, nats);
+      const connection = new RemoteWorkerConnection(hb, nats, options.remoteTimeouts);
       connections.set(hb.workerId, connection);
       connection.onClosed((reason) => {
         if (connections.get(hb.workerId) !== connection) return;

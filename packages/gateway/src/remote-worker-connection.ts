@@ -1,17 +1,33 @@
 // WorkerConnection to a standalone worker on another host: requests stream over HTTP (NDJSON
 // EngineEvents from POST /generate), KV events and loads arrive over NATS, snapshots / audits /
-// metrics are HTTP GETs, a prefix-cache reset a POST. Invariants: `closed` fires once (worker unreachable, its stream broke,
-// discovery lost its heartbeat, or close()); after it no report is delivered and send is a no-op.
+// metrics are HTTP GETs, a prefix-cache reset a POST. Invariants: `closed` fires once (worker unreachable
+// or silent past a timeout, its stream broke, discovery lost its heartbeat, or close()); after it no report
+// is delivered and send is a no-op; every query gets exactly one report (its answer or `query_failed`) or
+// the connection closes; every HTTP call but a generate stream's body has a deadline.
 
 import type { NatsConnection, Subscription } from 'nats';
 import {
   kvEventFromJson,
   type EngineEvent, type GenerateRequest, type ModelRunnerInfo, type WorkerCommand,
-  type WorkerConnection, type WorkerLoad, type WorkerReport, type WorkerTransport,
+  type QueryType, type WorkerConnection, type WorkerLoad, type WorkerReport, type WorkerTransport,
 } from '@mini-dynamo/protocol';
 import { NdjsonDecoder, isTerminalEvent, snapshotFromJson, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
 
 const decoder = new TextDecoder();
+
+/** Deadlines of the HTTP calls to one worker (a generate stream's body is not timed: long generations are legit). */
+export interface RemoteWorkerTimeouts {
+  /** Snapshot / audit / metrics / reset: the whole answer, body included. */
+  queryMs: number;
+  /** Fire-and-forget POST /abort. */
+  abortMs: number;
+  /** POST /generate until the response headers (the worker answers them before its first token). */
+  generateHeadersMs: number;
+}
+
+export const DEFAULT_REMOTE_WORKER_TIMEOUTS: RemoteWorkerTimeouts = { queryMs: 5000, abortMs: 5000, generateHeadersMs: 10_000 };
+
+type HttpMethod = 'GET' | 'POST';
 
 export class RemoteWorkerConnection implements WorkerConnection {
   readonly transport: WorkerTransport = 'remote';
@@ -24,8 +40,12 @@ export class RemoteWorkerConnection implements WorkerConnection {
   private readonly streams = new Map<string, AbortController>();
   private readonly subscriptions: Subscription[];
   private closedReason: string | null = null;
+  /** Aborted at close: cancels in-flight queries and aborts. */
+  private readonly lifetime = new AbortController();
+  private readonly timeouts: RemoteWorkerTimeouts;
 
-  constructor(heartbeat: WorkerHeartbeat, nats: NatsConnection) {
+  constructor(heartbeat: WorkerHeartbeat, nats: NatsConnection, timeouts: Partial<RemoteWorkerTimeouts> = {}) {
+    this.timeouts = { ...DEFAULT_REMOTE_WORKER_TIMEOUTS, ...timeouts };
     this.workerId = heartbeat.workerId;
     this.instanceId = heartbeat.instanceId;
     this.url = heartbeat.url.replace(/\/$/, '');
@@ -49,13 +69,13 @@ export class RemoteWorkerConnection implements WorkerConnection {
     switch (command.type) {
       case 'generate': return void this.generate(command.request);
       case 'abort': return void this.post('/abort', { requestId: command.requestId });
-      case 'snapshot': return void this.query('GET', '/snapshot', (t) => {
+      case 'snapshot': return void this.query('snapshot', 'GET', '/snapshot', (t) => {
         const snapshot = snapshotFromJson(t);
         return snapshot ? { type: 'snapshot', snapshot } : null;
       });
-      case 'audit': return void this.query('GET', '/audit', (t) => ({ type: 'audit', audit: JSON.parse(t) }));
-      case 'metrics': return void this.query('GET', '/metrics', (text) => ({ type: 'metrics', text }));
-      case 'reset_prefix_cache': return void this.query('POST', '/reset_prefix_cache', resetReplyFromJson);
+      case 'audit': return void this.query('audit', 'GET', '/audit', (t) => ({ type: 'audit', audit: JSON.parse(t) }));
+      case 'metrics': return void this.query('metrics', 'GET', '/metrics', (text) => ({ type: 'metrics', text }));
+      case 'reset_prefix_cache': return void this.query('reset_prefix_cache', 'POST', '/reset_prefix_cache', resetReplyFromJson);
       case 'shutdown': return; // a standalone worker's life is its own; the gateway only disconnects
     }
   }
@@ -77,6 +97,7 @@ export class RemoteWorkerConnection implements WorkerConnection {
   markClosed(reason: string): void {
     if (this.closedReason !== null) return;
     this.closedReason = reason;
+    this.lifetime.abort();
     for (const s of this.subscriptions) s.unsubscribe();
     for (const controller of this.streams.values()) controller.abort();
     this.streams.clear();
@@ -101,15 +122,20 @@ export class RemoteWorkerConnection implements WorkerConnection {
   private async generate(request: GenerateRequest): Promise<void> {
     const controller = new AbortController();
     this.streams.set(request.requestId, controller);
+    const headersMs = this.timeouts.generateHeadersMs;
+    const headersTimer = setTimeout(() => controller.abort(new DOMException(`no response headers within ${headersMs} ms`, 'TimeoutError')), headersMs);
     let terminal = false;
     try {
       const res = await fetch(`${this.url}/generate`, {
         // W3C trace context also as headers on the HTTP hop (the body carries it for the engine) — telemetry, issue 6
         method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json', ...request.traceContext }, signal: controller.signal,
-      });
+      }).finally(() => clearTimeout(headersTimer));
       if (!res.ok || !res.body) {
         terminal = true;
-        return this.failRequest(request.requestId, 'internal', `worker ${this.workerId} answered ${res.status}: ${await res.text()}`);
+        const bodyMs = this.timeouts.queryMs;
+        const bodyTimer = setTimeout(() => controller.abort(new DOMException(`no error body within ${bodyMs} ms`, 'TimeoutError')), bodyMs);
+        const detail = await res.text().finally(() => clearTimeout(bodyTimer));
+        return this.failRequest(request.requestId, 'internal', `worker ${this.workerId} answered ${res.status}: ${detail}`);
       }
       const ndjson = new NdjsonDecoder();
       for await (const chunk of res.body) {
@@ -119,10 +145,10 @@ export class RemoteWorkerConnection implements WorkerConnection {
         }
       }
     } catch (e) {
-      if (this.closedReason === null) this.markClosed(`worker ${this.workerId} at ${this.url} failed: ${(e as Error).cause ?? (e as Error).message}`);
+      this.markClosed(`POST ${this.url}/generate on worker ${this.workerId}: ${failure(e)}`);
     } finally {
       this.streams.delete(request.requestId);
-      if (!terminal && this.closedReason === null) this.markClosed(`worker ${this.workerId} ended a stream without a terminal event`);
+      if (!terminal) this.markClosed(`worker ${this.workerId} ended a stream without a terminal event`);
     }
   }
 
@@ -130,22 +156,51 @@ export class RemoteWorkerConnection implements WorkerConnection {
     this.emit({ type: 'event', event: { kind: 'failed', requestId, error: { code, message } } });
   }
 
+  /** Fire-and-forget: a failure is ignored (the request's stream still ends it), but the call has a deadline. */
   private async post(path: string, body: unknown): Promise<void> {
-    await fetch(`${this.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.timeouts.abortMs)]);
+    await fetch(`${this.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal })
       .then((r) => r.body?.cancel())
       .catch(() => {});
   }
 
-  /** A request answered by one report; a failed call or an unreadable answer (build throws) closes the connection. */
-  private async query(method: 'GET' | 'POST', path: string, build: (text: string) => WorkerReport | null): Promise<void> {
+  /**
+   * A request answered by one report. No answer in time or a broken connection closes the connection
+   * (the worker is unreachable or hung); a non-2xx or unreadable answer from a live worker fails only this query.
+   */
+  private async query(type: QueryType, method: HttpMethod, path: string, build: (text: string) => WorkerReport | null): Promise<void> {
+    const call = `${method} ${this.url}${path} on worker ${this.workerId}`;
+    let status: number;
+    let text: string;
     try {
-      const res = await fetch(`${this.url}${path}`, { method });
-      const report = build(await res.text());
-      if (report) this.emit(report);
+      const res = await fetch(`${this.url}${path}`, { method, signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.timeouts.queryMs)]) });
+      status = res.status;
+      text = await res.text();
     } catch (e) {
-      this.markClosed(`${method} ${path} on worker ${this.workerId} failed: ${(e as Error).cause ?? (e as Error).message}`);
+      return this.markClosed(`${call}: ${failure(e, this.timeouts.queryMs)}`);
     }
+    if (status < 200 || status > 299) return this.failQuery(type, `${call} answered ${status}: ${text.slice(0, 200)}`);
+    let report: WorkerReport | null = null;
+    try {
+      report = build(text);
+    } catch {
+      // unreadable: reported below
+    }
+    if (report) this.emit(report);
+    else this.failQuery(type, `${call} answered ${status} with an unreadable body: ${text.slice(0, 200)}`);
   }
+
+  private failQuery(query: QueryType, message: string): void {
+    this.emit({ type: 'query_failed', query, message });
+  }
+}
+
+/** Why a fetch failed, for a close reason: a timeout names its limit, a network error its cause. */
+function failure(e: unknown, timeoutMs?: number): string {
+  const error = e as Error & { cause?: unknown };
+  if (error?.name === 'TimeoutError') return timeoutMs === undefined ? error.message : `no answer within ${timeoutMs} ms`;
+  const cause = error?.cause as { message?: string; code?: string } | undefined;
+  return `failed: ${cause?.message ?? cause?.code ?? error?.message ?? String(e)}`;
 }
 
 function resetReplyFromJson(text: string): WorkerReport {

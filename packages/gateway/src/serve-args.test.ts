@@ -54,3 +54,16 @@ test('existing flags keep their meaning and errors', () => {
   assert.throws(() => parseServeArgs(['--workers', '0'], {}), /--workers must be an integer ≥ 1/);
   assert.equal(parseServeArgs(['--workers', '0', '--nats', 'nats://127.0.0.1:4222'], {}).server.numWorkers, 0);
 });
+
+test('--api-key / MINI_DYNAMO_API_KEY: the flag wins; an empty key is an error that echoes nothing', () => {
+  assert.equal(parseServeArgs(['--api-key', 'sk-flag'], { MINI_DYNAMO_API_KEY: 'sk-env' }).server.apiKey, 'sk-flag');
+  assert.equal(parseServeArgs([], { MINI_DYNAMO_API_KEY: 'sk-env' }).server.apiKey, 'sk-env');
+  assert.equal(parseServeArgs([], {}).server.apiKey, undefined);
+  assert.throws(() => parseServeArgs([], { MINI_DYNAMO_API_KEY: '' }), /^Error: --api-key must not be empty \(from MINI_DYNAMO_API_KEY\)$/);
+  assert.throws(() => parseServeArgs(['--api-key='], {}), /^Error: --api-key must not be empty$/);
+});
+
+test('an env var\'s bad value names the flag and the env var', () => {
+  assert.throws(() => parseServeArgs([], { MINI_DYNAMO_WORKERS: 'two' }), /^Error: --workers must be an integer ≥ 1, got 'two' \(from MINI_DYNAMO_WORKERS\)$/);
+  assert.throws(() => parseServeArgs([], { MINI_DYNAMO_ROUTER: 'fastest' }), /--router must be one of kv, round_robin, random, least_loaded, got 'fastest' \(from MINI_DYNAMO_ROUTER\)/);
+});

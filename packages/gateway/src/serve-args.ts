@@ -1,19 +1,17 @@
-// `mini-dynamo serve` flags → ServerOptions. Every flag also reads an env var:
-// --max-num-seqs ↔ MINI_DYNAMO_MAX_NUM_SEQS. Invariant: a bad value throws one clear message naming the flag.
+// `mini-dynamo serve` flags → ServerOptions via @mini-dynamo/worker's FlagReader (engine flags shared with `worker`):
+// --max-num-seqs ↔ MINI_DYNAMO_MAX_NUM_SEQS, flag wins. Invariant: a bad value throws one clear message naming the flag.
 
-import { parseArgs } from 'node:util';
 import type { RoutingPolicyName } from '@mini-dynamo/protocol';
 import type { BusyThresholds } from '@mini-dynamo/router';
+import { ENGINE_FLAGS, readEngineFlags, readFlags, type Env, type FlagReader } from '@mini-dynamo/worker';
 import { DEFAULT_PORT, type ServerOptions } from './start-server.js';
 
 const FLAGS = {
-  model: 'string', workers: 'string', device: 'string', port: 'string', host: 'string', runner: 'string',
+  ...ENGINE_FLAGS, model: 'string', workers: 'string', port: 'string', host: 'string',
   router: 'string', 'overlap-weight': 'string', 'router-temperature': 'string', 'no-kv-events': 'boolean',
   'busy-kv-threshold': 'string', 'busy-prefill-threshold': 'string', 'on-all-busy': 'string',
-  'block-size': 'string', 'num-blocks': 'string',
-  'max-num-seqs': 'string', 'max-num-batched-tokens': 'string', 'max-model-len': 'string',
-  'max-num-waiting': 'string', 'served-model-name': 'string', 'intra-op-threads': 'string',
-  'mock-speedup': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string', help: 'boolean',
+  'served-model-name': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string',
+  'api-key': 'string', help: 'boolean',
 } as const;
 
 export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -25,12 +23,11 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+         [--api-key KEY]   (require 'Authorization: Bearer KEY' on /v1/* and /reset_prefix_cache; prefer MINI_DYNAMO_API_KEY)
        mini-dynamo worker ...   (standalone worker, see --help there)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_WORKERS=4, MINI_DYNAMO_NO_KV_EVENTS=1.`;
 
-type FlagName = keyof typeof FLAGS;
-type Values = Partial<Record<FlagName, string | boolean>>;
-type Env = Record<string, string | undefined>;
+type Flags = FlagReader<keyof typeof FLAGS>;
 
 export interface ServeArgs {
   server: ServerOptions;
@@ -39,37 +36,27 @@ export interface ServeArgs {
 
 /** Parses `serve` argv (flags win over env vars); throws an Error with a clear message on a bad value. */
 export function parseServeArgs(argv: string[], env: Env = process.env): ServeArgs {
-  const options = Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type }]));
-  const { values } = parseArgs({ args: argv, options, strict: true });
-  const p = new FlagReader(values as Values, env);
+  const p = readFlags(FLAGS, argv, env);
   const server: ServerOptions = {
-    modelDir: p.flag('model'),
-    servedModelName: p.flag('served-model-name'),
-    numWorkers: p.int('workers', p.flag('nats') === undefined ? 1 : 0),
-    natsUrl: p.flag('nats'),
-    device: p.oneOf('device', ['cpu', 'cuda'] as const),
+    ...readEngineFlags(p),
+    modelDir: p.string('model'),
+    servedModelName: p.string('served-model-name'),
+    numWorkers: p.int('workers', p.string('nats') === undefined ? 1 : 0),
+    natsUrl: p.string('nats'),
     port: p.int('port', 0),
-    host: p.flag('host'),
-    runner: p.oneOf('runner', ['ort', 'mock'] as const),
+    host: p.string('host'),
     routerPolicy: p.oneOf<RoutingPolicyName>('router', ['kv', 'round_robin', 'random', 'least_loaded']),
     overlapWeight: p.num('overlap-weight'),
     routerTemperature: p.num('router-temperature'),
     useKvEvents: p.bool('no-kv-events') === true ? false : undefined,
     busyThresholds: busyThresholds(p),
-    blockSize: p.int('block-size'),
-    numBlocks: p.int('num-blocks'),
-    maxNumSeqs: p.int('max-num-seqs'),
-    maxNumBatchedTokens: p.int('max-num-batched-tokens'),
-    maxModelLen: p.int('max-model-len'),
-    maxNumWaiting: p.int('max-num-waiting', 0),
-    intraOpNumThreads: p.int('intra-op-threads'),
-    mockSpeedup: p.num('mock-speedup'),
     maxBodyBytes: p.int('max-body-bytes'),
+    apiKey: p.secret('api-key'),
   };
-  return { server: withoutUndefined(server), traceFile: p.flag('trace-file') };
+  return { server: withoutUndefined(server), traceFile: p.string('trace-file') };
 }
 
-function busyThresholds(p: FlagReader): BusyThresholds | undefined {
+function busyThresholds(p: Flags): BusyThresholds | undefined {
   const t: BusyThresholds = withoutUndefined({
     kvUsage: p.fraction('busy-kv-threshold'),
     prefillTokens: p.int('busy-prefill-threshold'),
@@ -80,60 +67,4 @@ function busyThresholds(p: FlagReader): BusyThresholds | undefined {
 
 function withoutUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
-}
-
-class FlagReader {
-  constructor(private readonly values: Values, private readonly env: Env) {}
-
-  flag(name: FlagName): string | undefined {
-    const v = this.values[name];
-    if (typeof v === 'string') return v;
-    return this.env[envName(name)];
-  }
-
-  /** A boolean flag, or its env var as 1/true/0/false. */
-  bool(name: FlagName): boolean | undefined {
-    if (this.values[name] === true) return true;
-    const raw = this.env[envName(name)];
-    if (raw === undefined || raw === '') return undefined;
-    if (raw === '1' || raw === 'true') return true;
-    if (raw === '0' || raw === 'false') return false;
-    throw new Error(`${envName(name)} must be 1, true, 0 or false, got '${raw}'`);
-  }
-
-  int(name: FlagName, min = 1): number | undefined {
-    const raw = this.flag(name);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
-    return n;
-  }
-
-  num(name: FlagName): number | undefined {
-    const raw = this.flag(name);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number ≥ 0, got '${raw}'`);
-    return n;
-  }
-
-  /** A fraction in (0, 1]. */
-  fraction(name: FlagName): number | undefined {
-    const raw = this.flag(name);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (raw.trim() === '' || !(n > 0 && n <= 1)) throw new Error(`--${name} must be a fraction in (0, 1], got '${raw}'`);
-    return n;
-  }
-
-  oneOf<T extends string>(name: FlagName, allowed: readonly T[]): T | undefined {
-    const raw = this.flag(name);
-    if (raw === undefined) return undefined;
-    if (!allowed.includes(raw as T)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
-    return raw as T;
-  }
-}
-
-function envName(name: FlagName): string {
-  return `MINI_DYNAMO_${name.toUpperCase().replaceAll('-', '_')}`;
 }

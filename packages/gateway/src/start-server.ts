@@ -9,7 +9,7 @@ import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
 import { createRouter, type BusyThresholds } from '@mini-dynamo/router';
 import { connectMultiHost, type MultiHost } from './multi-host.js';
 import { createTracing } from '@mini-dynamo/telemetry';
-import { ThreadWorkerConnection, type WorkerOptions } from '@mini-dynamo/worker';
+import { acquireProcessGpuMetrics, ThreadWorkerConnection, type ProcessGpuMetrics, type WorkerOptions } from '@mini-dynamo/worker';
 import { startGateway, type GatewayHandle } from './gateway-server.js';
 import { combineObservers, type GenerationObserver } from './generation-observer.js';
 import { activeTraceCarrier, GatewayTelemetry } from './request-telemetry.js';
@@ -31,6 +31,8 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   useKvEvents?: boolean;
   busyThresholds?: BusyThresholds;
   maxBodyBytes?: number;
+  /** Require `Authorization: Bearer <apiKey>` on every route but /health, /ready and /metrics (vLLM --api-key). */
+  apiKey?: string;
   /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;
   onProgress?: (line: string) => void;
@@ -66,21 +68,28 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     requestResync: (workerId) => gateway?.pool.requestSnapshot(workerId),
   }));
   const workers = Array.from({ length: numWorkers }, (_, i) => workerOptions(options, modelDir, modelName, blockSize, i));
+  let gpu: ProcessGpuMetrics | null = null;
   gateway = await startGateway({
     tokenizer: tokenizer.value, router, modelName,
     host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT,
     bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
+    apiKey: options.apiKey,
     observer: options.observer ? combineObservers(telemetry.observer, options.observer) : telemetry.observer,
     middleware: [telemetry.middleware()],
     traceContext: activeTraceCarrier,
     ...(options.log ? { log: options.log } : {}),
-    metricsText: async (pool) => telemetry.metricsText(await pool.metricsTexts(), router),
+    metricsText: async (pool) => telemetry.metricsText([...await pool.metricsTexts(), ...(gpu ? [await gpu.metricsText()] : [])], router),
   });
   const handle = gateway;
+  // `--device cuda` threads share this process's GPUs: one nvidia-smi poller, its series exported once (under worker-0)
+  if (options.device === 'cuda' && workers[0]) {
+    gpu = acquireProcessGpuMetrics({ model: modelName, workerId: workers[0].workerId }, { log: options.log ?? ((line) => console.error(line)) });
+  }
   let multiHost: MultiHost | null = null;
   const close = async () => {
     await handle.close(); // workers flush their spans as their threads shut down; remote connections close too
     await multiHost?.close();
+    gpu?.release();
     await tracing.shutdown();
   };
   try {
@@ -114,7 +123,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
     routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
-    maxBodyBytes: _max, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
+    maxBodyBytes: _max, apiKey: _apiKey, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

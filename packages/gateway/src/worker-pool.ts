@@ -1,7 +1,8 @@
 // The gateway's view of its workers: feeds the Router with their KV events and loads, dispatches
 // requests to the worker the Router picks and relays each request's engine events back.
 // Invariants: every dispatched request gets exactly one terminal event (finished/failed), also
-// when its worker dies; router.finish runs exactly once per dispatched request, at that event.
+// when its worker dies; router.finish runs exactly once per dispatched request, at that event;
+// a query to the workers (metrics, audit, reset) settles within `queryDeadlineMs`, answered or not.
 
 import {
   queryAnsweredBy,
@@ -26,10 +27,20 @@ type Listener = (event: EngineEvent) => void;
 /** Re-routes of one request whose worker died before its first token. */
 export const MAX_DISPATCH_RETRIES = 2;
 
+/**
+ * Backstop for a worker that never answers a query (a remote connection's own HTTP timeouts come
+ * first): below Prometheus' default 10 s scrape timeout, so GET /metrics still answers.
+ */
+export const DEFAULT_QUERY_DEADLINE_MS = 8000;
+
+/** One worker's answer to a query, or why there is none. */
+type Answer<T> = { workerId: string; ok: true; value: T } | { workerId: string; ok: false; message: string };
+
 interface Member {
   connection: WorkerConnection;
   info: ModelRunnerInfo | null;
   inFlight: Map<string, Listener>;
+  /** FIFO per query type: a waiter past its deadline stays queued so that the late answer pairs with it. */
   waiting: Map<QueryType, ((report: WorkerReport) => void)[]>;
 }
 
@@ -37,7 +48,11 @@ export class WorkerPool {
   private readonly members = new Map<string, Member>();
   private closing = false;
 
-  constructor(private readonly router: Router, private readonly log: (line: string) => void = () => {}) {}
+  constructor(
+    private readonly router: Router,
+    private readonly log: (line: string) => void = () => {},
+    private readonly queryDeadlineMs = DEFAULT_QUERY_DEADLINE_MS,
+  ) {}
 
   add(connection: WorkerConnection): void {
     const member: Member = { connection, info: null, inFlight: new Map(), waiting: new Map() };
@@ -115,23 +130,33 @@ export class WorkerPool {
     this.members.get(workerId)?.connection.send({ type: 'snapshot' });
   }
 
-  /** Allocator audit of every ready worker. */
-  audit(): Promise<AllocatorAudit[]> {
-    return this.askAll('audit', (r) => (r.type === 'audit' ? r.audit : null));
+  /** Allocator audit of every ready worker; rejects naming each worker that gave none. */
+  async audit(): Promise<AllocatorAudit[]> {
+    const answers = await this.askAll('audit', (r) => (r.type === 'audit' ? r.audit : null));
+    const failed = answers.filter((a) => !a.ok);
+    if (failed.length) throw new Error(`audit failed: ${failed.map((a) => !a.ok && a.message).join('; ')}`);
+    return answers.map((a) => (a.ok ? a.value : null)!);
   }
 
-  /** Prometheus text of every ready worker. */
-  metricsTexts(): Promise<string[]> {
-    return this.askAll('metrics', (r) => (r.type === 'metrics' ? r.text : null));
+  /** Prometheus text of every ready worker that answered; a worker without an answer is skipped (and logged). */
+  async metricsTexts(): Promise<string[]> {
+    const answers = await this.askAll('metrics', (r) => (r.type === 'metrics' ? r.text : null));
+    for (const a of answers) if (!a.ok) this.log(`metrics of worker ${a.workerId} left out: ${a.message}`);
+    return answers.flatMap((a) => (a.ok ? [a.value] : []));
   }
 
   /**
    * Empty every ready worker's prefix cache; resolves with each one's number of hashes dropped. A
    * thread worker's `cleared` KV event precedes its answer, so the router's index of it is empty by
    * then; a remote worker flushes that event to NATS before answering (a separate channel).
+   * Throws a 503 naming the workers that did not confirm (the others did reset).
    */
-  resetPrefixCache(): Promise<number[]> {
-    return this.askAll('reset_prefix_cache', (r) => (r.type === 'prefix_cache_reset' ? r.numBlocks : null));
+  async resetPrefixCache(): Promise<number[]> {
+    const answers = await this.askAll('reset_prefix_cache', (r) => (r.type === 'prefix_cache_reset' ? r.numBlocks : null));
+    const failed = answers.filter((a) => !a.ok);
+    if (failed.length === 0) return answers.map((a) => (a.ok ? a.value : 0));
+    const reasons = failed.map((a) => !a.ok && a.message).join('; ');
+    throw unavailable(`Prefix cache reset not confirmed by ${failed.length} of ${answers.length} workers: ${reasons}`, 'worker_failed');
   }
 
   async close(): Promise<void> {
@@ -139,12 +164,20 @@ export class WorkerPool {
     await Promise.all([...this.members.values()].map((m) => m.connection.close()));
   }
 
-  private askAll<T>(type: QueryType, pick: (r: WorkerReport) => T | null): Promise<T[]> {
+  private askAll<T>(type: QueryType, pick: (r: WorkerReport) => T | null): Promise<Answer<T>[]> {
     const ready = [...this.members.values()].filter((m) => m.info);
-    return Promise.all(ready.map((m) => new Promise<T>((resolve, reject) => {
+    return Promise.all(ready.map((m) => new Promise<Answer<T>>((resolve) => {
+      const workerId = m.connection.workerId;
+      const fail = (message: string) => resolve({ workerId, ok: false, message });
+      const timer = setTimeout(() => fail(`worker ${workerId} did not answer ${type} within ${this.queryDeadlineMs} ms`), this.queryDeadlineMs);
       const queue = m.waiting.get(type) ?? [];
       m.waiting.set(type, queue);
-      queue.push((r) => (r.type === 'fatal' ? reject(new Error(r.message)) : resolve(pick(r)!)));
+      queue.push((r) => {
+        clearTimeout(timer);
+        const value = pick(r);
+        if (value !== null) resolve({ workerId, ok: true, value });
+        else fail(r.type === 'fatal' || r.type === 'query_failed' ? r.message : `worker ${workerId} answered ${type} with ${r.type}`);
+      });
       m.connection.send({ type });
     })));
   }
@@ -157,7 +190,7 @@ export class WorkerPool {
       case 'snapshot':
         this.router.applySnapshot(report.snapshot);
         return this.answer(member, report);
-      case 'audit': case 'metrics': case 'prefix_cache_reset': return this.answer(member, report);
+      case 'audit': case 'metrics': case 'prefix_cache_reset': case 'query_failed': return this.answer(member, report);
       case 'fatal': return this.log(`worker ${member.connection.workerId}: fatal: ${report.message}`);
       case 'ready': return;
     }
@@ -165,7 +198,9 @@ export class WorkerPool {
 
   private answer(member: Member, report: WorkerReport): void {
     const query = queryAnsweredBy(report);
-    if (query !== null) member.waiting.get(query)?.shift()?.(report);
+    const waiter = query === null ? undefined : member.waiting.get(query)?.shift();
+    if (waiter) waiter(report);
+    else if (report.type === 'query_failed') this.log(`worker ${member.connection.workerId}: ${report.message}`); // e.g. a resync snapshot
   }
 
   private relay(member: Member, event: EngineEvent): void {

@@ -35,9 +35,11 @@ export type WorkerReport =
   | { type: 'metrics'; text: string }
   /** Reply to `reset_prefix_cache`, sent after the worker's `cleared` KV event. */
   | { type: 'prefix_cache_reset'; numBlocks: number }
+  /** A query this live worker could not answer (e.g. its HTTP endpoint answered 5xx); the connection stays open. */
+  | { type: 'query_failed'; query: QueryType; message: string }
   | { type: 'fatal'; message: string };
 
-/** Commands answered by exactly one report (a transport pairs them with `queryAnsweredBy`). */
+/** Commands answered by exactly one report, its answer or `query_failed` (a transport pairs them with `queryAnsweredBy`). */
 export type QueryType = Extract<WorkerCommand['type'], 'snapshot' | 'audit' | 'metrics' | 'reset_prefix_cache'>;
 
 /** The query a report answers, or null for an unsolicited report (events, loads, ready, fatal). */
@@ -45,6 +47,7 @@ export function queryAnsweredBy(report: WorkerReport): QueryType | null {
   switch (report.type) {
     case 'snapshot': case 'audit': case 'metrics': return report.type;
     case 'prefix_cache_reset': return 'reset_prefix_cache';
+    case 'query_failed': return report.query;
     default: return null;
   }
 }

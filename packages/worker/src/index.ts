@@ -11,4 +11,6 @@ export * from './wire-format.js';
 export * from './standalone-worker.js';
 export * from './standalone-worker-args.js';
 export * from './engine-telemetry.js';
+export * from './process-gpu-metrics.js';
 export * from './http-listen.js';
+export * from './flag-reader.js';

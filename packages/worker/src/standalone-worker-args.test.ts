@@ -1,3 +1,5 @@
+// `mini-dynamo worker` flags (defaults, env vars, bad values) and the wire helpers the worker speaks.
+
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseWorkerArgs } from './standalone-worker-args.js';
@@ -5,23 +7,39 @@ import { NdjsonDecoder, snapshotFromJson, snapshotToJson } from './wire-format.j
 import { isValidWorkerId, parseHeartbeat } from './nats-subjects.js';
 
 test('worker flags parse with defaults; bad flags are messages, not throws', () => {
-  const ok = parseWorkerArgs(['--nats', 'nats://127.0.0.1:4222', '--runner', 'mock', '--worker-id', 'w1', '--port', '9000']);
+  const ok = parseWorkerArgs(['--nats', 'nats://127.0.0.1:4222', '--runner', 'mock', '--worker-id', 'w1', '--port', '9000'], {});
   assert.ok(ok.ok);
   assert.equal(ok.value.workerId, 'w1');
   assert.equal(ok.value.port, 9000);
   assert.equal(ok.value.blockSize, 16);
   assert.equal(ok.value.maxModelLen, undefined);
   const tuned = parseWorkerArgs(['--nats', 'x', '--max-model-len', '4096', '--max-num-batched-tokens', '2048', '--max-num-waiting', '64',
-    '--intra-op-threads', '2', '--served-model-name', 'llama']);
+    '--intra-op-threads', '2', '--served-model-name', 'llama'], {});
   assert.ok(tuned.ok);
   assert.deepEqual([tuned.value.maxModelLen, tuned.value.maxNumBatchedTokens, tuned.value.maxNumWaiting, tuned.value.intraOpNumThreads, tuned.value.servedModelName],
     [4096, 2048, 64, 2, 'llama']);
   for (const bad of [[], ['--nats', 'x', '--runner', 'gpu'], ['--nats', 'x', '--port', '-1'], ['--nats', 'x', '--bogus'],
     ['--nats', 'x', '--max-num-seqs', '0'], ['--nats', 'x', '--max-num-batched-tokens', '1.5'], ['--nats', 'x', '--max-model-len', ''],
     ['--nats', 'x', '--mock-speedup', '0']]) {
-    const r = parseWorkerArgs(bad);
+    const r = parseWorkerArgs(bad, {});
     assert.ok(!r.ok && r.message.length > 0, bad.join(' '));
   }
+});
+
+test('worker flags also come from MINI_DYNAMO_* env vars (k8s/compose); a flag wins over its env var', () => {
+  const env = {
+    MINI_DYNAMO_NATS: 'nats://nats:4222', MINI_DYNAMO_WORKER_ID: 'pod-0', MINI_DYNAMO_PORT: '8081', MINI_DYNAMO_DEVICE: 'cuda',
+    MINI_DYNAMO_ADVERTISE_HOST: 'pod-0.svc', MINI_DYNAMO_NUM_BLOCKS: '2048', MINI_DYNAMO_MOCK_SPEEDUP: '2.5',
+  };
+  const r = parseWorkerArgs(['--port', '9001'], env);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.deepEqual([r.value.natsUrl, r.value.workerId, r.value.port, r.value.device, r.value.advertiseHost, r.value.numBlocks, r.value.mockSpeedup],
+    ['nats://nats:4222', 'pod-0', 9001, 'cuda', 'pod-0.svc', 2048, 2.5]);
+  const missing = parseWorkerArgs([], {});
+  assert.ok(!missing.ok && /--nats <url> \(or MINI_DYNAMO_NATS\) is required/.test(missing.message));
+  const bad = parseWorkerArgs([], { MINI_DYNAMO_NATS: 'x', MINI_DYNAMO_NUM_BLOCKS: 'many' });
+  assert.ok(!bad.ok);
+  assert.equal(bad.message, "--num-blocks must be an integer ≥ 1, got 'many' (from MINI_DYNAMO_NUM_BLOCKS)");
 });
 
 test('NDJSON decoding survives lines split across chunks', () => {

@@ -1,66 +1,74 @@
-// `mini-dynamo worker` flags → StandaloneWorkerOptions, and the command itself
-// (runStandaloneWorker: the gateway CLI dispatches its `worker` subcommand here).
+// `mini-dynamo worker` flags (or MINI_DYNAMO_* env vars, via FlagReader) → StandaloneWorkerOptions, the engine
+// flags `serve` shares (ENGINE_FLAGS), and the command itself (runStandaloneWorker: the gateway CLI's `worker`).
 // Invariant: bad flags give a usage message and exit code 2, never a stack trace.
 
-import { parseArgs } from 'node:util';
 import { defaultModelDir } from '@mini-dynamo/model';
+import { flagEnvName, readFlags, type Env, type FlagReader } from './flag-reader.js';
 import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalone-worker.js';
 
 export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <dir>] [--runner ort|mock] [--worker-id <id>]
   [--host 127.0.0.1] [--port 0] [--advertise-host <name>] [--block-size 16] [--num-blocks 1024]
   [--max-num-seqs N] [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
   [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--heartbeat-ms 1000]
-  [--device cpu|cuda] [--trace-file spans.jsonl]`;
+  [--device cpu|cuda] [--trace-file spans.jsonl]
+Each flag can also come from the environment, e.g. MINI_DYNAMO_NATS=nats://nats:4222, MINI_DYNAMO_WORKER_ID=w0.`;
 
-export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWorkerOptions } | { ok: false; message: string } {
+/** Engine and runner flags `serve` and `worker` both take: same names, env vars and checks (readEngineFlags). */
+export const ENGINE_FLAGS = {
+  runner: 'string', device: 'string', 'block-size': 'string', 'num-blocks': 'string', 'max-num-seqs': 'string',
+  'max-num-batched-tokens': 'string', 'max-model-len': 'string', 'max-num-waiting': 'string',
+  'intra-op-threads': 'string', 'mock-speedup': 'string',
+} as const;
+
+/** ENGINE_FLAGS → WorkerOptions fields; an absent flag (and env var) stays undefined for the caller's default. */
+export function readEngineFlags(p: FlagReader<keyof typeof ENGINE_FLAGS>) {
+  return {
+    runner: p.oneOf('runner', ['ort', 'mock'] as const),
+    device: p.oneOf('device', ['cpu', 'cuda'] as const),
+    blockSize: p.int('block-size'),
+    numBlocks: p.int('num-blocks'),
+    maxNumSeqs: p.int('max-num-seqs'),
+    maxNumBatchedTokens: p.int('max-num-batched-tokens'),
+    maxModelLen: p.int('max-model-len'),
+    maxNumWaiting: p.int('max-num-waiting', 0),
+    intraOpNumThreads: p.int('intra-op-threads'),
+    mockSpeedup: p.num('mock-speedup', 0.001),
+  };
+}
+
+const FLAGS = {
+  ...ENGINE_FLAGS, nats: 'string', model: 'string', 'worker-id': 'string', host: 'string', port: 'string',
+  'advertise-host': 'string', 'served-model-name': 'string', 'heartbeat-ms': 'string', 'trace-file': 'string',
+} as const;
+
+export type WorkerArgs = { ok: true; value: StandaloneWorkerOptions } | { ok: false; message: string };
+
+/** Parses `worker` argv (flags win over MINI_DYNAMO_* env vars); a bad value is a message, never a throw. */
+export function parseWorkerArgs(argv: string[], env: Env = process.env): WorkerArgs {
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        nats: { type: 'string' }, model: { type: 'string' }, runner: { type: 'string' }, 'worker-id': { type: 'string' },
-        host: { type: 'string' }, port: { type: 'string' }, 'advertise-host': { type: 'string' },
-        'block-size': { type: 'string' }, 'num-blocks': { type: 'string' }, 'max-num-seqs': { type: 'string' },
-        'max-num-batched-tokens': { type: 'string' }, 'max-model-len': { type: 'string' }, 'max-num-waiting': { type: 'string' },
-        'served-model-name': { type: 'string' }, 'intra-op-threads': { type: 'string' },
-        'mock-speedup': { type: 'string' }, 'heartbeat-ms': { type: 'string' }, device: { type: 'string' },
-        'trace-file': { type: 'string' },
-      },
-      strict: true,
-    });
-    if (!values.nats) return { ok: false, message: '--nats <url> is required' };
-    const runner = values.runner ?? 'ort';
-    if (runner !== 'ort' && runner !== 'mock') return { ok: false, message: `--runner must be ort or mock, got ${runner}` };
-    const device = values.device ?? 'cpu';
-    if (device !== 'cpu' && device !== 'cuda') return { ok: false, message: `--device must be cpu or cuda, got ${device}` };
-    /** A numeric flag: absent → dflt; otherwise a finite number ≥ min (an integer unless `real`), or a clear error. */
-    const num = (name: string, v: string | undefined, dflt: number | undefined, min = 1, real = false) => {
-      if (v === undefined) return dflt;
-      const n = v.trim() === '' ? NaN : Number(v);
-      if (!Number.isFinite(n) || n < min || (!real && !Number.isInteger(n))) {
-        throw new Error(`--${name} must be ${real ? 'a number' : 'an integer'} ≥ ${min}, got ${JSON.stringify(v)}`);
-      }
-      return n;
-    };
+    const p = readFlags(FLAGS, argv, env);
+    const natsUrl = p.string('nats');
+    if (!natsUrl) return { ok: false, message: `--nats <url> (or ${flagEnvName('nats')}) is required` };
+    const engine = readEngineFlags(p);
     const options: StandaloneWorkerOptions = {
-      natsUrl: values.nats,
-      workerId: values['worker-id'] ?? `worker-${process.pid}`,
-      runner, device,
-      modelDir: values.model ?? defaultModelDir(),
-      host: values.host ?? '127.0.0.1',
-      port: num('port', values.port, 0, 0)!,
-      blockSize: num('block-size', values['block-size'], 16)!,
-      numBlocks: num('num-blocks', values['num-blocks'], 1024)!,
-      maxNumSeqs: num('max-num-seqs', values['max-num-seqs'], undefined),
-      maxNumBatchedTokens: num('max-num-batched-tokens', values['max-num-batched-tokens'], undefined),
-      maxModelLen: num('max-model-len', values['max-model-len'], undefined),
-      maxNumWaiting: num('max-num-waiting', values['max-num-waiting'], undefined, 0),
-      intraOpNumThreads: num('intra-op-threads', values['intra-op-threads'], undefined),
-      mockSpeedup: num('mock-speedup', values['mock-speedup'], undefined, 0.001, true),
-      heartbeatMs: num('heartbeat-ms', values['heartbeat-ms'], 1000),
+      ...engine,
+      natsUrl,
+      workerId: p.string('worker-id') ?? `worker-${process.pid}`,
+      runner: engine.runner ?? 'ort',
+      device: engine.device ?? 'cpu',
+      modelDir: p.string('model') ?? defaultModelDir(),
+      host: p.string('host') ?? '127.0.0.1',
+      port: p.int('port', 0) ?? 0,
+      blockSize: engine.blockSize ?? 16,
+      numBlocks: engine.numBlocks ?? 1024,
+      heartbeatMs: p.int('heartbeat-ms') ?? 1000,
     };
-    if (values['advertise-host']) options.advertiseHost = values['advertise-host'];
-    if (values['served-model-name']) options.servedModelName = values['served-model-name'];
-    if (values['trace-file']) options.tracing = { jsonlPath: values['trace-file'] }; // telemetry, issue 6
+    const advertiseHost = p.string('advertise-host');
+    const servedModelName = p.string('served-model-name');
+    const traceFile = p.string('trace-file');
+    if (advertiseHost) options.advertiseHost = advertiseHost;
+    if (servedModelName) options.servedModelName = servedModelName;
+    if (traceFile) options.tracing = { jsonlPath: traceFile }; // telemetry, issue 6
     return { ok: true, value: options };
   } catch (e) {
     return { ok: false, message: (e as Error).message };
@@ -69,6 +77,10 @@ export function parseWorkerArgs(argv: string[]): { ok: true; value: StandaloneWo
 
 /** Runs a standalone worker until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runStandaloneWorker(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(WORKER_USAGE);
+    return 0;
+  }
   const parsed = parseWorkerArgs(argv);
   if (!parsed.ok) {
     console.error(`${parsed.message}\n${WORKER_USAGE}`);

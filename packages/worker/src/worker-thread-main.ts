@@ -1,6 +1,7 @@
 // Entry of a worker thread (spawned by ThreadWorkerConnection): builds the runner and Engine from
 // workerData, reports `ready`, then serves parent messages through createWorkerHost; the engine's
-// metrics (engine-telemetry) answer the `metrics` command.
+// metrics (engine-telemetry) answer the `metrics` command. GPU gauges are not sampled here: the hosting
+// process runs one poller for all its threads (process-gpu-metrics).
 // Invariant: any failure before or after ready ends in one `fatal` report, then the thread exits.
 
 import { parentPort, workerData } from 'node:worker_threads';
@@ -8,7 +9,6 @@ import type { WorkerCommand } from '@mini-dynamo/protocol';
 import type { ThreadMessage } from './thread-messages.js';
 import { createWorkerEngine, createWorkerTelemetry } from './worker-engine.js';
 import { createWorkerHost } from './worker-host.js';
-import { startGpuMetrics } from './gpu-metrics.js';
 import type { WorkerOptions } from './worker-options.js';
 
 const port = parentPort!;
@@ -26,14 +26,10 @@ async function main(): Promise<void> {
   const built = await createWorkerEngine(options, progress, telemetry.observer);
   if (!built.ok) return fatal(`${built.error.code}: ${built.error.message}`);
   const { engine, runner, info } = built.value;
-  const gpu = options.device === 'cuda'
-    ? startGpuMetrics({ registry: telemetry.registry, log: (line) => console.error(`[${options.workerId}] ${line}`) })
-    : null;
   const host = createWorkerHost(telemetry.instrument(engine), post, {
     loadIntervalMs: options.loadIntervalMs,
     metricsText: () => telemetry.metricsText(),
     onShutdown: () => {
-      gpu?.stop();
       void Promise.allSettled([runner.close(), tracing.shutdown()]).finally(() => port.close());
     },
   });

@@ -17,7 +17,7 @@ export interface BundleOptions {
   modelDirs: readonly string[];
   outDir: string;
   withCuda?: boolean;
-  /** Also ship bench/ (its dist + production deps) so benchmarks run from the bundle. */
+  /** Also ship bench/ (its dist + production deps, plus BENCH_EXTRA_DIRS: bench/gpu/*.py) so benchmarks run from the bundle. */
   withBench?: boolean;
   cacheDir: string;
   partBytes?: number;
@@ -48,6 +48,18 @@ function copyPackage(repoRoot: string, appDir: string, pkg: BundledPackage): voi
     const rel = relative(src, f);
     return !rel.split('/').includes('node_modules') && !isPrunedPath(pkg.name, rel);
   } });
+}
+
+/** Folders of bench/ that are not part of its dist but ship with `--with-bench` (the PyTorch GPU scripts). */
+export const BENCH_EXTRA_DIRS = ['bench/gpu'] as const;
+
+/** Copies the BENCH_EXTRA_DIRS that exist (skipping __pycache__) into the bundle's app/; returns those copied. */
+export function copyBenchExtras(repoRoot: string, appDir: string): string[] {
+  const copied = BENCH_EXTRA_DIRS.filter((d) => existsSync(join(repoRoot, d)));
+  for (const d of copied) {
+    cpSync(join(repoRoot, d), join(appDir, d), { recursive: true, filter: (f) => !f.split('/').includes('__pycache__') });
+  }
+  return copied;
 }
 
 /** Removes other platforms' binaries from onnxruntime-node (needed again after the CUDA pin re-extracts it). */
@@ -94,6 +106,7 @@ export async function createBundle(opts: BundleOptions): Promise<BundleResult> {
   mkdirSync(appDir, { recursive: true });
   copyFileSync(join(opts.repoRoot, 'package.json'), join(appDir, 'package.json'));
   for (const pkg of packages) copyPackage(opts.repoRoot, appDir, pkg);
+  if (opts.withBench) log(`bench extras: ${copyBenchExtras(opts.repoRoot, appDir).join(', ') || 'none'}`);
   if (opts.withCuda) installCudaProvider({ nodeModulesDir: join(appDir, 'node_modules'), cacheDir: opts.cacheDir, log });
   pruneOrt(join(appDir, 'node_modules'));
   for (const d of modelDirs) cpSync(d, join(top, 'shared', 'models', basename(d)), { recursive: true, dereference: true });

@@ -1,0 +1,98 @@
+// Test support for remote-worker robustness: a real nats-server child, and a misbehaving "standalone
+// worker" — a real HTTP server on 127.0.0.1 port 0 announced by real NATS heartbeats, whose routes answer
+// however a test says (500, never, socket closed). Tracks open requests so tests can assert none leak.
+
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
+import { snapshotToJson, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
+
+export interface NatsServer { url: string; stop(): void }
+
+/** nats-server on a random loopback port; resolves once it accepts clients. */
+export function startNatsServer(): Promise<NatsServer> {
+  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const fail = (e: Error) => { clearTimeout(timer); proc.kill('SIGKILL'); reject(new Error(`${e.message}\n${log}`)); };
+    const timer = setTimeout(() => fail(new Error('nats-server not ready after 10 s')), 10_000);
+    proc.once('error', fail);
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)[\s\S]*Server is ready/.exec(log);
+      if (!m) return;
+      clearTimeout(timer);
+      proc.stderr!.removeAllListeners('data').resume();
+      resolve({ url: `nats://127.0.0.1:${m[1]}`, stop: () => void proc.kill('SIGKILL') });
+    });
+  });
+}
+
+/** What a route does: answer (status + body), never answer, close the socket, or send NDJSON headers and then nothing. */
+export type FakeBehaviour = { status: number; body: string } | 'hang' | 'close-socket' | 'headers-then-hang';
+
+export interface FakeRemoteWorker {
+  workerId: string;
+  url: string;
+  /** `METHOD /path` of every request received, in order. */
+  received: string[];
+  /** Requests (to `route`, or any) still open: a hung route's requests stay until the caller gives up. */
+  numOpenRequests(route?: string): number;
+  close(): Promise<void>;
+}
+
+export const FAKE_INFO: ModelRunnerInfo = { modelName: 'fake', blockSize: 16, numBlocks: 64, maxModelLen: 512, vocabSize: 512, eosTokenIds: [2] };
+
+/** Routes not named in `routes` answer like a healthy idle worker (empty snapshot, clean audit, no metrics). */
+export async function startFakeRemoteWorker(nats: NatsConnection, workerId: string, routes: Record<string, FakeBehaviour>): Promise<FakeRemoteWorker> {
+  const received: string[] = [];
+  const open = new Map<IncomingMessage, string>();
+  const sockets = new Set<Socket>();
+  const healthy: Record<string, FakeBehaviour> = {
+    'GET /snapshot': { status: 200, body: snapshotToJson({ workerId, lastEventId: 0, blockHashes: [] }) },
+    'GET /metrics': { status: 200, body: '' },
+    'GET /audit': { status: 200, body: JSON.stringify({ numTotalBlocks: 64, numFreeBlocks: 64, numUsedBlocks: 0, orphanedBlocks: [], refCountMismatches: [], ok: true }) },
+    'POST /reset_prefix_cache': { status: 200, body: '{"numBlocks":0}' },
+    'POST /abort': { status: 200, body: '{"ok":true}' },
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const route = `${req.method} ${req.url}`;
+    received.push(route);
+    open.set(req, route);
+    res.once('close', () => open.delete(req));
+    const behaviour = routes[route] ?? healthy[route] ?? { status: 404, body: 'no such route' };
+    req.resume();
+    if (behaviour === 'hang') return;
+    if (behaviour === 'close-socket') return void req.socket.destroy();
+    if (behaviour === 'headers-then-hang') return void res.writeHead(200, { 'content-type': 'application/x-ndjson' }).flushHeaders();
+    res.writeHead(behaviour.status, { 'content-type': 'text/plain' }).end(behaviour.body);
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const hb: Omit<WorkerHeartbeat, 'sentAtMs'> = { workerId, instanceId: randomUUID(), url, info: FAKE_INFO };
+  const beat = () => nats.publish(subjects.heartbeat, new TextEncoder().encode(JSON.stringify({ ...hb, sentAtMs: Date.now() })));
+  beat();
+  const timer = setInterval(beat, 200);
+  return {
+    workerId, url, received,
+    numOpenRequests: (route) => [...open.values()].filter((r) => route === undefined || r === route).length,
+    close: async () => {
+      clearInterval(timer);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Polls `check` every 20 ms until it holds; throws `what` after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
