@@ -40,8 +40,8 @@ export async function connectMultiHost(options: MultiHostOptions): Promise<Multi
       connection.onClosed((reason) => {
         if (connections.get(hb.workerId) !== connection) return;
         connections.delete(hb.workerId);
-        discovery.forget(hb.workerId);
-        log(`remote worker ${hb.workerId} dropped: ${reason}`);
+        const holdOffMs = discovery.eject(hb.workerId);
+        log(`remote worker ${hb.workerId} dropped: ${reason}${holdOffMs > 0 ? ` (its heartbeats ignored for ${holdOffMs} ms)` : ''}`);
       });
       options.addWorker(connection);
       log(`remote worker ${hb.workerId} joined at ${hb.url}`);

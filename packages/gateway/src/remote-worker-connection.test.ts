@@ -94,7 +94,8 @@ test('GET /metrics answers promptly with the healthy worker\'s metrics when one 
   assert.match(text, /dynamo_kv_cache_total_blocks\{[^}]*worker_id="ok-0"/, 'the healthy worker\'s series are there');
   assert.doesNotMatch(text, /exploded/, 'a 500 body is not exported as metrics');
 
-  assert.ok(g.logs.includes(`remote worker hung dropped: GET ${hung.url}/metrics on worker hung: no answer within ${TIMEOUTS.queryMs} ms`), g.logs.join('\n'));
+  assert.ok(g.logs.includes(`remote worker hung dropped: GET ${hung.url}/metrics on worker hung: no answer within ${TIMEOUTS.queryMs} ms ` +
+    '(its heartbeats ignored for 1000 ms)'), g.logs.join('\n'));
   assert.ok(g.logs.includes(`metrics of worker err-500 left out: GET ${failing.url}/metrics on worker err-500 answered 500: metrics exploded`), g.logs.join('\n'));
   assert.ok(!g.logs.some((l) => l.startsWith('remote worker err-500 dropped')), 'a live worker answering 500 stays');
   assert.ok(g.multiHost.workerIds().includes('err-500'));

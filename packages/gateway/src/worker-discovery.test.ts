@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NatsConnection } from 'nats';
 import { subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
-import { WorkerDiscovery } from './worker-discovery.js';
+import { EJECTION_BASE_MS, EJECTION_MAX_MS, WorkerDiscovery } from './worker-discovery.js';
 
 /** Just enough of a NatsConnection: records the heartbeat callback and what was published. */
 function fakeNats() {
@@ -41,8 +41,40 @@ test('discovery: up on the first heartbeat, down after the TTL, restart = down +
   assert.deepEqual(log, ['up a', 'up b', 'down a']);
   f.send(hb('b', 'i2'));
   assert.deepEqual(log.slice(3), ['down b', 'up b']);
-  d.forget('b');
-  f.send(hb('b', 'i2'));
-  assert.deepEqual(log.slice(5), ['up b'], 'a forgotten worker comes back with its next heartbeat');
+  assert.equal(d.eject('gone'), 0, 'an unknown worker is not ejected');
+  d.close();
+});
+
+test('discovery: an ejected worker is held off 1 s, 2 s, 4 s … in a row; a restart comes back at once', () => {
+  let now = 0;
+  const log: string[] = [];
+  const f = fakeNats();
+  const d = new WorkerDiscovery({ nats: f.nats, ttlMs: 60_000, now: () => now, onUp: (h) => log.push(`up ${h.instanceId}`), onDown: (w) => log.push(`down ${w}`) });
+  f.send(hb('w'));
+  assert.equal(d.eject('w'), EJECTION_BASE_MS);
+  assert.deepEqual(d.workerIds(), []);
+  now = 999;
+  f.send(hb('w'));
+  assert.deepEqual(log, ['up i1'], 'heartbeats of the ejected instance are ignored during the hold-off');
+  now = 1000;
+  f.send(hb('w'));
+  assert.deepEqual(log, ['up i1', 'up i1'], 'back after the hold-off');
+  assert.equal(d.eject('w'), 2 * EJECTION_BASE_MS, 'ejected again in a row: twice as long');
+  now = 2999;
+  f.send(hb('w'));
+  assert.equal(log.length, 2);
+  f.send(hb('w', 'i2'));
+  assert.deepEqual(log.slice(2), ['up i2'], 'a restarted worker (new instance id) is not held off');
+  const holdOffs: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    holdOffs.push(d.eject('w'));
+    assert.equal(d.eject('w'), 0, 'not known while held off');
+    now += holdOffs.at(-1)!;
+    f.send(hb('w', 'i2'));
+  }
+  assert.deepEqual(holdOffs, [1000, 2000, 4000, 8000, 16000, EJECTION_MAX_MS, EJECTION_MAX_MS], 'doubling stops at the max');
+  now += 3 * EJECTION_MAX_MS;
+  f.send(hb('w', 'i2'));
+  assert.equal(d.eject('w'), EJECTION_BASE_MS, 'a worker out of trouble for long starts from the base again');
   d.close();
 });

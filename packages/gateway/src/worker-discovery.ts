@@ -1,6 +1,8 @@
 // Finds standalone workers from their NATS heartbeats, with a TTL: a worker is up from its first
 // heartbeat and down when none arrived for `ttlMs` (or its instance id changed: a restart).
-// Invariant: onUp / onDown alternate per worker id; forget() lets the next heartbeat re-add it.
+// A worker whose connection failed (hung, refused) is ejected: its heartbeats are ignored for a
+// hold-off that doubles with each ejection in a row (outlier ejection), unless it restarts.
+// Invariant: onUp / onDown alternate per worker id; eject() lets a later heartbeat re-add it.
 
 import type { NatsConnection, Subscription } from 'nats';
 import { parseHeartbeat, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
@@ -14,11 +16,17 @@ export interface WorkerDiscoveryOptions {
 }
 
 export const DEFAULT_DISCOVERY_TTL_MS = 3000;
+/** First hold-off after an ejection; each ejection in a row doubles it, up to the max. */
+export const EJECTION_BASE_MS = 1000;
+export const EJECTION_MAX_MS = 30_000;
+
+interface Ejection { instanceId: string; untilMs: number; numEjections: number }
 
 const decoder = new TextDecoder();
 
 export class WorkerDiscovery {
   private readonly known = new Map<string, { instanceId: string; lastSeenMs: number }>();
+  private readonly ejected = new Map<string, Ejection>();
   private readonly subscription: Subscription;
   private readonly timer: NodeJS.Timeout;
   private readonly ttlMs: number;
@@ -42,9 +50,22 @@ export class WorkerDiscovery {
     return [...this.known.keys()];
   }
 
-  /** Drop a worker without calling onDown (its connection closed itself). */
-  forget(workerId: string): void {
+  /**
+   * Drop a worker without calling onDown (its connection closed itself) and ignore heartbeats of the
+   * same instance for a hold-off: 1 s, 2 s, 4 s … 30 s for ejections in a row (the count restarts once
+   * a worker stayed out of trouble for twice the max). Returns the hold-off in ms.
+   */
+  eject(workerId: string): number {
+    const entry = this.known.get(workerId);
     this.known.delete(workerId);
+    if (!entry) return 0;
+    const now = this.now();
+    const last = this.ejected.get(workerId);
+    const inARow = last !== undefined && last.instanceId === entry.instanceId && now - last.untilMs < 2 * EJECTION_MAX_MS;
+    const numEjections = inARow ? last.numEjections + 1 : 1;
+    const holdOffMs = Math.min(EJECTION_MAX_MS, EJECTION_BASE_MS * 2 ** (numEjections - 1));
+    this.ejected.set(workerId, { instanceId: entry.instanceId, untilMs: now + holdOffMs, numEjections });
+    return holdOffMs;
   }
 
   close(): void {
@@ -53,6 +74,8 @@ export class WorkerDiscovery {
   }
 
   seen(hb: WorkerHeartbeat): void {
+    const ejection = this.ejected.get(hb.workerId);
+    if (ejection && ejection.instanceId === hb.instanceId && this.now() < ejection.untilMs) return;
     const entry = this.known.get(hb.workerId);
     if (entry && entry.instanceId === hb.instanceId) {
       entry.lastSeenMs = this.now();
