@@ -23,7 +23,7 @@ const FIELDS: Record<string, unknown[]> = {
   stream_options: ['x', 5, { include_usage: 'yes' }, []],
   user: [5, {}, 'u'.repeat(1000)],
   ignore_eos: ['true', 0, {}],
-  logprobs: [true, 5],
+  logprobs: [-1, 21, 2.5, 'yes', {}, []],
   model: [5, '', null, 'gpt-4', [], {}, 'x'.repeat(600)],
 };
 

@@ -1,11 +1,11 @@
 // POST /reset_prefix_cache on a gateway with mock-runner thread workers: a cached prompt becomes a
 // miss (worker usage and the router's overlap), running requests finish untouched, no block leaks.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { assertNoLeakedBlocks, assertOpenAiError, client, MODEL, mockServer, rawPost } from './gateway-support.js';
+import { assertNoLeakedBlocks, assertOpenAiError, client, MODEL, mockServer, mockServerForSuite, rawPost } from './gateway-support.js';
 
 const PROMPT = 'The little dog ran to the big red barn to find his friend the cat, who was asleep in the hay. '.repeat(3);
 const BLOCK_SIZE = 16;
@@ -22,16 +22,10 @@ async function resetPrefixCache(server: ServerHandle): Promise<ResetReply> {
 }
 
 describe('POST /reset_prefix_cache (mock runner, two thread workers)', () => {
-  let server: ServerHandle;
-  let openai: OpenAI;
-  before(async () => {
-    server = await mockServer();
-    openai = client(server);
-  });
-  after(() => server.close());
+  const suite = mockServerForSuite();
 
   const complete = async (prompt: string, maxTokens = 4) => {
-    const { data, response } = await openai.completions.create({ model: MODEL, prompt, max_tokens: maxTokens, temperature: 0 }).withResponse();
+    const { data, response } = await suite.openai.completions.create({ model: MODEL, prompt, max_tokens: maxTokens, temperature: 0 }).withResponse();
     return {
       usage: data.usage!,
       numCachedTokens: data.usage!.prompt_tokens_details?.cached_tokens ?? null,
@@ -46,7 +40,7 @@ describe('POST /reset_prefix_cache (mock runner, two thread workers)', () => {
     assert.ok(second.numCachedTokens! > 0, `cached tokens ${second.numCachedTokens}`);
     assert.ok(second.numOverlapBlocks > 0);
 
-    const reset = await resetPrefixCache(server);
+    const reset = await resetPrefixCache(suite.server);
     assert.equal(reset.status, 'ok');
     // Only the worker both requests went to holds blocks: every computed token's full block.
     const numComputed = first.usage.prompt_tokens + first.usage.completion_tokens - 1;
@@ -55,15 +49,15 @@ describe('POST /reset_prefix_cache (mock runner, two thread workers)', () => {
     const third = await complete(PROMPT); // no wait: the cleared events reached the router before the reply
     assert.equal(third.numCachedTokens, 0, 'the worker recomputed the whole prompt');
     assert.equal(third.numOverlapBlocks, 0, 'the router\'s index holds nothing of it');
-    await assertNoLeakedBlocks(server);
+    await assertNoLeakedBlocks(suite.server);
 
-    const emptied = await resetPrefixCache(server);
+    const emptied = await resetPrefixCache(suite.server);
     assert.equal(emptied.num_blocks_cleared, Math.floor(numComputed / BLOCK_SIZE), 'only the third request\'s blocks');
-    assert.equal((await resetPrefixCache(server)).num_blocks_cleared, 0, 'an empty cache clears nothing');
+    assert.equal((await resetPrefixCache(suite.server)).num_blocks_cleared, 0, 'an empty cache clears nothing');
   });
 
   test('GET is a 405 with Allow: POST', async () => {
-    const reply = await fetch(`${server.url}/reset_prefix_cache`);
+    const reply = await fetch(`${suite.server.url}/reset_prefix_cache`);
     assert.equal(reply.headers.get('allow'), 'POST');
     assert.equal(assertOpenAiError({ status: reply.status, headers: {}, body: await reply.text() }, 405).code, 'method_not_allowed');
   });

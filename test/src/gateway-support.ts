@@ -2,6 +2,7 @@
 // it, raw HTTP posts (for bodies no client would send) and the OpenAI error-shape check.
 
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { request as httpRequest } from 'node:http';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle, type ServerOptions } from '@mini-dynamo/gateway';
@@ -14,6 +15,17 @@ export async function mockServer(options: ServerOptions = {}): Promise<ServerHan
 
 export function client(server: ServerHandle): OpenAI {
   return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+}
+
+/** A mock-runner server (and its client) for the enclosing suite: started before its tests, closed after. */
+export function mockServerForSuite(options: ServerOptions = {}): { server: ServerHandle; openai: OpenAI } {
+  const suite = {} as { server: ServerHandle; openai: OpenAI };
+  before(async () => {
+    suite.server = await mockServer(options);
+    suite.openai = client(suite.server);
+  });
+  after(() => suite.server.close());
+  return suite;
 }
 
 export interface RawReply {

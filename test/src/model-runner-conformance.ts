@@ -1,5 +1,5 @@
 // The ModelRunner contract every implementation (MockRunner, OrtModelRunner) must meet, as one shared suite:
-// info sanity, output alignment, greedy determinism, chunking and batch independence, block-table checks, close.
+// info sanity, output alignment, logprobs when asked, greedy determinism, chunking and batch independence, block-table checks, close.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +54,26 @@ export function modelRunnerConformance(name: string, create: () => Promise<Model
       assert.equal(out.sampledTokenIds[0], null);
       const id = out.sampledTokenIds[1];
       assert.ok(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < runner.info.vocabSize);
+    });
+
+    it('reports logprobs only for sequences that ask: aligned, sorted, the greedy token is the top-1', async () => {
+      const ask = (numLogprobs: number) => samplingParams({ temperature: 0, numLogprobs });
+      const plain = await runner.step({ sequences: [seq(1, prompt.slice(0, 4), 0, tables(0), true)], numTokens: 4 });
+      assert.equal(plain.logprobs, undefined, 'no logprobs (and no cost) unless asked');
+      const sequences = [seq(1, prompt.slice(0, 4), 0, tables(0), false), seq(2, prompt.slice(0, 5), 0, tables(1), true), seq(3, prompt.slice(0, 6), 0, tables(2), true)];
+      sequences[1]!.sampling = ask(4);
+      sequences[2]!.sampling = ask(0);
+      const out = await runner.step({ sequences, numTokens: 15 });
+      assert.equal(out.logprobs?.length, 3);
+      assert.equal(out.logprobs[0], null);
+      const four = out.logprobs[1]!;
+      assert.equal(four.topTokenIds.length, 4);
+      assert.equal(four.topTokenIds[0], out.sampledTokenIds[1]);
+      assert.equal(four.topLogprobs[0], four.logprob);
+      for (let k = 1; k < 4; k++) assert.ok(four.topLogprobs[k]! <= four.topLogprobs[k - 1]!);
+      assert.ok(four.logprob <= 0 && Number.isFinite(four.logprob));
+      assert.deepEqual(out.logprobs[2]!.topTokenIds, []);
+      assert.ok(out.logprobs[2]!.logprob <= 0);
     });
 
     it('is deterministic under greedy and independent of prefill chunking and block placement', async () => {

@@ -4,7 +4,7 @@
 
 import {
   err, ok, type AllocatorAudit, type EngineError, type EngineEvent, type FinishReason, type GenerateRequest,
-  type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type WorkerLoad,
+  type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { checkAdmission } from './admission.js';
 import { BlockAllocator } from './block-allocator.js';
@@ -117,7 +117,9 @@ export class Engine {
       const t1 = performance.now();
       const sampled = await this.forward(output);
       const t2 = performance.now();
-      if (sampled !== null) for (const outcome of this.scheduler.complete(output, sampled)) this.report(outcome, (t2 - t1) / 1000);
+      if (sampled !== null) {
+        for (const outcome of this.scheduler.complete(output, sampled.sampledTokenIds)) this.report(outcome, sampled.logprobs, (t2 - t1) / 1000);
+      }
       if (this.observer.onStep) this.observer.onStep(this.stepStats(output, t0, t1, t2, performance.now()));
     } finally {
       this.stepping = false;
@@ -153,12 +155,15 @@ export class Engine {
   }
 
   /** runner.step with its failure contained: the batch's requests fail, the engine goes on. */
-  private async forward(output: SchedulerOutput): Promise<readonly (number | null)[] | null> {
+  private async forward(output: SchedulerOutput): Promise<StepOutput | null> {
     try {
-      const { sampledTokenIds } = await this.runner.step(output.batch);
+      const stepOutput = await this.runner.step(output.batch);
+      const { sampledTokenIds, logprobs } = stepOutput;
       const missing = output.batch.sequences.findIndex((s, k) => s.sampling !== null && typeof sampledTokenIds[k] !== 'number');
       if (sampledTokenIds.length !== output.entries.length || missing >= 0) throw new Error('runner returned no token for a sampled sequence');
-      return sampledTokenIds;
+      const noLogprobs = output.batch.sequences.some((s, k) => (s.sampling?.numLogprobs ?? null) !== null && !logprobs?.[k]);
+      if (noLogprobs) throw new Error('runner returned no logprobs for a sequence that asked for them');
+      return stepOutput;
     } catch (e) {
       const error: EngineError = { code: 'internal', message: `model runner failed: ${e instanceof Error ? e.message : String(e)}` };
       for (const { seq } of output.entries) {
@@ -172,13 +177,17 @@ export class Engine {
     }
   }
 
-  private report({ entry, tokenId, emit, finishReason }: SequenceOutcome, forwardSeconds: number): void {
+  private report(
+    { entry, batchIndex, tokenId, emit, finishReason }: SequenceOutcome, logprobs: StepOutput['logprobs'], forwardSeconds: number,
+  ): void {
     const seq = entry.seq;
     if (this.live.get(seq.requestId) !== seq) return; // a listener aborted it earlier in this step
     if (entry.isPrefill) this.observer.onPrefillChunk?.(seq.requestId, { numTokens: entry.numTokens, seconds: forwardSeconds });
     if (tokenId === null) return;
     if (seq.outputTokenIds.length === 1) this.observer.onFirstToken?.(seq.requestId);
-    if (emit) this.emit({ kind: 'tokens', requestId: seq.requestId, tokenIds: [tokenId] });
+    const tokenLogprobs = logprobs?.[batchIndex] ?? null;
+    if (emit && tokenLogprobs !== null) this.emit({ kind: 'tokens', requestId: seq.requestId, tokenIds: [tokenId], logprobs: [tokenLogprobs] });
+    else if (emit) this.emit({ kind: 'tokens', requestId: seq.requestId, tokenIds: [tokenId] });
     if (finishReason !== null) this.finish(seq, finishReason);
   }
 

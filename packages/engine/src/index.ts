@@ -8,3 +8,4 @@ export * from './engine-config.js';
 export * from './engine-observer.js';
 export * from './engine.js';
 export * from './mock-runner.js';
+export * from './mock-logprobs.js';

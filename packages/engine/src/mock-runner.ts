@@ -1,9 +1,11 @@
 // MockRunner: a ModelRunner without a model — the engine's test double and the many-worker simulator
 // (Dynamo's "mocker"). Tokens are a pure function of (last token, position, seed), so output does not
 // depend on batching or preemption; step time follows a roofline-ish model scaled by `speedup`.
+// Logprobs, when asked, are those of mock-logprobs.ts's distribution, whose mode is the token picked.
 
 import type { ModelRunner, ModelRunnerInfo, StepBatch, StepOutput, StepSequence } from '@mini-dynamo/protocol';
 import { MockKvStore } from './mock-kv-store.js';
+import { mockLogprobs } from './mock-logprobs.js';
 
 /**
  * Step time model in milliseconds, defaults roughly an H100 serving a Llama-3-8B in bf16:
@@ -90,11 +92,15 @@ export class MockRunner implements ModelRunner {
   async step(batch: StepBatch): Promise<StepOutput> {
     if (this.closed) throw new Error('MockRunner is closed');
     const sampledTokenIds = batch.sequences.map((s) => this.computeSequence(s));
+    const logprobs = batch.sequences.map((s, k) => {
+      const numTop = s.sampling?.numLogprobs ?? null;
+      return numTop === null ? null : mockLogprobs(sampledTokenIds[k]!, numTop, this.info.vocabSize);
+    });
     const ms = this.stepMs(batch);
     this.numSteps++;
     this.simulatedMs += ms;
     if (Number.isFinite(this.speedup) && ms / this.speedup >= 0.001) await sleep(ms / this.speedup);
-    return { sampledTokenIds };
+    return logprobs.some((l) => l !== null) ? { sampledTokenIds, logprobs } : { sampledTokenIds };
   }
 
   /** Unscaled step time of a batch per the timing model. */

@@ -35,6 +35,8 @@ export interface SchedulerOutput {
 
 export interface SequenceOutcome {
   entry: ScheduledSequence;
+  /** Position of the entry in the step's batch (and in the runner's StepOutput arrays). */
+  batchIndex: number;
   /** Sampled token, null for a prefill chunk that did not end the prompt. */
   tokenId: number | null;
   emit: boolean;
@@ -104,7 +106,7 @@ export class Scheduler {
       this.allocator.commitFullBlocks(seq, Math.floor(seq.numComputedTokens / this.allocator.blockSize));
       const tokenId = output.batch.sequences[k]!.sampling === null ? null : sampledTokenIds[k] ?? null;
       if (tokenId === null) {
-        outcomes.push({ entry, tokenId, emit: false, finishReason: null });
+        outcomes.push({ entry, batchIndex: k, tokenId, emit: false, finishReason: null });
         continue;
       }
       seq.appendToken(tokenId);
@@ -113,7 +115,7 @@ export class Scheduler {
         this.release(seq);
         anyFinished = true;
       }
-      outcomes.push({ entry, tokenId, emit, finishReason });
+      outcomes.push({ entry, batchIndex: k, tokenId, emit, finishReason });
     }
     if (anyFinished) this.running = this.running.filter((s) => s.status === 'running');
     return outcomes;

@@ -1,4 +1,4 @@
-// Bearer-token auth of the gateway (vLLM --api-key): every route but the open probes /health, /ready and
+// Bearer-token auth of the gateway (vLLM --api-key): every route but the open /health, /ready, /version and
 // /metrics needs `Authorization: Bearer <key>`. Invariants: comparison in constant time (SHA-256 digests
 // through timingSafeEqual); a refusal is the one ApiError 401 (via onError); the key reaches no log or reply.
 
@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { invalidApiKey } from './api-error.js';
 
 /** Liveness, readiness and Prometheus scrapes stay open (probes and scrapers carry no key). */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics', '/version']);
 
 /** Middleware refusing (401) any request to a non-open path without the right bearer token. */
 export function requireApiKey(apiKey: string): MiddlewareHandler {

@@ -1,4 +1,4 @@
-// The hono app: OpenAI routes, health/readiness, metrics, prefix-cache reset, optional API-key auth, and the
+// The hono app: OpenAI routes, health/readiness, metrics, prefix-cache reset, tokenizer routes, optional API-key auth, and the
 // single error mapping (every error, thrown in a handler or middleware, leaves through app.onError as an OpenAI body).
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
@@ -9,6 +9,7 @@ import { requireApiKey } from './api-key.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt, completionPrompts } from './prompt-input.js';
 import { chatCompletionSchema, completionSchema, parseBody } from './request-schemas.js';
+import { registerTokenizeRoutes } from './tokenize-routes.js';
 import { serveGeneration, type ServeDeps } from './serve-generation.js';
 
 export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
@@ -65,6 +66,12 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: 'ok', num_blocks_cleared: numBlocksPerWorker.reduce((sum, n) => sum + n, 0) });
   });
 
+  registerTokenizeRoutes(app, {
+    tokenizer: deps.tokenizer, bodyLimits: deps.bodyLimits,
+    maxModelLen: () => deps.pool.info()?.maxModelLen ?? null,
+    checkModel: (model) => checkModel(deps, model),
+  });
+
   app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': METRICS_CONTENT_TYPE }));
 
   app.notFound((c) => {
@@ -87,7 +94,7 @@ export function createApp(deps: AppDeps): Hono {
 const ALLOWED_METHODS: Record<string, string> = {
   '/v1/chat/completions': 'POST', '/v1/completions': 'POST',
   '/v1/models': 'GET, HEAD', '/health': 'GET, HEAD', '/ready': 'GET, HEAD', '/metrics': 'GET, HEAD',
-  '/reset_prefix_cache': 'POST',
+  '/reset_prefix_cache': 'POST', '/tokenize': 'POST', '/detokenize': 'POST', '/version': 'GET, HEAD',
 };
 
 function modelCard(deps: AppDeps) {

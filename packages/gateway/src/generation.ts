@@ -1,10 +1,11 @@
 // One client request's generation: n choices (× prompts), each routed and run on a worker,
-// detokenized and cut at stop strings, merged into one stream of ChoiceEvents.
+// detokenized and cut at stop strings (with each token's logprobs when asked), merged into one stream of ChoiceEvents.
 // Invariants: each choice ends in exactly one `finish` or the stream fails; `abort()` (client gone,
 // stop string, a sibling's failure) reaches every unfinished choice's worker.
 
-import type { EngineEvent, FinishReason, RoutingDecision, SamplingParams, Usage } from '@mini-dynamo/protocol';
-import { type ApiError, fromEngineError, toApiError, unavailable } from './api-error.js';
+import type { EngineEvent, FinishReason, RoutingDecision, SamplingParams, TokenLogprobs, Usage } from '@mini-dynamo/protocol';
+import { type ApiError, fromEngineError, internal, toApiError, unavailable } from './api-error.js';
+import { ChoiceLogprobs, type ReportedToken } from './choice-logprobs.js';
 import { AsyncChannel } from './async-channel.js';
 import type { ChoiceLabel, ClientFinishReason, GenerationObserver, GenerationOutcome } from './generation-observer.js';
 import type { IncrementalDetokenizer, ModelTokenizer } from '@mini-dynamo/model';
@@ -28,7 +29,8 @@ export interface GenerationSpec {
 }
 
 export type ChoiceEvent =
-  | { kind: 'text'; index: number; text: string }
+  /** `tokens`: the reported tokens of this text, present when the choice asked for logprobs. */
+  | { kind: 'text'; index: number; text: string; tokens?: ReportedToken[] }
   | { kind: 'finish'; index: number; finishReason: ClientFinishReason; usage: Usage };
 
 interface ChoiceState {
@@ -36,6 +38,10 @@ interface ChoiceState {
   label: ChoiceLabel;
   detokenizer: IncrementalDetokenizer;
   stop: StopMatcher;
+  /** null unless the choice asked for logprobs. */
+  logprobs: ChoiceLogprobs | null;
+  /** UTF-16 units of detokenized text emitted so far (the stop matcher's output). */
+  numEmitted: number;
   dispatched: Dispatched | null;
   numTokens: number;
   started: boolean;
@@ -64,6 +70,8 @@ export class Generation {
       label: { requestId: `${spec.requestId}-${c.index}`, index: c.index, numPromptTokens: c.promptTokenIds.length, arrivalTimeMs: spec.arrivalTimeMs },
       detokenizer: tokenizer.createDetokenizer(c.promptTokenIds),
       stop: new StopMatcher(c.stops),
+      logprobs: (c.sampling.numLogprobs ?? null) === null ? null : new ChoiceLogprobs((ids) => tokenizer.decode(ids), c.promptTokenIds),
+      numEmitted: 0,
       dispatched: null, numTokens: 0, started: false, stopped: false, done: false,
     }));
   }
@@ -101,22 +109,35 @@ export class Generation {
     if (state.done) return;
     if (event.kind !== 'failed') this.markStarted(state);
     switch (event.kind) {
-      case 'tokens': return this.onTokens(state, event.tokenIds);
+      case 'tokens': return this.onTokens(state, event.tokenIds, event.logprobs);
       case 'finished': return this.onFinished(state, event.finishReason, event.usage);
       case 'failed': return this.onFailed(state, fromEngineError(event.error));
     }
   }
 
-  private onTokens(state: ChoiceState, tokenIds: number[]): void {
+  private onTokens(state: ChoiceState, tokenIds: number[], logprobs: TokenLogprobs[] | undefined): void {
     this.observer.onTokens(state.label, tokenIds.length);
     if (state.stopped) return;
     state.numTokens += tokenIds.length;
-    this.emitText(state, state.detokenizer.push(tokenIds));
+    const tracker = state.logprobs;
+    if (tracker === null) return this.emitText(state, state.detokenizer.push(tokenIds));
+    if (logprobs?.length !== tokenIds.length) {
+      state.dispatched?.abort(); // onFailed ends this choice first, so its own abort() would skip it
+      return this.onFailed(state, internal('The worker returned tokens without their logprobs.'));
+    }
+    let text = '';
+    tokenIds.forEach((id, i) => { // one at a time: each token's own text
+      const piece = state.detokenizer.push([id]);
+      tracker.add(id, logprobs[i]!, piece);
+      text += piece;
+    });
+    this.emitText(state, text);
   }
 
   private emitText(state: ChoiceState, text: string): void {
     const match = state.stop.push(text);
-    if (match.text !== '') this.events.push({ kind: 'text', index: state.spec.index, text: match.text });
+    state.numEmitted += match.text.length;
+    this.pushText(state, match.text, match.stopped ? state.logprobs?.cut(state.numEmitted) : state.logprobs?.release(state.numEmitted));
     if (match.stopped && !state.stopped) {
       state.stopped = true;
       state.dispatched?.abort(); // the worker's terminal event still comes and ends the choice
@@ -127,13 +148,20 @@ export class Generation {
     if (!state.stopped) this.emitText(state, state.detokenizer.flush());
     if (!state.stopped) {
       const rest = state.stop.flush();
-      if (rest !== '') this.events.push({ kind: 'text', index: state.spec.index, text: rest });
+      state.numEmitted += rest.length;
+      this.pushText(state, rest, state.logprobs?.release(state.numEmitted));
     }
     if (reason === 'abort' && !state.stopped) return this.end(state, { kind: 'aborted' });
     const finishReason: ClientFinishReason = state.stopped || reason !== 'length' ? 'stop' : 'length';
     const finalUsage = state.stopped ? { ...usage, numCompletionTokens: state.numTokens } : usage;
     this.events.push({ kind: 'finish', index: state.spec.index, finishReason, usage: finalUsage });
     this.end(state, { kind: 'finished', finishReason, usage: finalUsage });
+  }
+
+  /** A text event, unless there is neither text nor a token to report. */
+  private pushText(state: ChoiceState, text: string, tokens: ReportedToken[] | undefined): void {
+    if (text === '' && (tokens === undefined || tokens.length === 0)) return;
+    this.events.push(tokens === undefined ? { kind: 'text', index: state.spec.index, text } : { kind: 'text', index: state.spec.index, text, tokens });
   }
 
   private onFailed(state: ChoiceState, error: ApiError): void {

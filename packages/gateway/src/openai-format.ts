@@ -2,7 +2,9 @@
 // Invariant: `usage` always carries prompt_tokens_details.cached_tokens (0 included).
 
 import type { Usage } from '@mini-dynamo/protocol';
+import type { ReportedToken } from './choice-logprobs.js';
 import type { ClientFinishReason } from './generation-observer.js';
+import { openAiLogprobs } from './openai-logprobs.js';
 
 export type Endpoint = 'chat' | 'completion';
 
@@ -16,6 +18,8 @@ export interface OpenAiUsage {
 export interface ChoiceResult {
   index: number;
   text: string;
+  /** Reported tokens; null when logprobs were not asked. */
+  tokens: ReportedToken[] | null;
   finishReason: ClientFinishReason | null;
   usage: Usage | null;
 }
@@ -45,8 +49,8 @@ export function responseBody(endpoint: Endpoint, meta: ResponseMeta, choices: Ch
     created: meta.created,
     model: meta.model,
     choices: choices.map((c) => endpoint === 'chat'
-      ? { index: c.index, message: { role: 'assistant', content: c.text }, logprobs: null, finish_reason: c.finishReason }
-      : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finishReason }),
+      ? { index: c.index, message: { role: 'assistant', content: c.text }, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }
+      : { index: c.index, text: c.text, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }),
     usage,
   };
 }
@@ -57,6 +61,8 @@ export interface ChunkDelta {
   finishReason: ClientFinishReason | null;
   /** Chat only: the first chunk of a choice announces the assistant role. */
   role?: 'assistant';
+  /** The tokens of this chunk's text; null/absent when logprobs were not asked or there are none. */
+  tokens?: ReportedToken[] | null;
 }
 
 /**
@@ -64,9 +70,10 @@ export interface ChunkDelta {
  * object literal (no spreads) for JSON.stringify's fast path; `usage: undefined` is left out of the JSON.
  */
 export function chunkBody(endpoint: Endpoint, meta: ResponseMeta, delta: ChunkDelta, withUsage: boolean): object {
+  const logprobs = delta.tokens ? openAiLogprobs(endpoint, delta.tokens) : null;
   const choice = endpoint === 'chat'
-    ? { index: delta.index, delta: chatDelta(delta), logprobs: null, finish_reason: delta.finishReason }
-    : { index: delta.index, text: delta.text, logprobs: null, finish_reason: delta.finishReason };
+    ? { index: delta.index, delta: chatDelta(delta), logprobs, finish_reason: delta.finishReason }
+    : { index: delta.index, text: delta.text, logprobs, finish_reason: delta.finishReason };
   return {
     id: meta.id, object: chunkObject(endpoint), created: meta.created, model: meta.model,
     choices: [choice], usage: withUsage ? null : undefined,

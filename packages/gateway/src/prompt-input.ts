@@ -13,11 +13,11 @@ export function completionPrompts(prompt: CompletionBody['prompt'], tokenizer: M
   return prompts;
 }
 
-export function chatPrompt(messages: ChatMessage[], tokenizer: ModelTokenizer, vocabSize: number): number[] {
+export function chatPrompt(messages: ChatMessage[], tokenizer: ModelTokenizer, vocabSize: number, addGenerationPrompt = true): number[] {
   const flat = messages.map((m) => ({ role: m.role, content: messageText(m.content) }));
   let ids: number[];
   try {
-    ids = tokenizer.encodeChat(flat, { addGenerationPrompt: true });
+    ids = tokenizer.encodeChat(flat, { addGenerationPrompt });
   } catch (e) {
     throw badRequest(`The chat template failed on these messages: ${(e as Error).message}`, 'messages', 'chat_template_error');
   }

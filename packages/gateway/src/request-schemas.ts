@@ -1,13 +1,15 @@
 // zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions:
 // top_k, ignore_eos, stop_token_ids, cache_salt, token-id prompts). Unknown fields are ignored
-// (as vLLM does); known fields with a bad type or range, or `stream_options` without `stream: true`,
-// are a 400 naming the field.
+// (as vLLM does); known fields with a bad type or range, `stream_options` without `stream: true` or
+// `top_logprobs` without `logprobs: true`, are a 400 naming the field.
 
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
 
 export const MAX_N = 16;
 export const MAX_STOP_STRINGS = 16;
+/** Most alternatives per token: chat `top_logprobs` and completions `logprobs` (OpenAI: 20 and 5; vLLM: 20 for both). */
+export const MAX_LOGPROBS = 20;
 
 const tokenId = z.number().int().min(0).max(0xffffffff);
 const unsupported = (field: string, accepted: string) => `${field} is not supported by this server (accepted: ${accepted})`;
@@ -31,12 +33,12 @@ const samplingFields = {
   user: nullish(z.string().max(512)),
   ignore_eos: nullish(z.boolean()),
   cache_salt: nullish(z.string().min(1).max(512)),
-  logprobs: nullish(z.union([z.literal(false), z.literal(0)], { error: unsupported('logprobs', 'false, 0 or null') })),
 };
+const numLogprobs = z.number().int().min(0).max(MAX_LOGPROBS);
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const messageContent = z.union([z.string(), z.array(textPart).max(256)]);
-const chatMessage = z.object({
+export const chatMessage = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: messageContent.nullish(),
   name: nullish(z.string().max(256)),
@@ -47,10 +49,17 @@ const streamOptionsNeedStream = (body: { stream?: boolean; stream_options?: obje
   body.stream_options === undefined || body.stream === true;
 const streamOptionsRule = { message: "only allowed when 'stream' is true", path: ['stream_options'] };
 
+/** As OpenAI: `top_logprobs` needs `logprobs: true`. */
+const topLogprobsNeedLogprobs = (body: { logprobs?: boolean; top_logprobs?: number }) =>
+  body.top_logprobs === undefined || body.logprobs === true;
+const topLogprobsRule = { message: "only allowed when 'logprobs' is true", path: ['top_logprobs'] };
+
 export const chatCompletionSchema = z.object({
   ...samplingFields,
   messages: z.array(chatMessage).min(1).max(4096),
-}).refine(streamOptionsNeedStream, streamOptionsRule);
+  logprobs: nullish(z.boolean()),
+  top_logprobs: nullish(numLogprobs),
+}).refine(streamOptionsNeedStream, streamOptionsRule).refine(topLogprobsNeedLogprobs, topLogprobsRule);
 
 export const completionSchema = z.object({
   ...samplingFields,
@@ -60,6 +69,8 @@ export const completionSchema = z.object({
     z.array(tokenId).min(1),
     z.array(z.array(tokenId).min(1)).min(1).max(MAX_N),
   ]),
+  /** How many alternatives to report per token (the sampled token's logprob always is); null: no logprobs. */
+  logprobs: nullish(numLogprobs),
   echo: nullish(z.literal(false, { error: unsupported('echo', 'false or null') })),
   suffix: nullish(z.literal('', { error: unsupported('suffix', "'' or null") })),
 }).refine(streamOptionsNeedStream, streamOptionsRule);

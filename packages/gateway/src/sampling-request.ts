@@ -31,7 +31,14 @@ export function samplingFor(body: Body, numPromptTokens: number, maxModelLen: nu
     maxTokens: requested ?? room,
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
+    numLogprobs: numLogprobsFor(body),
   };
+}
+
+/** Chat: `logprobs: true` (+ `top_logprobs` alternatives, default 0); completions: `logprobs` alternatives. */
+function numLogprobsFor(body: Body): number | null {
+  if ('messages' in body) return body.logprobs === true ? body.top_logprobs ?? 0 : null;
+  return body.logprobs ?? null;
 }
 
 export function stopStrings(stop: string | string[] | undefined): string[] {

@@ -55,24 +55,32 @@ export async function serveGeneration(
   else signal.addEventListener('abort', () => generation.abort(), { once: true });
   setRoutingHeaders(c, generation, meta.id);
   await generation.started;
-  if (body.stream) return streamResponse(c, endpoint, meta, generation, n, body.stream_options?.include_usage ?? false);
-  const results = await collect(generation, choices.length);
+  if (body.stream) return streamResponse(c, endpoint, meta, generation, emptyResults(choices), n, body.stream_options?.include_usage ?? false);
+  const results = await collect(generation, emptyResults(choices));
   return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
 }
 
-async function collect(generation: Generation, numChoices: number): Promise<ChoiceResult[]> {
-  const results: ChoiceResult[] = Array.from({ length: numChoices }, (_, index) => ({ index, text: '', finishReason: null, usage: null }));
+/** One result per choice; `tokens` is [] where logprobs were asked (so none generated reads `content: []`). */
+function emptyResults(choices: ChoiceSpec[]): ChoiceResult[] {
+  return choices.map((c, index) => ({ index, text: '', tokens: (c.sampling.numLogprobs ?? null) === null ? null : [], finishReason: null, usage: null }));
+}
+
+async function collect(generation: Generation, results: ChoiceResult[]): Promise<ChoiceResult[]> {
   for await (const event of generation.events) {
     const r = results[event.index]!;
-    if (event.kind === 'text') r.text += event.text;
-    else Object.assign(r, { finishReason: event.finishReason, usage: event.usage });
+    if (event.kind === 'text') {
+      r.text += event.text;
+      if (event.tokens) r.tokens?.push(...event.tokens);
+    } else Object.assign(r, { finishReason: event.finishReason, usage: event.usage });
   }
   return results;
 }
 
-function streamResponse(c: Context, endpoint: Endpoint, meta: ResponseMeta, generation: Generation, n: number, includeUsage: boolean): Response {
+function streamResponse(
+  c: Context, endpoint: Endpoint, meta: ResponseMeta, generation: Generation, results: ChoiceResult[], n: number, includeUsage: boolean,
+): Response {
   const encoder = new TextEncoder();
-  const lines = sseLines(endpoint, meta, generation, n, includeUsage)[Symbol.asyncIterator]();
+  const lines = sseLines(endpoint, meta, generation, results, n, includeUsage)[Symbol.asyncIterator]();
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await lines.next();
@@ -89,9 +97,10 @@ function streamResponse(c: Context, endpoint: Endpoint, meta: ResponseMeta, gene
   return c.body(stream);
 }
 
-async function* sseLines(endpoint: Endpoint, meta: ResponseMeta, generation: Generation, n: number, includeUsage: boolean): AsyncGenerator<string> {
-  const numChoices = generation.decisions.length;
-  const results: ChoiceResult[] = Array.from({ length: numChoices }, (_, index) => ({ index, text: '', finishReason: null, usage: null }));
+async function* sseLines(
+  endpoint: Endpoint, meta: ResponseMeta, generation: Generation, results: ChoiceResult[], n: number, includeUsage: boolean,
+): AsyncGenerator<string> {
+  const numChoices = results.length;
   if (endpoint === 'chat') {
     for (let index = 0; index < numChoices; index++) {
       yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason: null, role: 'assistant' }, includeUsage));
@@ -102,7 +111,8 @@ async function* sseLines(endpoint: Endpoint, meta: ResponseMeta, generation: Gen
       const finishReason = event.kind === 'finish' ? event.finishReason : null;
       if (event.kind === 'finish') Object.assign(results[event.index]!, { finishReason, usage: event.usage });
       const text = event.kind === 'text' ? event.text : '';
-      yield JSON.stringify(chunkBody(endpoint, meta, { index: event.index, text, finishReason }, includeUsage));
+      const tokens = event.kind === 'text' ? event.tokens : undefined;
+      yield JSON.stringify(chunkBody(endpoint, meta, { index: event.index, text, finishReason, tokens }, includeUsage));
     }
     if (includeUsage) yield JSON.stringify(usageChunkBody(endpoint, meta, totalUsage(results, n)));
   } catch (e) {

@@ -21,6 +21,7 @@ export * from './graph-cache.js';
 export * from './kv-pool.js';
 export * from './step-packing.js';
 export * from './sampler.js';
+export * from './token-logprobs.js';
 export * from './ort-model-runner.js';
 export * from './hf-loader.js';
 export * from './tiny-model.js';

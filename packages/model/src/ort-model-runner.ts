@@ -3,11 +3,12 @@
 // the pool is written only after a run, at the new tokens' slots.
 
 import * as ort from 'onnxruntime-node';
-import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput } from '@mini-dynamo/protocol';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
 import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
 import { sampleToken } from './sampler.js';
+import { tokenLogprobs } from './token-logprobs.js';
 import { packStep, type PackedStep } from './step-packing.js';
 
 export type OrtDevice = 'cpu' | 'cuda';
@@ -69,10 +70,23 @@ export class OrtModelRunner implements ModelRunner {
 
   async step(batch: StepBatch): Promise<StepOutput> {
     const rows = await this.forward(batch);
+    const sampledTokenIds: (number | null)[] = [];
+    const logprobs: (TokenLogprobs | null)[] = [];
     let next = 0;
-    const sampledTokenIds = batch.sequences.map((s) =>
-      s.sampling === null ? null : sampleToken(rows[next++]!, s.sampling, s.outputTokenIds));
-    return { sampledTokenIds };
+    for (const s of batch.sequences) {
+      if (s.sampling === null) {
+        sampledTokenIds.push(null);
+        logprobs.push(null);
+        continue;
+      }
+      const row = rows[next++]!;
+      const tokenId = sampleToken(row, s.sampling, s.outputTokenIds);
+      const numTop = s.sampling.numLogprobs ?? null; // absent on the wire from an older gateway: none
+      sampledTokenIds.push(tokenId);
+      logprobs.push(numTop === null ? null : tokenLogprobs(row, tokenId, numTop));
+    }
+    // Raw logits (sampleToken copies before penalising); computed only for sequences that asked.
+    return logprobs.some((l) => l !== null) ? { sampledTokenIds, logprobs } : { sampledTokenIds };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { samplingParams, type ModelRunner } from '@mini-dynamo/protocol';
+import { samplingParams, type ModelRunner, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { defaultModelDir, loadModel } from './load-model.js';
 import { loadTokenizer, type ModelTokenizer } from './model-tokenizer.js';
 import { createOrtModelRunner } from './ort-model-runner.js';
@@ -18,8 +18,8 @@ const cacheDir = mkdtempSync(join(tmpdir(), 'md-real-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 /** Greedy generation of one sequence, prefilling the prompt in chunks of `chunk` tokens. */
-async function greedy(runner: ModelRunner, promptIds: number[], numTokens: number, chunk = 1000): Promise<number[]> {
-  const params = samplingParams({ temperature: 0 });
+async function greedy(runner: ModelRunner, promptIds: number[], numTokens: number, chunk = 1000, logprobs?: TokenLogprobs[]): Promise<number[]> {
+  const params = samplingParams({ temperature: 0, numLogprobs: logprobs === undefined ? null : 5 });
   const blockTable = Array.from({ length: Math.ceil((promptIds.length + numTokens) / runner.info.blockSize) }, (_, i) => 2 * i + 1);
   const out: number[] = [];
   let pos = 0;
@@ -34,6 +34,8 @@ async function greedy(runner: ModelRunner, promptIds: number[], numTokens: numbe
     pos += tokenIds.length;
     pending = last ? [res.sampledTokenIds[0]!] : pending.slice(chunk);
     if (last) out.push(res.sampledTokenIds[0]!);
+    if (last && logprobs !== undefined) logprobs.push(res.logprobs![0]!);
+    else assert.equal(res.logprobs, undefined, 'no logprobs unless asked');
   }
   return out;
 }
@@ -56,6 +58,22 @@ describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? fals
   it('greedy decoding from BOS reproduces golden_greedy_bos_64.json exactly', async () => {
     const ref = JSON.parse(readFileSync(golden, 'utf8')) as { prompt_ids: number[]; greedy_ids_64: number[] };
     assert.deepEqual(await greedy(runner, ref.prompt_ids, 64), ref.greedy_ids_64);
+  });
+
+  it('raw logprobs of the greedy tokens: mean −logprob equals the golden teacher-forced NLL; sampled = top-1', async (t) => {
+    const ref = JSON.parse(readFileSync(golden, 'utf8')) as { prompt_ids: number[]; greedy_ids_64: number[]; mean_nll_teacher_forced: number };
+    const logprobs: TokenLogprobs[] = [];
+    const ids = await greedy(runner, ref.prompt_ids, 64, 1000, logprobs);
+    assert.deepEqual(ids, ref.greedy_ids_64);
+    const meanNll = -logprobs.reduce((sum, l) => sum + l.logprob, 0) / logprobs.length;
+    t.diagnostic(`mean NLL ${meanNll} (golden ${ref.mean_nll_teacher_forced})`);
+    assert.ok(Math.abs(meanNll - ref.mean_nll_teacher_forced) < 1e-3, `mean NLL ${meanNll} vs golden ${ref.mean_nll_teacher_forced}`);
+    logprobs.forEach((l, i) => {
+      assert.equal(l.topTokenIds.length, 5);
+      assert.equal(l.topTokenIds[0], ids[i], 'greedy picks the most likely token');
+      assert.equal(l.logprob, l.topLogprobs[0]);
+      for (let k = 1; k < 5; k++) assert.ok(l.topLogprobs[k - 1]! >= l.topLogprobs[k]!);
+    });
   });
 
   it('continues a fixed prompt exactly as recorded (also with a chunked prefill)', async () => {

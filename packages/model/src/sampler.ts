@@ -39,8 +39,8 @@ export function argmax(values: Float32Array | Float64Array): number {
   return best;
 }
 
-/** Indices of the k largest values, descending (ties: lower index first). */
-function topKIndices(values: Float32Array, k: number): number[] {
+/** Indices of the k largest values, descending (ties: lower index first); a partial selection, no full sort. */
+export function topKIndices(values: Float32Array, k: number): number[] {
   const top: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;

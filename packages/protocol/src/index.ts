@@ -1,6 +1,7 @@
 // @mini-dynamo/protocol: the spec package. Interfaces and the block hash every other package shares;
 // implementations and consumers depend on this, never on each other.
 export * from './sampling.js';
+export * from './token-logprobs.js';
 export * from './request.js';
 export * from './block-hash.js';
 export * from './kv-events.js';

@@ -3,6 +3,7 @@
 // Invariant: one `step` call computes one scheduler step; the engine never calls step concurrently.
 
 import type { SamplingParams } from './sampling.js';
+import type { TokenLogprobs } from './token-logprobs.js';
 
 /** One sequence's share of a scheduler step. */
 export interface StepSequence {
@@ -31,6 +32,11 @@ export interface StepBatch {
 export interface StepOutput {
   /** Aligned with batch.sequences; null where sampling was null. */
   sampledTokenIds: (number | null)[];
+  /**
+   * Aligned with batch.sequences; present when some sequence asked for logprobs (sampling.numLogprobs
+   * !== null): an entry for each of those, null elsewhere.
+   */
+  logprobs?: (TokenLogprobs | null)[];
 }
 
 export interface ModelRunnerInfo {

@@ -3,6 +3,7 @@
 // `finished` or `failed` event, and nothing after it.
 
 import type { SamplingParams } from './sampling.js';
+import type { TokenLogprobs } from './token-logprobs.js';
 
 export type FinishReason = 'stop' | 'length' | 'abort';
 
@@ -39,7 +40,8 @@ export interface EngineError {
 }
 
 export type EngineEvent =
-  | { kind: 'tokens'; requestId: string; tokenIds: number[] }
+  /** `logprobs` (aligned with tokenIds) is present iff the request's sampling.numLogprobs is not null. */
+  | { kind: 'tokens'; requestId: string; tokenIds: number[]; logprobs?: TokenLogprobs[] }
   | { kind: 'finished'; requestId: string; finishReason: FinishReason; usage: Usage }
   | { kind: 'failed'; requestId: string; error: EngineError };
 

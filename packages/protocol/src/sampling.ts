@@ -18,6 +18,12 @@ export interface SamplingParams {
   stopTokenIds: number[];
   /** Keep generating past EOS (benchmarks with fixed output lengths). */
   ignoreEos: boolean;
+  /**
+   * Report log-probabilities of each generated token (log-softmax of the raw logits, before penalties,
+   * temperature, top-k/top-p) plus this many most likely alternatives; 0 = the sampled token's only,
+   * null = none (no cost). Optional on the wire: a missing field means null.
+   */
+  numLogprobs: number | null;
 }
 
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
@@ -30,6 +36,7 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   maxTokens: 16,
   stopTokenIds: [],
   ignoreEos: false,
+  numLogprobs: null,
 });
 
 export function samplingParams(overrides: Partial<SamplingParams> = {}): SamplingParams {

@@ -1,19 +1,20 @@
 // Conformance suite every WorkerConnection runs (thread here; the remote connection in its own
-// tests): ready info, generate → tokens → one terminal event, rejected requests fail as events,
-// abort frees blocks, audit/snapshot answer, a prefix-cache reset empties the cache, close fires
+// tests): ready info, generate → tokens → one terminal event, logprobs carried intact, rejected
+// requests fail as events, abort frees blocks, audit/snapshot answer, a prefix-cache reset empties the cache, close fires
 // onClosed once and silences the connection.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mockLogprobs } from '@mini-dynamo/engine';
 import { samplingParams, type GenerateRequest, type WorkerConnection, type WorkerReport } from '@mini-dynamo/protocol';
 
 /** Builds a connection to a fresh mock-runner worker (block size 16, ≥64 blocks, maxModelLen ≤ 512). */
 export type ConnectionFactory = () => Promise<WorkerConnection>;
 
-export function generateRequest(requestId: string, maxTokens: number, numPromptTokens = 40): GenerateRequest {
+export function generateRequest(requestId: string, maxTokens: number, numPromptTokens = 40, numLogprobs: number | null = null): GenerateRequest {
   return {
     requestId, promptTokenIds: Array.from({ length: numPromptTokens }, (_, i) => 3 + (i % 200)),
-    sampling: samplingParams({ maxTokens, temperature: 0, ignoreEos: true }), cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
+    sampling: samplingParams({ maxTokens, temperature: 0, ignoreEos: true, numLogprobs }), cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
   };
 }
 
@@ -58,6 +59,24 @@ export function workerConnectionConformance(name: string, create: ConnectionFact
         assert.ok(kv.type === 'kv' && kv.event.data.type === 'stored' && typeof kv.event.data.blocks[0]!.blockHash === 'bigint');
         const load = await inbox.next((r) => r.type === 'load');
         assert.ok(load.type === 'load' && load.load.workerId === connection.workerId);
+      } finally {
+        await connection.close();
+      }
+    });
+
+    test('logprobs cross the connection intact: one per token, the mock runner\'s values', async () => {
+      const connection = await create();
+      try {
+        const inbox = reportInbox(connection);
+        const info = await connection.ready;
+        connection.send({ type: 'generate', request: generateRequest('c-lp', 5, 40, 3) });
+        await inbox.next(eventOf('c-lp', 'finished'));
+        const events = inbox.reports.flatMap((r) => (r.type === 'event' && r.event.requestId === 'c-lp' && r.event.kind === 'tokens' ? [r.event] : []));
+        assert.equal(events.reduce((n, e) => n + e.tokenIds.length, 0), 5);
+        for (const e of events) {
+          assert.equal(e.logprobs?.length, e.tokenIds.length);
+          e.tokenIds.forEach((id, i) => assert.deepEqual(e.logprobs![i], mockLogprobs(id, 3, info.vocabSize)));
+        }
       } finally {
         await connection.close();
       }

@@ -1,0 +1,34 @@
+// The MockRunner's next-token distribution, so the logprobs it reports are honest: the mock always picks
+// the mode of this distribution (it ignores temperature; the mode itself depends on (last token, position,
+// seed)). Logits: the picked token m → 0; the MOCK_NUM_RUNNERS_UP tokens (m + j) mod V → −j; every other
+// token → MOCK_REST_LOGIT. Invariant: the reported values are exact log-softmax values of these logits.
+
+import { LOGPROB_FLOOR, type TokenLogprobs } from '@mini-dynamo/protocol';
+
+export const MOCK_NUM_RUNNERS_UP = 4;
+export const MOCK_REST_LOGIT = -12;
+
+/** The mock's logit of `tokenId` when it picked `picked` (see the file comment). */
+export function mockLogit(picked: number, tokenId: number, vocabSize: number): number {
+  const j = (tokenId - picked + vocabSize) % vocabSize;
+  return j <= numRunnersUp(vocabSize) ? -j : MOCK_REST_LOGIT;
+}
+
+/** Logprob of the picked token and of the numTop most likely tokens (ties: lower id first). */
+export function mockLogprobs(picked: number, numTop: number, vocabSize: number): TokenLogprobs {
+  const k = numRunnersUp(vocabSize);
+  let sum = (vocabSize - 1 - k) * Math.exp(MOCK_REST_LOGIT);
+  for (let j = 0; j <= k; j++) sum += Math.exp(-j);
+  const lse = Math.log(sum);
+  const logprob = (id: number) => Math.max(LOGPROB_FLOOR, mockLogit(picked, id, vocabSize) - lse);
+  const topTokenIds = Array.from({ length: Math.min(numTop, k + 1) }, (_, j) => (picked + j) % vocabSize);
+  // The rest tie at MOCK_REST_LOGIT: lowest ids first, skipping the picked token and its runners-up.
+  for (let id = 0; topTokenIds.length < Math.min(numTop, vocabSize); id++) {
+    if ((id - picked + vocabSize) % vocabSize > k) topTokenIds.push(id);
+  }
+  return { logprob: logprob(picked), topTokenIds, topLogprobs: topTokenIds.map(logprob) };
+}
+
+function numRunnersUp(vocabSize: number): number {
+  return Math.min(MOCK_NUM_RUNNERS_UP, vocabSize - 1);
+}

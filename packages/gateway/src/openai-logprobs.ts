@@ -1,0 +1,36 @@
+// The one place reported tokens become OpenAI `logprobs` objects: chat's `{ content: [...] }` (token,
+// logprob, UTF-8 bytes, top_logprobs) and the legacy completions shape (tokens, token_logprobs,
+// top_logprobs dicts that also hold the sampled token, text_offset). null means "not asked".
+
+import type { Endpoint } from './openai-format.js';
+import type { ReportedToken, TopToken } from './choice-logprobs.js';
+
+const encoder = new TextEncoder();
+
+export function openAiLogprobs(endpoint: Endpoint, tokens: readonly ReportedToken[] | null): object | null {
+  if (tokens === null) return null;
+  return endpoint === 'chat' ? chatLogprobs(tokens) : completionLogprobs(tokens);
+}
+
+function chatLogprobs(tokens: readonly ReportedToken[]): object {
+  return {
+    content: tokens.map((t) => ({ ...chatToken(t), top_logprobs: t.top.map(chatToken) })),
+  };
+}
+
+function chatToken(t: TopToken): { token: string; logprob: number; bytes: number[] } {
+  return { token: t.token, logprob: t.logprob, bytes: Array.from(encoder.encode(t.token)) };
+}
+
+function completionLogprobs(tokens: readonly ReportedToken[]): object {
+  return {
+    tokens: tokens.map((t) => t.token),
+    token_logprobs: tokens.map((t) => t.logprob),
+    top_logprobs: tokens.map((t) => {
+      const dict = Object.create(null) as Record<string, number>; // a token may be '__proto__'
+      for (const alt of [...t.top, t]) if (!Object.hasOwn(dict, alt.token)) dict[alt.token] = alt.logprob;
+      return dict;
+    }),
+    text_offset: tokens.map((t) => t.textOffset),
+  };
+}
