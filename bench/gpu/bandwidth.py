@@ -2,7 +2,7 @@
 # Memory bandwidth for issue 9's floors: device-to-device copy of a large buffer (HBM; reported as the copy rate and
 # as bytes read + written, METHOD.md's convention) and host<->device copies, pageable and pinned, per size.
 # CUDA events, median of --repeats after --warmup, random data. Sizes in MB = 1e6 bytes; GB/s = 1e9 bytes/s.
-# Usage: python3 bench/gpu/bandwidth.py --json out.json [--sizes-mb 10,50,200] [--d2d-mb 1024] [--allow-cpu]
+# Usage: python3 bench/gpu/bandwidth.py --json out.json [--sizes-mb 0.1,1,10,50,200] [--d2d-mb 1024] [--allow-cpu]
 
 import argparse
 import json
@@ -19,7 +19,8 @@ GIB = 1024 ** 3
 def parse_args(argv):
     p = argparse.ArgumentParser(description='device-to-device and host<->device copy bandwidth (PyTorch)')
     p.add_argument('--json', default=None)
-    p.add_argument('--sizes-mb', default='10,50,200', help='host<->device buffer sizes, MB (1e6 bytes)')
+    p.add_argument('--sizes-mb', default='0.1,1,10,50,200',
+                   help='host<->device buffer sizes, MB (1e6 bytes); the small ones match per-step logits and K/V copies')
     p.add_argument('--d2d-mb', type=float, default=GIB / MB, help='device-to-device buffer size (default 1 GiB)')
     p.add_argument('--repeats', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3)

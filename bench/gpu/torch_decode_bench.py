@@ -151,15 +151,22 @@ def print_table(result):
 
 
 def set_ieee_fp32_matmul():
-    """Plain fp32 matmuls (no TF32), as the ORT graph computes; torch >= 2.9 has fp32_precision, older allow_tf32."""
+    """Plain fp32 matmuls (no TF32), as the ORT graph computes (measure.sh also sets NVIDIA_TF32_OVERRIDE=0, which
+    holds ORT's CUDA EP to fp32). torch >= 2.9 has fp32_precision, older allow_tf32; only one API is used (mixing
+    them makes torch 2.9+ raise at the first matmul). Reads the setting back: 'ieee', or raises."""
     try:  # torch 1.13's cuBLASModule raises AssertionError (not AttributeError) for unknown names
         has_new_api = hasattr(torch.backends.cuda.matmul, 'fp32_precision')
     except AssertionError:
         has_new_api = False
     if has_new_api:
         torch.backends.cuda.matmul.fp32_precision = 'ieee'
+        mode = torch.backends.cuda.matmul.fp32_precision
     else:
         torch.backends.cuda.matmul.allow_tf32 = False
+        mode = 'tf32' if torch.backends.cuda.matmul.allow_tf32 else 'ieee'
+    if mode != 'ieee':
+        raise RuntimeError('fp32 matmuls are %s, not ieee: the baseline would not be fp32' % mode)
+    return mode
 
 
 def write_json(path, result):
@@ -176,9 +183,8 @@ def main(argv=None):
               torch.__version__, file=sys.stderr)
         return 2
     device = torch.device(opts.device)
-    if device.type == 'cuda':
-        set_ieee_fp32_matmul()
-    elif opts.threads is not None:
+    fp32_matmul = set_ieee_fp32_matmul() if device.type == 'cuda' else None
+    if device.type == 'cpu' and opts.threads is not None:
         torch.set_num_threads(opts.threads)
     graphs = opts.cuda_graphs and device.type == 'cuda'
     if opts.cuda_graphs and not graphs:
@@ -186,13 +192,15 @@ def main(argv=None):
     result = {
         'tool': 'torch-decode', 'torch': torch.__version__, 'device': device.type,
         'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else None,
+        # cuda: 'ieee' (TF32 off, read back); NVIDIA_TF32_OVERRIDE as the process saw it (measure.sh sets '0')
+        'fp32Matmul': fp32_matmul, 'tf32Override': os.environ.get('NVIDIA_TF32_OVERRIDE'),
         'golden': None,
         'opts': {'promptTokens': opts.prompt_tokens, 'outputTokens': opts.output_tokens, 'cudaGraphs': graphs},
         'rows': [],
     }
-    print('torch %s on %s%s, models from %s' % (torch.__version__, device.type,
-                                                 '' if result['gpu'] is None else ' (%s)' % result['gpu'],
-                                                 opts.models_dir), flush=True)
+    print('torch %s on %s%s, fp32 matmuls %s, models from %s' % (
+        torch.__version__, device.type, '' if result['gpu'] is None else ' (%s)' % result['gpu'],
+        fp32_matmul or 'cpu', opts.models_dir), flush=True)
     clock = Clock(device)
     result['golden'] = golden_check(torch_llama.load_bench_model('stories260k', opts.models_dir, device),
                                     opts.models_dir, graphs)

@@ -42,6 +42,10 @@ export interface TorchDecodeFile {
   torch: string;
   device: string;
   gpu: string | null;
+  /** cuda: 'ieee' (TF32 off, read back); null on cpu. Absent in files written before it was recorded. */
+  fp32Matmul?: string | null;
+  /** NVIDIA_TF32_OVERRIDE as the script saw it ('0' under measure.sh: cuBLAS never uses TF32, for ORT either). */
+  tf32Override?: string | null;
   golden: { model: string; numTokens: number; matches: boolean } | null;
   opts: { promptTokens: number; outputTokens: number; cudaGraphs: boolean };
   rows: TorchDecodeRow[];

@@ -3,7 +3,7 @@
 // leaves everything outside the markers byte-for-byte unchanged.
 
 import { GPU_REPORT_FILES, type GpuReportFile, type GpuReportInputs, type ServeChecksFile } from './gpu-report-inputs.js';
-import { meanContext, workloadOf, type GpuRow, type Term } from './gpu-report.js';
+import { compactKvTokens, meanContext, RUNNER_BLOCK_SIZE, workloadOf, type GpuRow, type Term } from './gpu-report.js';
 import { lineChart } from './svg-chart.js';
 
 export const GPU_REPORT_BEGIN = '<!-- gpu-report:begin -->';
@@ -41,6 +41,14 @@ export function deviceLine(inputs: GpuReportInputs): { gpu: string | null; text:
     'HBM and PCIe figures are not a GPU\'s. Shown to check the pipeline, not as results.' };
 }
 
+/** "fp32 everywhere", with what the PyTorch runs recorded: their matmul mode and NVIDIA_TF32_OVERRIDE (ORT's CUDA EP too). */
+function precisionLine(inputs: GpuReportInputs): string {
+  const t = inputs.torchEager ?? inputs.torchGraphs;
+  if (t?.device !== 'cuda') return 'fp32 everywhere.';
+  return `fp32 everywhere (PyTorch matmuls: ${t.fp32Matmul ?? 'not recorded'}; NVIDIA_TF32_OVERRIDE=${t.tf32Override ?? 'unset'}, ` +
+    `which ${t.tf32Override === '0' ? 'keeps' : '**does not keep**'} ORT's CUDA EP off TF32).`;
+}
+
 function serveLines(s: ServeChecksFile | null): string[] {
   if (s === null) return ['Serve checks: not run (serve-checks.json missing).'];
   const yes = (b: boolean | null): string => (b === null ? 'not checked (no GPU)' : b ? 'yes' : '**NO**');
@@ -74,13 +82,13 @@ const TERM_NAME: Record<Term, string> = { pcie: 'PCIe copies', other: 'everythin
 
 function floorTable(rows: GpuRow[]): string[] {
   return [
-    '| model | batch | weights MB | KV read MB | HBM floor ms | H2D MB | D2H MB | est. copy ms | ORT-CUDA ms/step | ÷ HBM floor | ÷ (floor + copies) | PyTorch eager ÷ floor | largest term |',
+    '| model | batch | weights MB | KV read MB | HBM floor ms | H2D MB | D2H MB | est. copy ms | ORT-CUDA ms/step | ÷ HBM floor | ÷ (floor + copies) | PyTorch eager decode step ÷ floor | largest term |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const fl = r.floor;
       const both = fl.hbmMs === null || fl.pcieMs === null ? null : fl.hbmMs + fl.pcieMs;
       return `| ${r.label} | ${r.batch} | ${mb(fl.weightBytes)} | ${mb(fl.kvReadBytes)} | ${f(fl.hbmMs, 3)} | ${mb(fl.h2dBytes)} | ${mb(fl.d2hBytes)} | ` +
-        `${f(fl.pcieMs, 3)} | ${f(r.compact?.ms)} | ${ratio(r.compact?.ms, fl.hbmMs)} | ${ratio(r.compact?.ms, both)} | ${ratio(r.eager?.ms, fl.hbmMs)} | ` +
+        `${f(fl.pcieMs, 3)} | ${f(r.compact?.ms)} | ${ratio(r.compact?.ms, fl.hbmMs)} | ${ratio(r.compact?.ms, both)} | ${ratio(r.eager?.decodeMs, fl.hbmMs)} | ` +
         `${r.terms === null ? dash : TERM_NAME[r.terms.largest]} |`;
     }),
   ];
@@ -121,15 +129,17 @@ export function renderGpuReport(inputs: GpuReportInputs, rows: GpuRow[], meta: R
     `${deviceLine(inputs).text} Steps: \`infra/gpu/measure.sh serve\`, \`measure.sh bench\` on the unpacked offline bundle (infra/gpu/README.md ` +
       `section 4); this section: \`${meta.command}\`.`,
     `Workload (runner-throughput and torch_decode_bench.py): ${promptTokens}-token prompts, ${outputTokens} output tokens, EOS ignored; batch = ` +
-      `concurrent sequences; mean context c = ${meanContext(promptTokens, outputTokens)}. ORT ms/step = wall time ÷ engine steps (prefill included); ` +
-      'PyTorch ms/step = median decode step (CUDA events); tok/s = output tokens ÷ wall time of the whole batch. fp32 everywhere.',
+      `concurrent sequences; mean context c = ${meanContext(promptTokens, outputTokens)}. ms/step = wall time ÷ steps, prefill included, for both ` +
+      '(one prefill step + output − 1 decode steps; PyTorch: (prefill + (output − 1) × median decode step) ÷ output, CUDA events); ' +
+      `tok/s = output tokens ÷ wall time of the whole batch. ${precisionLine(inputs)}`,
     ...(missing.length > 0 ? ['', `Missing (not measured or timed out): ${missing.join(', ')}; their columns show ${dash}.`] : []),
     '', ...serveLines(inputs.serve),
     '', ...bandwidthLines(inputs),
     '', '### Step time and throughput', '', ...stepTable(rows),
     '', `ORT-CPU = CPU EP in the same run (\`--threads\` as measure.sh sets); pool ÷ compact = step time uploading the whole KV pool ÷ uploading only the blocks a step reads.`,
     '', '### Bytes moved per decode step', '',
-    'HBM floor = (weights 4·numParams + KV read B·c·kvBytesPerToken) ÷ HBM bandwidth; copies (compact design) = KV attended H2D + new K/V ' +
+    'HBM floor = (weights 4·numParams + KV read B·c·kvBytesPerToken) ÷ HBM bandwidth; copies (compact design) = the whole KV blocks of each ' +
+      `sequence's past H2D (B·${f(compactKvTokens(promptTokens, outputTokens), 1)} tokens·kvBytesPerToken on average at block ${RUNNER_BLOCK_SIZE}) + new K/V ` +
       '(B·kvBytesPerToken) and logits (B·vocab·4) D2H, over the pageable bandwidth measured nearest that size. "Everything else" = measured − floor − copies.',
     '', ...floorTable(rows),
     '', '### What limits throughput', '', ...limitSentences(rows),

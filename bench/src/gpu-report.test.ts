@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultModelDir, smollm2ShapeDir } from '@mini-dynamo/model';
+import { createOrtModelRunner, defaultModelDir, smollm2ShapeDir } from '@mini-dynamo/model';
+import { loadBenchModel } from './bench-models.js';
 import { GPU_REPORT_FILES, readGpuReportInputs, type Transfer } from './gpu-report-inputs.js';
-import { gpuRows, limitingTerm, loadReportShapes, meanContext, modelKey, stepFloor, transferFor } from './gpu-report.js';
+import { compactKvTokens, gpuRows, limitingTerm, loadReportShapes, meanContext, modelKey, RUNNER_BLOCK_SIZE, stepFloor, transferFor } from './gpu-report.js';
 import { GPU_REPORT_BEGIN, GPU_REPORT_END, limitSentences, markedSection, renderGpuReport, replaceMarkedSection } from './gpu-report-markdown.js';
 import { main as gpuReportMain } from './gpu-report-command.js';
 
@@ -32,7 +33,7 @@ const torchRow = (model: string, batch: number, stepMsMedian: number, tokensPerS
   model, numParams: 1, batch, prefillMs: 1, stepMsMedian, stepMsP90: stepMsMedian * 1.1, decodeTokensPerSecond: tokensPerSecond, tokensPerSecond, cudaGraphs,
 });
 const torchFile = (graphs: boolean, rows: ReturnType<typeof torchRow>[]) => ({
-  tool: 'torch-decode', torch: '2.11.0', device: 'cuda', gpu: 'Invented GPU 80GB', golden: { model: 'stories260k', numTokens: 64, matches: true },
+  tool: 'torch-decode', torch: '2.11.0', device: 'cuda', gpu: 'Invented GPU 80GB', fp32Matmul: 'ieee', tf32Override: '0', golden: { model: 'stories260k', numTokens: 64, matches: true },
   opts: { promptTokens: 32, outputTokens: 64, cudaGraphs: graphs }, rows,
 });
 
@@ -88,6 +89,25 @@ test('floor bytes per decode step and PCIe copy estimate (SmolLM2 B=32 c=64, sto
   assert.equal(stories.hbmBytes, 1_695_488);
   assert.equal(stories.d2hBytes, 8 * 1_280 + 8 * 512 * 4);
   assert.equal(stepFloor(shapes.get('stories260k')!, 8, 64, null, []).pcieMs, null, 'no bandwidth file: no estimate');
+  assert.equal(stepFloor(shapes.get('smollm2-random')!, 32, 64, 3000, TRANSFERS, 70).h2dBytes, 32 * 70 * 46_080, 'uploaded tokens, not attended ones');
+});
+
+test('compact uploads whole blocks of the past: mean KV tokens per decode step', () => {
+  // decode steps compute positions 32 … 94 and upload ceil(p / 16) blocks: 32, then 48 ×16, 64 ×16, 80 ×16, 96 ×14 → 4448 / 63
+  assert.equal(compactKvTokens(32, 64), 4448 / 63);
+  assert.equal(compactKvTokens(16, 2), 16, 'one decode step at position 16: exactly one block');
+  assert.equal(compactKvTokens(17, 2, 8), 24);
+  assert.equal(compactKvTokens(32, 1), 0, 'no decode step');
+});
+
+test('RUNNER_BLOCK_SIZE is the block size OrtModelRunner uses when runner-throughput sets none', { skip }, async () => {
+  const runner = await createOrtModelRunner({ model: await loadBenchModel('stories260k') });
+  assert.ok(runner.ok, !runner.ok ? runner.error.message : '');
+  try {
+    assert.equal(runner.value.info.blockSize, RUNNER_BLOCK_SIZE);
+  } finally {
+    await runner.value.close();
+  }
 });
 
 test('transferFor prefers pageable, then the size nearest on a log scale; pinned only as a fallback', () => {
@@ -113,13 +133,17 @@ test('rows and rendered ratios from a complete fixture folder', { skip }, withTm
   const rows = gpuRows(inputs, await loadReportShapes());
   assert.deepEqual(rows.map((r) => `${r.model}@${r.batch}`), ['stories260k@8', 'smollm2-random@32']);
   const smol = rows[1]!;
-  assert.equal(smol.terms!.largest, 'pcie', '10 ms measured: 5.69 ms copies > 4.10 ms other > 0.21 ms HBM');
+  assert.equal(smol.terms!.largest, 'pcie', '10 ms measured: 6.18 ms copies > 3.61 ms other > 0.21 ms HBM');
+  assert.equal(smol.eager!.decodeMs, 4);
+  assert.equal(smol.eager!.ms, (1 + 63 * 4) / 64, 'PyTorch on ORT\'s footing: (prefill 1 ms + 63 decode steps of 4 ms) ÷ 64 steps');
   const md = renderGpuReport(inputs, rows, { command: 'cmd', chartLinks: [] });
-  // ORT-CUDA 3200 tok/s ÷ CPU 400 = 8×; 10 ms ÷ eager 4 ms = 2.5×; ÷ graphs 2 ms = 5×; pool 25 ÷ compact 10 = 2.5×.
-  assert.match(md, /\| SmolLM2-135M shape \| 32 \| 10\.00 \| 3200 \| 8\.00× \| 4\.000 \| 2\.50× \| 2\.000 \| 5\.00× \| 2\.50× \|/);
-  // 538.1 MB weights, 94.4 MB KV; floor 0.211 ms; copies 5.689 ms; 10 ÷ 0.211 = 47.44×; 10 ÷ 5.900 = 1.69×; eager 4 ÷ 0.211 = 18.97×.
-  assert.match(md, /\| SmolLM2-135M shape \| 32 \| 538\.1 \| 94\.4 \| 0\.211 \| 94\.4 \| 7\.77 \| 5\.689 \| 10\.00 \| 47\.44× \| 1\.69× \| 18\.97× \| PCIe copies \|/);
+  // ORT-CUDA 3200 tok/s ÷ CPU 400 = 8×; 10 ms ÷ eager 253/64 = 3.953 ms = 2.53×; ÷ graphs 127/64 = 1.984 ms = 5.04×; pool 25 ÷ compact 10 = 2.5×.
+  assert.match(md, /\| SmolLM2-135M shape \| 32 \| 10\.00 \| 3200 \| 8\.00× \| 3\.953 \| 2\.53× \| 1\.984 \| 5\.04× \| 2\.50× \|/);
+  // 538.1 MB weights, 94.4 MB KV read; floor 0.211 ms; H2D 32 · 70.6 · 46,080 = 104.1 MB (whole blocks of the past); copies 6.176 ms;
+  // 10 ÷ 0.211 = 47.44×; 10 ÷ 6.387 = 1.57×; eager decode step 4 ÷ 0.211 = 18.97×.
+  assert.match(md, /\| SmolLM2-135M shape \| 32 \| 538\.1 \| 94\.4 \| 0\.211 \| 104\.1 \| 7\.77 \| 6\.176 \| 10\.00 \| 47\.44× \| 1\.57× \| 18\.97× \| PCIe copies \|/);
   assert.match(md, /Measured on \*\*Invented GPU 80GB\*\*/);
+  assert.match(md, /fp32 everywhere \(PyTorch matmuls: ieee; NVIDIA_TF32_OVERRIDE=0, which keeps ORT's CUDA EP off TF32\)/);
   assert.match(md, /greedy output of the CUDA EP server equals the CPU EP server's: yes/);
   const verdict = limitSentences(rows).join('\n');
   assert.match(verdict, /SmolLM2-135M shape, batch 32\*\*: of the measured 10\.00 ms\/step .* \*\*PCIe copies limit throughput\*\*/);

@@ -1,7 +1,8 @@
 // gpu-report arithmetic: per model and batch, the measured step times (ORT CUDA compact/pool, ORT CPU, PyTorch eager/
 // graphs) next to the bytes-moved floor of a decode step (fp32 weights + KV read over HBM bandwidth) and the PCIe
-// copies the compact design makes (KV attended H2D, new K/V + logits D2H), and which term limits the step.
-// Invariant: model shapes come from @mini-dynamo/model (configs + kvBytesPerToken), never hard-coded here.
+// copies the compact design makes (whole KV blocks of the past H2D, new K/V + logits D2H), and which term limits the step.
+// Invariant: model shapes come from @mini-dynamo/model (configs + kvBytesPerToken), never hard-coded here; the one
+// runner constant, RUNNER_BLOCK_SIZE, is checked against a real OrtModelRunner by gpu-report.test.ts.
 
 import { defaultModelDir, hfTensorSpecs, kvBytesPerToken, loadModelConfig, smollm2ShapeDir, type LlamaConfig } from '@mini-dynamo/model';
 import type { GpuReportInputs, ThroughputFile, TorchDecodeFile, Transfer } from './gpu-report-inputs.js';
@@ -39,8 +40,24 @@ export function modelKey(name: string): string {
   return n;
 }
 
-/** Mean context of a decode step: the prompt plus half the output. */
+/** Mean keys a decode step attends (its past plus itself): the prompt plus half the output. */
 export const meanContext = (promptTokens: number, outputTokens: number): number => promptTokens + outputTokens / 2;
+
+/** OrtModelRunner's default block size (runner-throughput sets none); compact uploads whole blocks. */
+export const RUNNER_BLOCK_SIZE = 16;
+
+/**
+ * Mean KV tokens a compact-transfer decode step uploads: the o − 1 decode steps compute positions p = prompt …
+ * prompt + o − 2 and upload the ceil(p / blockSize) whole blocks of their past (the new token's K/V is computed in
+ * the graph), e.g. 70.6 tokens for 32 + 64 at block 16 against the 64 keys attended.
+ */
+export function compactKvTokens(promptTokens: number, outputTokens: number, blockSize = RUNNER_BLOCK_SIZE): number {
+  const numSteps = outputTokens - 1;
+  if (numSteps < 1) return 0;
+  let sum = 0;
+  for (let p = promptTokens; p < promptTokens + numSteps; p++) sum += Math.ceil(p / blockSize) * blockSize;
+  return sum / numSteps;
+}
 
 export interface MeasuredTransfer { GBps: number; pinned: boolean; bytes: number }
 
@@ -61,7 +78,7 @@ export interface StepFloor {
   /** Bytes a decode step must read from HBM: weights + KV. */
   hbmBytes: number;
   hbmMs: number | null;
-  /** Compact design: the KV the step attends, host → device. */
+  /** Compact design: the KV blocks of the step's past, host → device (index and mask inputs, < 0.1 MB, left out). */
   h2dBytes: number;
   /** New K/V (B·kvBytesPerToken) + logits (B·vocab·4), device → host. */
   d2hBytes: number;
@@ -73,10 +90,12 @@ export interface StepFloor {
 
 const msFor = (bytes: number, GBps: number): number => (bytes / (GBps * 1e9)) * 1000;
 
-export function stepFloor(shape: ModelShape, batch: number, context: number, hbmGBps: number | null, transfers: readonly Transfer[]): StepFloor {
+/** `context`: mean keys attended (HBM floor); `uploadedKvTokens`: mean KV tokens uploaded per sequence (default: context). */
+export function stepFloor(shape: ModelShape, batch: number, context: number, hbmGBps: number | null, transfers: readonly Transfer[],
+  uploadedKvTokens = context): StepFloor {
   const kvReadBytes = batch * context * shape.kvBytesPerToken;
   const hbmBytes = shape.weightBytes + kvReadBytes;
-  const h2dBytes = kvReadBytes;
+  const h2dBytes = batch * uploadedKvTokens * shape.kvBytesPerToken;
   const d2hBytes = batch * shape.kvBytesPerToken + batch * shape.vocabSize * 4;
   const h2d = transferFor(transfers, 'h2d', h2dBytes);
   const d2h = transferFor(transfers, 'd2h', d2hBytes);
@@ -99,6 +118,7 @@ export function limitingTerm(measuredMs: number, floor: StepFloor): TermBreakdow
   return { hbmMs: floor.hbmMs, pcieMs: floor.pcieMs, otherMs, largest };
 }
 
+/** ms: wall time ÷ steps, prefill included (one prefill step + o − 1 decode steps, as the engine runs them). */
 interface Measured { ms: number; tps: number }
 
 export interface GpuRow {
@@ -108,8 +128,8 @@ export interface GpuRow {
   compact: Measured | null;
   pool: Measured | null;
   cpu: Measured | null;
-  eager: Measured | null;
-  graphs: Measured | null;
+  eager: (Measured & { decodeMs: number }) | null;
+  graphs: (Measured & { decodeMs: number }) | null;
   floor: StepFloor;
   terms: TermBreakdown | null;
 }
@@ -118,8 +138,11 @@ function ortByKey(file: ThroughputFile | null): Map<string, Measured> {
   return new Map((file?.rows ?? []).map((r) => [`${modelKey(r.model)}|${r.concurrency}`, { ms: r.meanStepMs, tps: r.batchedTokensPerSecond }]));
 }
 
-function torchByKey(file: TorchDecodeFile | null): Map<string, Measured> {
-  return new Map((file?.rows ?? []).map((r) => [`${modelKey(r.model)}|${r.batch}`, { ms: r.stepMsMedian, tps: r.tokensPerSecond }]));
+/** PyTorch rows on ORT's footing: ms = (prefill + (o − 1) decode steps) ÷ o; decodeMs = the median decode step. */
+function torchByKey(file: TorchDecodeFile | null): Map<string, Measured & { decodeMs: number }> {
+  const o = file?.opts.outputTokens ?? 1;
+  return new Map((file?.rows ?? []).map((r) => [`${modelKey(r.model)}|${r.batch}`,
+    { ms: (r.prefillMs + (o - 1) * r.stepMsMedian) / o, tps: r.tokensPerSecond, decodeMs: r.stepMsMedian }]));
 }
 
 /** The workload's prompt/output lengths: from the ORT runs, else PyTorch's, else runner-throughput's GPU defaults. */
@@ -135,6 +158,7 @@ export function gpuRows(inputs: GpuReportInputs, shapes: ReadonlyMap<string, Mod
   const keys = new Set(Object.values(sources).flatMap((m) => [...m.keys()]));
   const { promptTokens, outputTokens } = workloadOf(inputs);
   const context = meanContext(promptTokens, outputTokens);
+  const uploaded = compactKvTokens(promptTokens, outputTokens);
   const hbmGBps = inputs.bandwidth?.d2dReadWriteGBps ?? null;
   const transfers = inputs.bandwidth?.transfers ?? [];
   const rows: GpuRow[] = [];
@@ -142,7 +166,7 @@ export function gpuRows(inputs: GpuReportInputs, shapes: ReadonlyMap<string, Mod
     const batches = [...keys].filter((k) => k.startsWith(`${shape.key}|`)).map((k) => Number(k.split('|')[1])).sort((a, b) => a - b);
     for (const batch of batches) {
       const k = `${shape.key}|${batch}`;
-      const floor = stepFloor(shape, batch, context, hbmGBps, transfers);
+      const floor = stepFloor(shape, batch, context, hbmGBps, transfers, uploaded);
       const compact = sources.compact.get(k) ?? null;
       rows.push({
         model: shape.key, label: shape.label, batch, compact, pool: sources.pool.get(k) ?? null, cpu: sources.cpu.get(k) ?? null,

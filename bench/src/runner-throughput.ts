@@ -5,14 +5,15 @@
 //      [--prompt-tokens 32] [--output-tokens 32] [--baseline-max 8] [--rounds 5] [--threads N] [--json out.json]
 //      [--device cpu|cuda] [--kv-transfer pool|compact] (CUDA: compact, the default there, uploads only the blocks a step reads)
 // Each figure is the best of `rounds` interleaved rounds (batched, then one-at-a-time); the one-at-a-time
-// baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c).
+// baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c). The KV pool
+// holds every sequence of the largest c at full length (workloadNumBlocks): a batched run never preempts.
 // Also reported per CPU-second of this process (meaningful with --threads 1): stable on a loaded shared host.
 
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import { createOrtModelRunner, type KvTransfer, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
+import { createOrtModelRunner, defaultNumBlocks, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 
@@ -38,6 +39,17 @@ function makeRequests(n: number, opts: Options, vocabSize: number, tag: string):
     sampling: samplingParams({ temperature: 0, maxTokens: opts.outputTokens, ignoreEos: true }),
     cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
   }));
+}
+
+/**
+ * KV blocks for the runner: its default pool, grown when that cannot hold `maxConcurrency` whole sequences of
+ * `seqLen` tokens at once (SmolLM2's 256 MiB default holds 364 blocks of 16, c = 64 × 96 tokens needs 384), so the
+ * batched run never preempts and each step really carries c sequences, as the PyTorch baseline's batch does.
+ */
+export function workloadNumBlocks(config: LlamaConfig, maxConcurrency: number, seqLen: number, blockSize = 16): number {
+  const shape = { numLayers: config.numLayers, blockSize, numKvHeads: config.numKvHeads, headDim: config.headDim };
+  const runnerDefault = defaultNumBlocks(shape, Math.min(config.maxPositionEmbeddings, 32768)); // as createOrtModelRunner
+  return Math.max(runnerDefault, maxConcurrency * Math.ceil(seqLen / blockSize));
 }
 
 /** Serves `requests` (all added at once) to completion; returns seconds, output tokens and steps. */
@@ -117,6 +129,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
     const model = await loadBenchModel(name);
     const r = await createOrtModelRunner({
       model, device, onProgress: (m) => console.log(m),
+      numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), opts.promptTokens + opts.outputTokens),
       ...(kvTransfer === undefined ? {} : { kvTransfer }),
       ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
     });

@@ -48,7 +48,8 @@ test('torch_decode_bench.py on cpu: golden matches, rows have the TorchDecodeFil
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /golden check .*: MATCH/);
     const j = JSON.parse(readFileSync(out, 'utf8')) as TorchDecodeFile;
-    assert.deepEqual(Object.keys(j), ['tool', 'torch', 'device', 'gpu', 'golden', 'opts', 'rows']);
+    assert.deepEqual(Object.keys(j), ['tool', 'torch', 'device', 'gpu', 'fp32Matmul', 'tf32Override', 'golden', 'opts', 'rows']);
+    assert.equal(j.fp32Matmul, null, 'recorded on cuda only');
     assert.equal(j.tool, 'torch-decode');
     assert.equal(j.device, 'cpu');
     assert.equal(j.gpu, null);

@@ -7,7 +7,7 @@
 # (CUDA-only checks skipped with the reason printed, the "cuda" runs use the CPU EP, small sizes). Knobs: MEASURE_ONLY
 # (steps to run, e.g. ort-cpu,torch-decode-graphs), MEASURE_MODELS, MEASURE_CONCURRENCY, MEASURE_OUTPUT_TOKENS,
 # MEASURE_ROUNDS, MEASURE_CPU_THREADS, MINI_DYNAMO_TORCH_PYTHON (else the first of python3, /usr/bin/python3 with torch).
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap below also reports a failure inside a function
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MD_DIR=${MD_DIR:-/root/md}
@@ -25,7 +25,7 @@ SUMMARY=()
 
 if [[ $DEVICE == cuda ]]; then
   CONCURRENCY=${MEASURE_CONCURRENCY:-1,8,32,64}; OUTPUT_TOKENS=${MEASURE_OUTPUT_TOKENS:-64}; ROUNDS=${MEASURE_ROUNDS:-3}
-  CPU_THREADS=${MEASURE_CPU_THREADS:-16}; BW_SIZES=${MEASURE_BW_SIZES_MB:-10,50,200}
+  CPU_THREADS=${MEASURE_CPU_THREADS:-16}; BW_SIZES=${MEASURE_BW_SIZES_MB:-0.1,1,10,50,200}
   TORCH_FLAGS=(--rounds "${MEASURE_TORCH_ROUNDS:-3}"); BW_FLAGS=()
 elif [[ $DEVICE == cpu ]]; then
   CONCURRENCY=${MEASURE_CONCURRENCY:-1,8}; OUTPUT_TOKENS=${MEASURE_OUTPUT_TOKENS:-16}; ROUNDS=${MEASURE_ROUNDS:-1}
@@ -82,14 +82,19 @@ find_python() {
 }
 PY=$(find_python || true)
 
-# CUDA 13 libraries from the pip nvidia wheels next to PyTorch, plus /usr/local/cuda (infra/gpu/README.md section 1).
+# CUDA 13 libraries from the pip nvidia wheels next to PyTorch, plus /usr/local/cuda (infra/gpu/README.md section 1),
+# once per run. `find -H`: /usr/local/cuda/lib64 is usually a symlink (to targets/x86_64-linux/lib), which plain find
+# does not enter; stubs/ (a fake libcuda) is left out. NVIDIA_TF32_OVERRIDE=0: cuBLAS/cuDNN never use TF32, so ORT's
+# CUDA EP (use_tf32 defaults on, and onnxruntime-node cannot set provider options) computes fp32 like PyTorch does.
+CUDA_ENV_SET=0
 cuda_env() {
-  [[ $DEVICE == cuda ]] || return 0
-  local sp dirs
+  [[ $DEVICE == cuda && $CUDA_ENV_SET == 0 ]] || return 0
+  CUDA_ENV_SET=1
+  export NVIDIA_TF32_OVERRIDE=0
+  local sp dirs found
   sp=$(${PY:-python3} -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null || true)
   dirs=$(for d in $sp; do if [[ -d $d/nvidia ]]; then echo "$d/nvidia"; fi; done)
-  local found
-  found=$(find $dirs /usr/local/cuda/lib64 -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd: || true)
+  found=$(find -H $dirs /usr/local/cuda/lib64 -name 'lib*.so*' -not -path '*/stubs/*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd: || true)
   export LD_LIBRARY_PATH=${found}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 }
 
@@ -140,9 +145,16 @@ start_server() {
   echo "$url" >"$SCRATCH/$name.url"
 }
 
+# stop_servers: SIGTERM to each server, then waits (<= 15 s) for it to exit, so its GPU memory is free for what follows.
 stop_servers() {
-  local f
-  for f in "$SCRATCH"/server-*.pid; do [[ -f $f ]] && kill "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; done
+  local f pid
+  for f in "$SCRATCH"/server-*.pid; do
+    [[ -f $f ]] || continue
+    pid=$(cat "$f"); rm -f "$f"
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   for f in "$SCRATCH"/server-*.log; do
     [[ -f $f ]] && { printf '\n===== %s\n' "$(basename "$f")"; cat "$f"; } >>"$OUT/serve.log"
     rm -f "$f"
@@ -158,7 +170,7 @@ phase_serve() {
   else
     skip serve nvidia-smi "MEASURE_DEVICE=cpu"; skip serve cuda-install-check "MEASURE_DEVICE=cpu"
   fi
-  step serve host 60 bash -c "'$NODE' -v; echo python: ${PY:-none}; ${PY:-true} -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.cuda.is_available())'; nproc; free -g | head -2; echo LD_LIBRARY_PATH=\${LD_LIBRARY_PATH:-}"
+  step serve host 60 bash -c "'$NODE' -v; echo python: ${PY:-none}; ${PY:-true} -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.cuda.is_available())'; nproc; free -g | head -2; echo LD_LIBRARY_PATH=\${LD_LIBRARY_PATH:-} NVIDIA_TF32_OVERRIDE=\${NVIDIA_TF32_OVERRIDE:-unset}"
   if start_server primary "$DEVICE" && start_server baseline cpu; then
     cp "$SCRIPT_DIR/serve-check.mjs" "$APP/serve-check.mjs"
     local expect=(); [[ $DEVICE == cuda ]] && expect=(--expect-gpu-metrics)

@@ -1,6 +1,6 @@
 // --api-key (vLLM's): with the official openai client, the right key streams; a wrong or missing key is an
 // OpenAI-shaped 401 before anything is queued (no routing decision, no prefill, no KV block held);
-// /health, /ready and /metrics stay open; POST /reset_prefix_cache needs the key; the key is never echoed.
+// /health, /ready, /metrics and /version stay open; POST /reset_prefix_cache needs the key; the key is never echoed.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,8 +82,8 @@ describe('gateway with --api-key (mock runner, two thread workers)', () => {
     assert.equal(lowerCaseScheme.status, 200, lowerCaseScheme.body);
   });
 
-  test('/health, /ready and /metrics answer without a key', async () => {
-    for (const path of ['/health', '/ready', '/metrics']) assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
+  test('/health, /ready, /metrics and /version answer without a key', async () => {
+    for (const path of ['/health', '/ready', '/metrics', '/version']) assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
   });
 
   test('POST /reset_prefix_cache needs the key', async () => {

@@ -21,7 +21,7 @@ export interface GatewayParts {
   host: string;
   port: number;
   bodyLimits?: Partial<JsonBodyLimits>;
-  /** When set, every route but /health, /ready and /metrics needs `Authorization: Bearer <apiKey>`. */
+  /** When set, every route but OPEN_PATHS (/health, /ready, /metrics, /version) needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   observer?: GenerationObserver;
   middleware?: MiddlewareHandler[];

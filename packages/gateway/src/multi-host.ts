@@ -31,6 +31,7 @@ export async function connectMultiHost(options: MultiHostOptions): Promise<Multi
   const log = options.log ?? ((line: string) => console.error(line));
   const nats = await connect({ servers: options.natsUrl, name: `mini-dynamo-gateway-${options.router.routerId}` });
   const connections = new Map<string, RemoteWorkerConnection>();
+  let closing = false;
   const discovery = new WorkerDiscovery({
     nats,
     ...(options.discoveryTtlMs === undefined ? {} : { ttlMs: options.discoveryTtlMs }),
@@ -40,7 +41,7 @@ export async function connectMultiHost(options: MultiHostOptions): Promise<Multi
       connection.onClosed((reason) => {
         if (connections.get(hb.workerId) !== connection) return;
         connections.delete(hb.workerId);
-        const holdOffMs = discovery.eject(hb.workerId);
+        const holdOffMs = closing ? 0 : discovery.eject(hb.workerId);
         log(`remote worker ${hb.workerId} dropped: ${reason}${holdOffMs > 0 ? ` (its heartbeats ignored for ${holdOffMs} ms)` : ''}`);
       });
       options.addWorker(connection);
@@ -54,6 +55,7 @@ export async function connectMultiHost(options: MultiHostOptions): Promise<Multi
     nats,
     workerIds: () => [...connections.keys()],
     close: async () => {
+      closing = true;
       discovery.close();
       replica.close();
       for (const c of connections.values()) c.markClosed('gateway shutting down');

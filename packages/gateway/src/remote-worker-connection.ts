@@ -12,6 +12,7 @@ import {
   type QueryType, type WorkerConnection, type WorkerLoad, type WorkerReport, type WorkerTransport,
 } from '@mini-dynamo/protocol';
 import { NdjsonDecoder, isTerminalEvent, snapshotFromJson, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
+import { abortAfter, callDeadline } from './call-deadline.js';
 
 const decoder = new TextDecoder();
 
@@ -123,18 +124,18 @@ export class RemoteWorkerConnection implements WorkerConnection {
     const controller = new AbortController();
     this.streams.set(request.requestId, controller);
     const headersMs = this.timeouts.generateHeadersMs;
-    const headersTimer = setTimeout(() => controller.abort(new DOMException(`no response headers within ${headersMs} ms`, 'TimeoutError')), headersMs);
+    const cancelHeadersTimer = abortAfter(controller, headersMs, `no response headers within ${headersMs} ms`);
     let terminal = false;
     try {
       const res = await fetch(`${this.url}/generate`, {
         // W3C trace context also as headers on the HTTP hop (the body carries it for the engine) — telemetry, issue 6
         method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json', ...request.traceContext }, signal: controller.signal,
-      }).finally(() => clearTimeout(headersTimer));
+      }).finally(cancelHeadersTimer);
       if (!res.ok || !res.body) {
         terminal = true;
         const bodyMs = this.timeouts.queryMs;
-        const bodyTimer = setTimeout(() => controller.abort(new DOMException(`no error body within ${bodyMs} ms`, 'TimeoutError')), bodyMs);
-        const detail = await res.text().finally(() => clearTimeout(bodyTimer));
+        const cancelBodyTimer = abortAfter(controller, bodyMs, `no error body within ${bodyMs} ms`);
+        const detail = await res.text().finally(cancelBodyTimer);
         return this.failRequest(request.requestId, 'internal', `worker ${this.workerId} answered ${res.status}: ${detail}`);
       }
       const ndjson = new NdjsonDecoder();
@@ -158,10 +159,11 @@ export class RemoteWorkerConnection implements WorkerConnection {
 
   /** Fire-and-forget: a failure is ignored (the request's stream still ends it), but the call has a deadline. */
   private async post(path: string, body: unknown): Promise<void> {
-    const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.timeouts.abortMs)]);
-    await fetch(`${this.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal })
+    const deadline = callDeadline(this.lifetime.signal, this.timeouts.abortMs);
+    await fetch(`${this.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: deadline.signal })
       .then((r) => r.body?.cancel())
-      .catch(() => {});
+      .catch(() => {})
+      .finally(deadline.release);
   }
 
   /**
@@ -172,12 +174,15 @@ export class RemoteWorkerConnection implements WorkerConnection {
     const call = `${method} ${this.url}${path} on worker ${this.workerId}`;
     let status: number;
     let text: string;
+    const deadline = callDeadline(this.lifetime.signal, this.timeouts.queryMs);
     try {
-      const res = await fetch(`${this.url}${path}`, { method, signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.timeouts.queryMs)]) });
+      const res = await fetch(`${this.url}${path}`, { method, signal: deadline.signal });
       status = res.status;
       text = await res.text();
     } catch (e) {
-      return this.markClosed(`${call}: ${failure(e, this.timeouts.queryMs)}`);
+      return this.markClosed(`${call}: ${failure(e)}`);
+    } finally {
+      deadline.release();
     }
     if (status < 200 || status > 299) return this.failQuery(type, `${call} answered ${status}: ${text.slice(0, 200)}`);
     let report: WorkerReport | null = null;
@@ -195,10 +200,10 @@ export class RemoteWorkerConnection implements WorkerConnection {
   }
 }
 
-/** Why a fetch failed, for a close reason: a timeout names its limit, a network error its cause. */
-function failure(e: unknown, timeoutMs?: number): string {
+/** Why a fetch failed, for a close reason: a timeout names its limit (abortAfter's message), a network error its cause. */
+function failure(e: unknown): string {
   const error = e as Error & { cause?: unknown };
-  if (error?.name === 'TimeoutError') return timeoutMs === undefined ? error.message : `no answer within ${timeoutMs} ms`;
+  if (error?.name === 'TimeoutError') return error.message;
   const cause = error?.cause as { message?: string; code?: string } | undefined;
   return `failed: ${cause?.message ?? cause?.code ?? error?.message ?? String(e)}`;
 }

@@ -23,7 +23,7 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
-         [--api-key KEY]   (require 'Authorization: Bearer KEY' on /v1/* and /reset_prefix_cache; prefer MINI_DYNAMO_API_KEY)
+         [--api-key KEY]   (require 'Authorization: Bearer KEY' on all but /health, /ready, /metrics, /version; prefer MINI_DYNAMO_API_KEY)
        mini-dynamo worker ...   (standalone worker, see --help there)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_WORKERS=4, MINI_DYNAMO_NO_KV_EVENTS=1.`;
 

@@ -31,7 +31,7 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   useKvEvents?: boolean;
   busyThresholds?: BusyThresholds;
   maxBodyBytes?: number;
-  /** Require `Authorization: Bearer <apiKey>` on every route but /health, /ready and /metrics (vLLM --api-key). */
+  /** Require `Authorization: Bearer <apiKey>` on every route but /health, /ready, /metrics and /version (vLLM --api-key). */
   apiKey?: string;
   /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;

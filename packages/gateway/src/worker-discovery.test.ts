@@ -65,6 +65,11 @@ test('discovery: an ejected worker is held off 1 s, 2 s, 4 s … in a row; a res
   assert.equal(log.length, 2);
   f.send(hb('w', 'i2'));
   assert.deepEqual(log.slice(2), ['up i2'], 'a restarted worker (new instance id) is not held off');
+  f.send(hb('w', 'i3'));
+  assert.deepEqual(log.slice(3), ['down w', 'up i3'], 'a restart: down, then up');
+  assert.equal(d.eject('w'), EJECTION_BASE_MS, 'the restart did not count as an ejection of i3');
+  now += EJECTION_BASE_MS;
+  f.send(hb('w', 'i2'));
   const holdOffs: number[] = [];
   for (let i = 0; i < 7; i++) {
     holdOffs.push(d.eject('w'));

@@ -81,7 +81,10 @@ export class WorkerDiscovery {
       entry.lastSeenMs = this.now();
       return;
     }
-    if (entry) this.options.onDown(hb.workerId, 'worker restarted (new instance id)');
+    if (entry) {
+      this.known.delete(hb.workerId); // gone before onDown: the old instance's closing is not an ejection
+      this.options.onDown(hb.workerId, 'worker restarted (new instance id)');
+    }
     this.known.set(hb.workerId, { instanceId: hb.instanceId, lastSeenMs: this.now() });
     this.options.onUp(hb);
   }

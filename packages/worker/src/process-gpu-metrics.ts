@@ -1,6 +1,7 @@
 // The process's one nvidia-smi poller. A gateway hosting N `--device cuda` worker threads shares one GPU
 // view (every thread sees the same CUDA_VISIBLE_DEVICES), so it runs one nvidia-smi per interval, not N,
-// and exports each GPU series once. Invariant: at most one poller per process; the last release stops it.
+// and exports each GPU series once. Invariant: at most one poller per process (module state, so per JS thread:
+// only the gateway's main thread acquires it, never a worker thread); the last release stops it.
 
 import { Registry } from '@mini-dynamo/telemetry';
 import { startGpuMetrics, type GpuMetricsOptions, type GpuMetricsPoller } from './gpu-metrics.js';

@@ -1,3 +1,6 @@
+// `--with-bench` extras (copyBenchExtras): bench/gpu's PyTorch scripts land in the bundle's app/, bytecode caches
+// never do, and a repo without bench/gpu copies nothing.
+
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
