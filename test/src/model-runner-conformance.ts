@@ -1,5 +1,5 @@
 // The ModelRunner contract every implementation (MockRunner, OrtModelRunner) must meet, as one shared suite:
-// info sanity, output alignment, logprobs when asked, greedy determinism, chunking and batch independence, block-table checks, close.
+// info sanity, output alignment, logprobs and prompt logprobs when asked, greedy determinism, chunking and batch independence, block-table checks, close.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,6 +88,39 @@ export function modelRunnerConformance(name: string, create: () => Promise<Model
       const aloneB = await runner.step({ sequences: [seq(2, other, 0, tables(1), true)], numTokens: other.length });
       const both = await runner.step({ sequences: [seq(2, other, 0, tables(1), true), seq(1, prompt, 0, tables(0), true)], numTokens: prompt.length + other.length });
       assert.deepEqual(both.sampledTokenIds, [aloneB.sampledTokenIds[0], aloneA.sampledTokenIds[0]]);
+    });
+
+    it('scores prompt tokens where asked: aligned with the targets, independent of chunking and batching', async () => {
+      const targets = (start: number, n: number) => ({ numTop: 3, targetTokenIds: prompt.slice(start + 1, start + 1 + n) });
+      const asked = (s: StepSequence, start: number, n: number): StepSequence => ({ ...s, promptLogprobs: targets(start, n) });
+      const whole = await runner.step({ sequences: [asked(seq(1, prompt, 0, tables(0), true), 0, prompt.length - 1)], numTokens: prompt.length });
+      const plain = await runner.step({ sequences: [seq(1, prompt, 0, tables(0), true)], numTokens: prompt.length });
+      assert.equal(plain.promptLogprobs, undefined, 'none (and no cost) unless asked');
+      assert.deepEqual(whole.sampledTokenIds, plain.sampledTokenIds, 'scoring does not change the sampled token');
+      const scored = whole.promptLogprobs![0]!;
+      assert.equal(scored.length, prompt.length - 1);
+      for (const l of scored) {
+        assert.equal(l.topTokenIds.length, 3);
+        assert.ok(l.logprob <= l.topLogprobs[0]! && Number.isFinite(l.logprob));
+        assert.ok(l.topLogprobs[1]! <= l.topLogprobs[0]! && l.topLogprobs[2]! <= l.topLogprobs[1]!);
+      }
+      // Chunks of 5 (the last position of a chunk scores the next chunk's first token), batched beside a plain sequence.
+      const chunked = [];
+      for (let pos = 0; pos < prompt.length; pos += 5) {
+        const n = Math.min(5, prompt.length - pos);
+        const last = pos + n === prompt.length;
+        const out = await runner.step({
+          sequences: [seq(2, prompt.slice(3, 7), 0, tables(1), true), asked(seq(1, prompt.slice(pos, pos + n), pos, tables(2), last), pos, last ? n - 1 : n)],
+          numTokens: 4 + n,
+        });
+        assert.equal(out.promptLogprobs![0], null);
+        chunked.push(...out.promptLogprobs![1]!);
+      }
+      assert.equal(chunked.length, scored.length);
+      chunked.forEach((l, i) => {
+        assert.ok(Math.abs(l.logprob - scored[i]!.logprob) < 1e-5, `position ${i}: ${l.logprob} vs ${scored[i]!.logprob}`);
+        assert.deepEqual(l.topTokenIds, scored[i]!.topTokenIds);
+      });
     });
 
     it('rejects a block table that does not cover the computed positions', async () => {

@@ -7,6 +7,7 @@ import {
   type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { checkAdmission } from './admission.js';
+import { absorbPromptLogprobs, takePromptLogprobs } from './prompt-logprobs.js';
 import { BlockAllocator } from './block-allocator.js';
 import { maxSeqLen, resolveEngineConfig, type EngineConfig } from './engine-config.js';
 import type { EngineObserver, StepStats } from './engine-observer.js';
@@ -118,7 +119,7 @@ export class Engine {
       const sampled = await this.forward(output);
       const t2 = performance.now();
       if (sampled !== null) {
-        for (const outcome of this.scheduler.complete(output, sampled.sampledTokenIds)) this.report(outcome, sampled.logprobs, (t2 - t1) / 1000);
+        for (const outcome of this.scheduler.complete(output, sampled.sampledTokenIds)) this.report(outcome, output, sampled, (t2 - t1) / 1000);
       }
       if (this.observer.onStep) this.observer.onStep(this.stepStats(output, t0, t1, t2, performance.now()));
     } finally {
@@ -163,6 +164,9 @@ export class Engine {
       if (sampledTokenIds.length !== output.entries.length || missing >= 0) throw new Error('runner returned no token for a sampled sequence');
       const noLogprobs = output.batch.sequences.some((s, k) => (s.sampling?.numLogprobs ?? null) !== null && !logprobs?.[k]);
       if (noLogprobs) throw new Error('runner returned no logprobs for a sequence that asked for them');
+      const noPromptLogprobs = output.batch.sequences.some((s, k) =>
+        s.promptLogprobs !== undefined && stepOutput.promptLogprobs?.[k]?.length !== s.promptLogprobs.targetTokenIds.length);
+      if (noPromptLogprobs) throw new Error('runner returned no prompt logprobs for a chunk that asked for them');
       return stepOutput;
     } catch (e) {
       const error: EngineError = { code: 'internal', message: `model runner failed: ${e instanceof Error ? e.message : String(e)}` };
@@ -178,16 +182,24 @@ export class Engine {
   }
 
   private report(
-    { entry, batchIndex, tokenId, emit, finishReason }: SequenceOutcome, logprobs: StepOutput['logprobs'], forwardSeconds: number,
+    { entry, batchIndex, tokenId, emit, finishReason }: SequenceOutcome, output: SchedulerOutput, step: StepOutput, forwardSeconds: number,
   ): void {
     const seq = entry.seq;
     if (this.live.get(seq.requestId) !== seq) return; // a listener aborted it earlier in this step
     if (entry.isPrefill) this.observer.onPrefillChunk?.(seq.requestId, { numTokens: entry.numTokens, seconds: forwardSeconds });
+    const scored = step.promptLogprobs?.[batchIndex];
+    if (scored) absorbPromptLogprobs(seq, output.batch.sequences[batchIndex]!.startPosition, scored);
     if (tokenId === null) return;
     if (seq.outputTokenIds.length === 1) this.observer.onFirstToken?.(seq.requestId);
-    const tokenLogprobs = logprobs?.[batchIndex] ?? null;
-    if (emit && tokenLogprobs !== null) this.emit({ kind: 'tokens', requestId: seq.requestId, tokenIds: [tokenId], logprobs: [tokenLogprobs] });
-    else if (emit) this.emit({ kind: 'tokens', requestId: seq.requestId, tokenIds: [tokenId] });
+    const tokenLogprobs = step.logprobs?.[batchIndex] ?? null;
+    const promptLogprobs = takePromptLogprobs(seq);
+    if (emit || promptLogprobs !== null) {
+      // A stop token is not streamed, but the prompt logprobs still go out (on a tokens event without tokens).
+      const event: Extract<EngineEvent, { kind: 'tokens' }> = { kind: 'tokens', requestId: seq.requestId, tokenIds: emit ? [tokenId] : [] };
+      if (tokenLogprobs !== null) event.logprobs = emit ? [tokenLogprobs] : [];
+      if (promptLogprobs !== null) event.promptLogprobs = promptLogprobs;
+      this.emit(event);
+    }
     if (finishReason !== null) this.finish(seq, finishReason);
   }
 

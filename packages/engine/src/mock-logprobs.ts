@@ -1,6 +1,6 @@
 // The MockRunner's next-token distribution, so the logprobs it reports are honest: the mock always picks
 // the mode of this distribution (it ignores temperature; the mode itself depends on (last token, position,
-// seed)). Logits: the picked token m → 0; the MOCK_NUM_RUNNERS_UP tokens (m + j) mod V → −j; every other
+// seed)); at a prompt position p (prompt logprobs) the mode is mockNextToken(token p, p + 1, seed 0). Logits: the picked token m → 0; the MOCK_NUM_RUNNERS_UP tokens (m + j) mod V → −j; every other
 // token → MOCK_REST_LOGIT. Invariant: the reported values are exact log-softmax values of these logits.
 
 import { LOGPROB_FLOOR, type TokenLogprobs } from '@mini-dynamo/protocol';
@@ -14,8 +14,11 @@ export function mockLogit(picked: number, tokenId: number, vocabSize: number): n
   return j <= numRunnersUp(vocabSize) ? -j : MOCK_REST_LOGIT;
 }
 
-/** Logprob of the picked token and of the numTop most likely tokens (ties: lower id first). */
-export function mockLogprobs(picked: number, numTop: number, vocabSize: number): TokenLogprobs {
+/**
+ * Logprob of `scored` (default: the picked token) under the distribution whose mode is `picked`, and of the
+ * numTop most likely tokens (ties: lower id first).
+ */
+export function mockLogprobs(picked: number, numTop: number, vocabSize: number, scored = picked): TokenLogprobs {
   const k = numRunnersUp(vocabSize);
   let sum = (vocabSize - 1 - k) * Math.exp(MOCK_REST_LOGIT);
   for (let j = 0; j <= k; j++) sum += Math.exp(-j);
@@ -26,7 +29,7 @@ export function mockLogprobs(picked: number, numTop: number, vocabSize: number):
   for (let id = 0; topTokenIds.length < Math.min(numTop, vocabSize); id++) {
     if ((id - picked + vocabSize) % vocabSize > k) topTokenIds.push(id);
   }
-  return { logprob: logprob(picked), topTokenIds, topLogprobs: topTokenIds.map(logprob) };
+  return { logprob: logprob(scored), topTokenIds, topLogprobs: topTokenIds.map(logprob) };
 }
 
 function numRunnersUp(vocabSize: number): number {

@@ -1,9 +1,10 @@
 // MockRunner: a ModelRunner without a model — the engine's test double and the many-worker simulator
 // (Dynamo's "mocker"). Tokens are a pure function of (last token, position, seed), so output does not
 // depend on batching or preemption; step time follows a roofline-ish model scaled by `speedup`.
-// Logprobs, when asked, are those of mock-logprobs.ts's distribution, whose mode is the token picked.
+// Logprobs, when asked, are those of mock-logprobs.ts's distribution, whose mode is the token picked;
+// prompt logprobs score the given prompt tokens under that distribution at each prompt position.
 
-import type { ModelRunner, ModelRunnerInfo, StepBatch, StepOutput, StepSequence } from '@mini-dynamo/protocol';
+import type { ModelRunner, ModelRunnerInfo, StepBatch, StepOutput, StepSequence, TokenLogprobs } from '@mini-dynamo/protocol';
 import { MockKvStore } from './mock-kv-store.js';
 import { mockLogprobs } from './mock-logprobs.js';
 
@@ -96,11 +97,25 @@ export class MockRunner implements ModelRunner {
       const numTop = s.sampling?.numLogprobs ?? null;
       return numTop === null ? null : mockLogprobs(sampledTokenIds[k]!, numTop, this.info.vocabSize);
     });
+    const promptLogprobs = batch.sequences.map((s) => this.promptLogprobs(s));
     const ms = this.stepMs(batch);
     this.numSteps++;
     this.simulatedMs += ms;
     if (Number.isFinite(this.speedup) && ms / this.speedup >= 0.001) await sleep(ms / this.speedup);
-    return logprobs.some((l) => l !== null) ? { sampledTokenIds, logprobs } : { sampledTokenIds };
+    const output: StepOutput = { sampledTokenIds };
+    if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;
+    if (promptLogprobs.some((l) => l !== null)) output.promptLogprobs = promptLogprobs;
+    return output;
+  }
+
+  /** The chunk's prompt logprobs: position p's distribution has mode mockNextToken(token p, p + 1, seed 0). */
+  private promptLogprobs(s: StepSequence): TokenLogprobs[] | null {
+    if (s.promptLogprobs === undefined) return null;
+    const { numTop, targetTokenIds } = s.promptLogprobs;
+    return targetTokenIds.map((target, i) => {
+      const mode = mockNextToken(s.tokenIds[i]!, s.startPosition + i + 1, 0, this.info, 0);
+      return mockLogprobs(mode, numTop, this.info.vocabSize, target);
+    });
   }
 
   /** Unscaled step time of a batch per the timing model. */

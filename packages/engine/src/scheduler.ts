@@ -2,12 +2,14 @@
 // running decodes first, then running prefills' next chunks, then waiting sequences (FCFS, prefix-cache
 // hits skipped) fill the token budget. Short of blocks, it preempts by recompute the newest running
 // sequence not yet scheduled this step. Invariants: Σ numTokens ≤ maxNumBatchedTokens, running ≤
-// maxNumSeqs, waiting sequences hold no blocks, a finished sequence holds no blocks.
+// maxNumSeqs, waiting sequences hold no blocks, a finished sequence holds no blocks. A sequence that still
+// needs prompt logprobs takes no prefix-cache hit (it may still store its blocks).
 
 import type { FinishReason, StepBatch, StepSequence } from '@mini-dynamo/protocol';
 import type { BlockAllocator } from './block-allocator.js';
 import type { EngineObserver } from './engine-observer.js';
 import { judgeToken } from './finish-rules.js';
+import { promptLogprobsRequest } from './prompt-logprobs.js';
 import type { Sequence } from './sequence.js';
 
 export interface SchedulerConfig {
@@ -152,7 +154,8 @@ export class Scheduler {
   /** Admit the head of the waiting queue with its prefix-cache hits; null when blocks run short. */
   private admit(seq: Sequence, budget: number, stepId: number): ScheduledSequence | null {
     const bs = this.allocator.blockSize;
-    const cached = this.allocator.cachedPrefix(seq, Math.floor((seq.numTokens - 1) / bs));
+    // Prompt logprobs need every prompt position's logits: such a sequence computes from 0 (as vLLM).
+    const cached = seq.needsPromptLogprobs ? [] : this.allocator.cachedPrefix(seq, Math.floor((seq.numTokens - 1) / bs));
     const numCached = cached.length * bs;
     const numTokens = Math.min(seq.numTokens - numCached, budget);
     if (!this.allocateTimed(seq, numCached + numTokens, cached)) return null;
@@ -225,7 +228,8 @@ export class Scheduler {
       else numDecodeTokens += numTokens;
       const start = seq.numComputedTokens;
       const end = start + numTokens;
-      return {
+      const promptLogprobs = promptLogprobsRequest(seq, start, numTokens);
+      const stepSeq: StepSequence = {
         seqId: seq.seqId,
         tokenIds: numTokens === 1 ? [seq.tokenIds[start]!] : seq.tokenIds.slice(start, end),
         startPosition: start,
@@ -234,6 +238,8 @@ export class Scheduler {
         outputTokenIds: seq.outputTokenIds,
         numPromptTokens: seq.numPromptTokens,
       };
+      if (promptLogprobs !== null) stepSeq.promptLogprobs = promptLogprobs;
+      return stepSeq;
     });
     const batch: StepBatch = { sequences, numTokens: numPrefillTokens + numDecodeTokens };
     return { stepId, entries, batch, numPrefillTokens, numDecodeTokens };

@@ -2,7 +2,7 @@
 // Invariants: tokenIds = prompt ‖ outputTokenIds and only grows; numComputedTokens ≤ tokenIds.length;
 // blockTable covers at least numComputedTokens; blockHash(i) is the chained protocol hash of full block i.
 
-import { blockHash, computeBlockHashes, hashSeed, type BlockHash, type GenerateRequest } from '@mini-dynamo/protocol';
+import { blockHash, computeBlockHashes, hashSeed, type BlockHash, type GenerateRequest, type TokenLogprobs } from '@mini-dynamo/protocol';
 
 export type SequenceStatus = 'waiting' | 'running' | 'finished';
 
@@ -27,6 +27,10 @@ export class Sequence {
   readonly enqueuedAtMs: number;
   /** Scheduler step that last scheduled it (0 = never). */
   lastScheduledStep = 0;
+  /** Prompt logprobs collected so far (entry i scores prompt token i + 1; see prompt-logprobs.ts). */
+  readonly promptLogprobs: TokenLogprobs[] = [];
+  /** The prompt logprobs went out (with the first token); they are not asked for again after a preemption. */
+  promptLogprobsReported = false;
   private readonly seed: bigint;
   private hashes: BlockHash[] = [];
 
@@ -57,6 +61,11 @@ export class Sequence {
   /** One token left to compute and it is a generated one: a decode step. */
   get isDecoding(): boolean {
     return this.numRemainingTokens === 1 && this.outputTokenIds.length > 0;
+  }
+
+  /** Asked for prompt logprobs not yet reported: every prompt position must be computed (no prefix-cache hit). */
+  get needsPromptLogprobs(): boolean {
+    return (this.request.sampling.numPromptLogprobs ?? null) !== null && !this.promptLogprobsReported;
   }
 
   /** Number of full blocks in tokenIds. */

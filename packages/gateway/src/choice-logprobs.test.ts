@@ -57,8 +57,8 @@ describe('ChoiceLogprobs (stories260K tokenizer)', () => {
     for (const t of released) {
       assert.equal(t.textOffset, offset);
       offset += [...t.token].length;
-      assert.equal(t.top[0]!.token, t.token, 'the sampled id among the alternatives reuses its text');
-      assert.equal(t.top[1]!.logprob, -1.5);
+      assert.equal(t.top![0]!.token, t.token, 'the sampled id among the alternatives reuses its text');
+      assert.equal(t.top![1]!.logprob, -1.5);
     }
   });
 

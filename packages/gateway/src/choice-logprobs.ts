@@ -15,9 +15,14 @@ export interface TopToken {
   logprob: number;
 }
 
-/** One reported token: its string, logprob, top alternatives and start offset (code points) in the choice's text. */
-export interface ReportedToken extends TopToken {
-  top: TopToken[];
+/**
+ * One reported token: its string, logprob, top alternatives and start offset (code points) in the choice's
+ * text. logprob and top are null only for an echoed prompt's first token (nothing precedes it).
+ */
+export interface ReportedToken {
+  token: string;
+  logprob: number | null;
+  top: TopToken[] | null;
   textOffset: number;
 }
 
@@ -36,8 +41,10 @@ export class ChoiceLogprobs {
   private numCodePoints = 0;
   private prevTokenId: number | null;
 
-  constructor(private readonly decode: DecodeIds, promptTokenIds: readonly number[]) {
+  /** textOffset: code points before the first generated token in the choice's text (the echoed prompt's). */
+  constructor(private readonly decode: DecodeIds, promptTokenIds: readonly number[], textOffset = 0) {
     this.prevTokenId = promptTokenIds.at(-1) ?? null;
+    this.numCodePoints = textOffset;
   }
 
   /** A generated token, its logprobs and the text the detokenizer emitted for it ('' while held). */
@@ -77,7 +84,7 @@ export function tokenTextAfter(decode: DecodeIds, prevTokenId: number | null, pr
   return decode([prevTokenId, tokenId]).slice(prevText.length);
 }
 
-function codePointLength(text: string): number {
+export function codePointLength(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

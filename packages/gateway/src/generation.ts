@@ -1,11 +1,13 @@
 // One client request's generation: n choices (× prompts), each routed and run on a worker,
-// detokenized and cut at stop strings (with each token's logprobs when asked), merged into one stream of ChoiceEvents.
+// detokenized and cut at stop strings (with each token's logprobs when asked), merged into one stream of ChoiceEvents;
+// an `echo` choice's first text event is its prompt (with the prompt's logprobs when asked).
 // Invariants: each choice ends in exactly one `finish` or the stream fails; `abort()` (client gone,
 // stop string, a sibling's failure) reaches every unfinished choice's worker.
 
 import type { EngineEvent, FinishReason, RoutingDecision, SamplingParams, TokenLogprobs, Usage } from '@mini-dynamo/protocol';
 import { type ApiError, fromEngineError, internal, toApiError, unavailable } from './api-error.js';
-import { ChoiceLogprobs, type ReportedToken } from './choice-logprobs.js';
+import { ChoiceLogprobs, codePointLength, type ReportedToken } from './choice-logprobs.js';
+import { echoPrompt } from './echo-prompt.js';
 import { AsyncChannel } from './async-channel.js';
 import type { ChoiceLabel, ClientFinishReason, GenerationObserver, GenerationOutcome } from './generation-observer.js';
 import type { IncrementalDetokenizer, ModelTokenizer } from '@mini-dynamo/model';
@@ -17,6 +19,8 @@ export interface ChoiceSpec {
   promptTokenIds: number[];
   sampling: SamplingParams;
   stops: string[];
+  /** Completions `echo`: the choice's text (and logprobs, with sampling.numPromptLogprobs) start with the prompt's. */
+  echo: boolean;
 }
 
 export interface GenerationSpec {
@@ -40,6 +44,8 @@ interface ChoiceState {
   stop: StopMatcher;
   /** null unless the choice asked for logprobs. */
   logprobs: ChoiceLogprobs | null;
+  /** The echoed prompt's text until it is sent: at dispatch, or with the prompt logprobs when those were asked. */
+  pendingEcho: string | null;
   /** UTF-16 units of detokenized text emitted so far (the stop matcher's output). */
   numEmitted: number;
   dispatched: Dispatched | null;
@@ -60,20 +66,25 @@ export class Generation {
 
   constructor(
     private readonly pool: WorkerPool,
-    tokenizer: ModelTokenizer,
+    private readonly tokenizer: ModelTokenizer,
     private readonly spec: GenerationSpec,
     private readonly observer: GenerationObserver,
   ) {
     this.started.catch(() => {});
-    this.states = spec.choices.map((c) => ({
-      spec: c,
-      label: { requestId: `${spec.requestId}-${c.index}`, index: c.index, numPromptTokens: c.promptTokenIds.length, arrivalTimeMs: spec.arrivalTimeMs },
-      detokenizer: tokenizer.createDetokenizer(c.promptTokenIds),
-      stop: new StopMatcher(c.stops),
-      logprobs: (c.sampling.numLogprobs ?? null) === null ? null : new ChoiceLogprobs((ids) => tokenizer.decode(ids), c.promptTokenIds),
-      numEmitted: 0,
-      dispatched: null, numTokens: 0, started: false, stopped: false, done: false,
-    }));
+    this.states = spec.choices.map((c) => {
+      const echo = c.echo ? echoPrompt(tokenizer, c.promptTokenIds, null).text : null;
+      return {
+        spec: c,
+        label: { requestId: `${spec.requestId}-${c.index}`, index: c.index, numPromptTokens: c.promptTokenIds.length, arrivalTimeMs: spec.arrivalTimeMs },
+        detokenizer: tokenizer.createDetokenizer(c.promptTokenIds),
+        stop: new StopMatcher(c.stops),
+        logprobs: (c.sampling.numLogprobs ?? null) === null ? null
+          : new ChoiceLogprobs((ids) => tokenizer.decode(ids), c.promptTokenIds, echo === null ? 0 : codePointLength(echo)),
+        pendingEcho: echo,
+        numEmitted: 0,
+        dispatched: null, numTokens: 0, started: false, stopped: false, done: false,
+      };
+    });
   }
 
   /** Routes and sends every choice; throws the routing ApiError (after aborting what was sent). */
@@ -103,13 +114,31 @@ export class Generation {
     }, this.spec.overrides, (event) => this.onEngineEvent(state, event));
     this.decisions.push(state.dispatched.decision);
     this.observer.onStart(label, state.dispatched.decision);
+    if (state.pendingEcho !== null && (spec.sampling.numPromptLogprobs ?? null) === null) {
+      this.events.push({ kind: 'text', index: spec.index, text: state.pendingEcho }); // before any generated text
+      state.pendingEcho = null;
+    }
+  }
+
+  /** The echoed prompt with its tokens' logprobs, ahead of the first generated text; false if they are missing. */
+  private sendEcho(state: ChoiceState, promptLogprobs: (TokenLogprobs | null)[] | undefined): boolean {
+    if (promptLogprobs?.length !== state.spec.promptTokenIds.length) return false;
+    const echoed = echoPrompt(this.tokenizer, state.spec.promptTokenIds, promptLogprobs);
+    this.events.push({ kind: 'text', index: state.spec.index, text: echoed.text, tokens: echoed.tokens! });
+    state.pendingEcho = null;
+    return true;
   }
 
   private onEngineEvent(state: ChoiceState, event: EngineEvent): void {
     if (state.done) return;
     if (event.kind !== 'failed') this.markStarted(state);
     switch (event.kind) {
-      case 'tokens': return this.onTokens(state, event.tokenIds, event.logprobs);
+      case 'tokens':
+        if (state.pendingEcho !== null && !this.sendEcho(state, event.promptLogprobs)) {
+          state.dispatched?.abort();
+          return this.onFailed(state, internal('The worker returned no prompt logprobs for an echo request.'));
+        }
+        return this.onTokens(state, event.tokenIds, event.logprobs);
       case 'finished': return this.onFinished(state, event.finishReason, event.usage);
       case 'failed': return this.onFailed(state, fromEngineError(event.error));
     }

@@ -1,7 +1,9 @@
 // The one place reported tokens become OpenAI `logprobs` objects: chat's `{ content: [...] }` (token,
 // logprob, UTF-8 bytes, top_logprobs) and the legacy completions shape (tokens, token_logprobs,
-// top_logprobs dicts that also hold the sampled token, text_offset). null means "not asked".
+// top_logprobs dicts that also hold the sampled token, text_offset; with `echo` the prompt's tokens come first,
+// the very first with a null logprob and null top_logprobs). null means "not asked".
 
+import { LOGPROB_FLOOR } from '@mini-dynamo/protocol';
 import type { Endpoint } from './openai-format.js';
 import type { ReportedToken, TopToken } from './choice-logprobs.js';
 
@@ -13,8 +15,8 @@ export function openAiLogprobs(endpoint: Endpoint, tokens: readonly ReportedToke
 }
 
 function chatLogprobs(tokens: readonly ReportedToken[]): object {
-  return {
-    content: tokens.map((t) => ({ ...chatToken(t), top_logprobs: t.top.map(chatToken) })),
+  return { // chat never echoes its prompt, so every token has a logprob
+    content: tokens.map((t) => ({ ...chatToken({ token: t.token, logprob: t.logprob ?? LOGPROB_FLOOR }), top_logprobs: (t.top ?? []).map(chatToken) })),
   };
 }
 
@@ -27,8 +29,9 @@ function completionLogprobs(tokens: readonly ReportedToken[]): object {
     tokens: tokens.map((t) => t.token),
     token_logprobs: tokens.map((t) => t.logprob),
     top_logprobs: tokens.map((t) => {
+      if (t.top === null || t.logprob === null) return null; // an echoed prompt's first token
       const dict = Object.create(null) as Record<string, number>; // a token may be '__proto__'
-      for (const alt of [...t.top, t]) if (!Object.hasOwn(dict, alt.token)) dict[alt.token] = alt.logprob;
+      for (const alt of [...t.top, { token: t.token, logprob: t.logprob }]) if (!Object.hasOwn(dict, alt.token)) dict[alt.token] = alt.logprob;
       return dict;
     }),
     text_offset: tokens.map((t) => t.textOffset),

@@ -1,5 +1,5 @@
 // zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions:
-// top_k, ignore_eos, stop_token_ids, cache_salt, token-id prompts). Unknown fields are ignored
+// top_k, ignore_eos, stop_token_ids, cache_salt, token-id prompts; completions `echo`). Unknown fields are ignored
 // (as vLLM does); known fields with a bad type or range, `stream_options` without `stream: true` or
 // `top_logprobs` without `logprobs: true`, are a 400 naming the field.
 
@@ -71,7 +71,8 @@ export const completionSchema = z.object({
   ]),
   /** How many alternatives to report per token (the sampled token's logprob always is); null: no logprobs. */
   logprobs: nullish(numLogprobs),
-  echo: nullish(z.literal(false, { error: unsupported('echo', 'false or null') })),
+  /** Prepend the prompt to each choice's text (and, with `logprobs`, its tokens' logprobs, the first null). */
+  echo: nullish(z.boolean()),
   suffix: nullish(z.literal('', { error: unsupported('suffix', "'' or null") })),
 }).refine(streamOptionsNeedStream, streamOptionsRule);
 

@@ -32,10 +32,14 @@ export function samplingFor(body: Body, numPromptTokens: number, maxModelLen: nu
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
     numLogprobs: numLogprobsFor(body),
+    numPromptLogprobs: 'messages' in body || body.echo !== true ? null : body.logprobs ?? null,
   };
 }
 
-/** Chat: `logprobs: true` (+ `top_logprobs` alternatives, default 0); completions: `logprobs` alternatives. */
+/**
+ * Chat: `logprobs: true` (+ `top_logprobs` alternatives, default 0); completions: `logprobs` alternatives,
+ * for the prompt's tokens too when `echo` is true (numPromptLogprobs above).
+ */
 function numLogprobsFor(body: Body): number | null {
   if ('messages' in body) return body.logprobs === true ? body.top_logprobs ?? 0 : null;
   return body.logprobs ?? null;

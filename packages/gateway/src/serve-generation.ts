@@ -39,6 +39,7 @@ export async function serveGeneration(
   const stops = stopStrings(body.stop);
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
     index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, deps.maxModelLen, j),
+    echo: 'echo' in body && body.echo === true,
   })));
   const meta: ResponseMeta = {
     id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`,

@@ -72,8 +72,13 @@ export class OrtModelRunner implements ModelRunner {
     const rows = await this.forward(batch);
     const sampledTokenIds: (number | null)[] = [];
     const logprobs: (TokenLogprobs | null)[] = [];
+    const promptLogprobs: (TokenLogprobs[] | null)[] = [];
     let next = 0;
     for (const s of batch.sequences) {
+      // Prompt logprobs first (packStep's row order): row i scores the token at position startPosition + i + 1.
+      const scored = s.promptLogprobs;
+      promptLogprobs.push(scored === undefined ? null
+        : scored.targetTokenIds.map((target) => tokenLogprobs(rows[next++]!, target, scored.numTop)));
       if (s.sampling === null) {
         sampledTokenIds.push(null);
         logprobs.push(null);
@@ -86,7 +91,10 @@ export class OrtModelRunner implements ModelRunner {
       logprobs.push(numTop === null ? null : tokenLogprobs(row, tokenId, numTop));
     }
     // Raw logits (sampleToken copies before penalising); computed only for sequences that asked.
-    return logprobs.some((l) => l !== null) ? { sampledTokenIds, logprobs } : { sampledTokenIds };
+    const output: StepOutput = { sampledTokenIds };
+    if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;
+    if (promptLogprobs.some((l) => l !== null)) output.promptLogprobs = promptLogprobs;
+    return output;
   }
 
   async close(): Promise<void> {

@@ -54,7 +54,8 @@ function packGroup(placed: Placed[], pool: KvPool, rowBase: number, outIndex: In
 }
 
 /**
- * logits: 'sampled' gives one row per sequence whose sampling is non-null (its last token),
+ * logits: 'sampled' gives, per sequence in order, one row per prompt-logprobs target (the chunk's first
+ * targetTokenIds.length tokens) then one row if its sampling is non-null (its last token);
  * 'all' one row per new token in packed order.
  */
 export function packStep(batch: StepBatch, pool: KvPool, logits: 'sampled' | 'all' = 'sampled'): PackedStep {
@@ -75,7 +76,11 @@ export function packStep(batch: StepBatch, pool: KvPool, logits: 'sampled' | 'al
     }
     byGroup[seq.tokenIds.length === 1 ? 'single' : 'multi'].push({ seq, tokenOffset: offset });
     offset += seq.tokenIds.length;
-    if (logits === 'sampled' && seq.sampling !== null) logitRows.push(offset - 1);
+    if (logits === 'sampled') {
+      const numScored = seq.promptLogprobs?.targetTokenIds.length ?? 0;
+      for (let i = 0; i < numScored; i++) logitRows.push(offset - seq.tokenIds.length + i);
+      if (seq.sampling !== null) logitRows.push(offset - 1);
+    }
   }
   const outIndex = new Int32Array(numTokens);
   const single = packGroup(byGroup.single, pool, 0, outIndex);

@@ -21,6 +21,17 @@ export interface StepSequence {
   outputTokenIds: readonly number[];
   /** Number of prompt tokens; informational (penalties count generated tokens only, as OpenAI): no runner reads it. */
   numPromptTokens: number;
+  /**
+   * Score prompt tokens from this chunk's positions: the logits at position startPosition + i give the
+   * logprob of targetTokenIds[i] (the token at the next position), with numTop alternatives. Absent: none.
+   */
+  promptLogprobs?: PromptLogprobsRequest;
+}
+
+export interface PromptLogprobsRequest {
+  numTop: number;
+  /** At most tokenIds.length entries: the tokens at positions startPosition + 1, startPosition + 2, … */
+  targetTokenIds: number[];
 }
 
 export interface StepBatch {
@@ -37,6 +48,11 @@ export interface StepOutput {
    * !== null): an entry for each of those, null elsewhere.
    */
   logprobs?: (TokenLogprobs | null)[];
+  /**
+   * Aligned with batch.sequences; present when some sequence had `promptLogprobs`: one TokenLogprobs per
+   * target token for each of those, null elsewhere.
+   */
+  promptLogprobs?: (TokenLogprobs[] | null)[];
 }
 
 export interface ModelRunnerInfo {

@@ -40,8 +40,13 @@ export interface EngineError {
 }
 
 export type EngineEvent =
-  /** `logprobs` (aligned with tokenIds) is present iff the request's sampling.numLogprobs is not null. */
-  | { kind: 'tokens'; requestId: string; tokenIds: number[]; logprobs?: TokenLogprobs[] }
+  /**
+   * `logprobs` (aligned with tokenIds) is present iff the request's sampling.numLogprobs is not null.
+   * `promptLogprobs` (aligned with the prompt; [0] is null) is present, once, on the request's first
+   * `tokens` event iff sampling.numPromptLogprobs is not null; that event may have no tokenIds (the first
+   * sampled token was a stop token).
+   */
+  | { kind: 'tokens'; requestId: string; tokenIds: number[]; logprobs?: TokenLogprobs[]; promptLogprobs?: (TokenLogprobs | null)[] }
   | { kind: 'finished'; requestId: string; finishReason: FinishReason; usage: Usage }
   | { kind: 'failed'; requestId: string; error: EngineError };
 

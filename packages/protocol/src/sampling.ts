@@ -24,6 +24,12 @@ export interface SamplingParams {
    * null = none (no cost). Optional on the wire: a missing field means null.
    */
   numLogprobs: number | null;
+  /**
+   * Report each prompt token's log-probability given the tokens before it (the first has none), plus this
+   * many most likely alternatives; null = none. Such a request computes its whole prompt (no prefix-cache
+   * hit). Optional on the wire: a missing field means null. (OpenAI completions `echo` with `logprobs`.)
+   */
+  numPromptLogprobs?: number | null;
 }
 
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
@@ -37,6 +43,7 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   stopTokenIds: [],
   ignoreEos: false,
   numLogprobs: null,
+  numPromptLogprobs: null,
 });
 
 export function samplingParams(overrides: Partial<SamplingParams> = {}): SamplingParams {

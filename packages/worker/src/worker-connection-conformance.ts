@@ -1,11 +1,11 @@
 // Conformance suite every WorkerConnection runs (thread here; the remote connection in its own
-// tests): ready info, generate → tokens → one terminal event, logprobs carried intact, rejected
+// tests): ready info, generate → tokens → one terminal event, logprobs and prompt logprobs carried intact, rejected
 // requests fail as events, abort frees blocks, audit/snapshot answer, a prefix-cache reset empties the cache, close fires
 // onClosed once and silences the connection.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mockLogprobs } from '@mini-dynamo/engine';
+import { mockLogprobs, mockNextToken } from '@mini-dynamo/engine';
 import { samplingParams, type GenerateRequest, type WorkerConnection, type WorkerReport } from '@mini-dynamo/protocol';
 
 /** Builds a connection to a fresh mock-runner worker (block size 16, ≥64 blocks, maxModelLen ≤ 512). */
@@ -77,6 +77,16 @@ export function workerConnectionConformance(name: string, create: ConnectionFact
           assert.equal(e.logprobs?.length, e.tokenIds.length);
           e.tokenIds.forEach((id, i) => assert.deepEqual(e.logprobs![i], mockLogprobs(id, 3, info.vocabSize)));
         }
+        // Prompt logprobs (completions echo): once, on the first tokens event, [0] null (JSON keeps the nulls).
+        const echo = generateRequest('c-plp', 2, 20);
+        echo.sampling.numPromptLogprobs = 2;
+        connection.send({ type: 'generate', request: echo });
+        await inbox.next(eventOf('c-plp', 'finished'));
+        const echoed = inbox.reports.flatMap((r) => (r.type === 'event' && r.event.requestId === 'c-plp' && r.event.kind === 'tokens' ? [r.event] : []));
+        const prompt = echo.promptTokenIds;
+        assert.deepEqual(echoed[0]!.promptLogprobs, prompt.map((id, i) => (i === 0 ? null
+          : mockLogprobs(mockNextToken(prompt[i - 1]!, i, 0, info), 2, info.vocabSize, id))));
+        assert.ok(echoed.slice(1).every((e) => e.promptLogprobs === undefined));
       } finally {
         await connection.close();
       }
