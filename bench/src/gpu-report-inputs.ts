@@ -20,7 +20,8 @@ export type GpuReportFile = keyof typeof GPU_REPORT_FILES;
 
 /** runner-throughput --json: {opts, rows}. */
 export interface ThroughputFile {
-  opts: { promptTokens: number; outputTokens: number; rounds?: number };
+  /** greedyArgmax absent: a run from before the graph had greedy_ids (logits always fetched). */
+  opts: { promptTokens: number; outputTokens: number; rounds?: number; greedyArgmax?: 'graph' | 'js' };
   rows: ThroughputRow[];
 }
 

@@ -140,7 +140,7 @@ export function renderGpuReport(inputs: GpuReportInputs, rows: GpuRow[], meta: R
     '', '### Bytes moved per decode step', '',
     'HBM floor = (weights 4·numParams + KV read B·c·kvBytesPerToken) ÷ HBM bandwidth; copies (compact design) = the whole KV blocks of each ' +
       `sequence's past H2D (B·${f(compactKvTokens(promptTokens, outputTokens), 1)} tokens·kvBytesPerToken on average at block ${RUNNER_BLOCK_SIZE}) + new K/V ` +
-      '(B·kvBytesPerToken) and logits (B·vocab·4) D2H, over the pageable bandwidth measured nearest that size. "Everything else" = measured − floor − copies.',
+      '(B·kvBytesPerToken) and logits (B·vocab·4; B·4 when the compact run fetched the graph\'s greedy_ids) D2H, over the pageable bandwidth measured nearest that size. "Everything else" = measured − floor − copies.',
     '', ...floorTable(rows),
     '', '### What limits throughput', '', ...limitSentences(rows),
     ...(meta.chartLinks.length > 0 ? ['', ...meta.chartLinks] : []),

@@ -90,6 +90,7 @@ test('floor bytes per decode step and PCIe copy estimate (SmolLM2 B=32 c=64, sto
   assert.equal(stories.d2hBytes, 8 * 1_280 + 8 * 512 * 4);
   assert.equal(stepFloor(shapes.get('stories260k')!, 8, 64, null, []).pcieMs, null, 'no bandwidth file: no estimate');
   assert.equal(stepFloor(shapes.get('smollm2-random')!, 32, 64, 3000, TRANSFERS, 70).h2dBytes, 32 * 70 * 46_080, 'uploaded tokens, not attended ones');
+  assert.equal(stepFloor(shapes.get('smollm2-random')!, 32, 64, 3000, TRANSFERS, 70, false).d2hBytes, 32 * 46_080 + 32 * 4, 'greedy_ids, not logits');
 });
 
 test('compact uploads whole blocks of the past: mean KV tokens per decode step', () => {
@@ -148,6 +149,12 @@ test('rows and rendered ratios from a complete fixture folder', { skip }, withTm
   const verdict = limitSentences(rows).join('\n');
   assert.match(verdict, /SmolLM2-135M shape, batch 32\*\*: of the measured 10\.00 ms\/step .* \*\*PCIe copies limit throughput\*\*/);
   assert.match(verdict, /stories260K, batch 8\*\*: .* \*\*everything else limit throughput\*\*/, '2 ms vs a µs-scale floor and copies');
+  // A compact run that fetched the graph's greedy_ids instead of logits: D2H is new K/V + 4 bytes per sequence.
+  const compactFile = join(dir, GPU_REPORT_FILES.ortCompact);
+  const compact = JSON.parse(readFileSync(compactFile, 'utf8')) as { opts: Record<string, unknown> };
+  writeFileSync(compactFile, JSON.stringify({ ...compact, opts: { ...compact.opts, greedyArgmax: 'graph' } }));
+  const greedyRows = gpuRows(readGpuReportInputs([dir]), await loadReportShapes());
+  assert.equal(greedyRows[1]!.floor.d2hBytes, 32 * 46_080 + 32 * 4);
 }));
 
 test('a missing file is an error naming it; --allow-missing renders dashes; a malformed file names its path', withTmp(async (dir) => {

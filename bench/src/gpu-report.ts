@@ -80,7 +80,7 @@ export interface StepFloor {
   hbmMs: number | null;
   /** Compact design: the KV blocks of the step's past, host → device (index and mask inputs, < 0.1 MB, left out). */
   h2dBytes: number;
-  /** New K/V (B·kvBytesPerToken) + logits (B·vocab·4), device → host. */
+  /** New K/V (B·kvBytesPerToken) + logits (B·vocab·4) or, for greedy steps with ArgMax in the graph, ids (B·4), device → host. */
   d2hBytes: number;
   h2d: MeasuredTransfer | null;
   d2h: MeasuredTransfer | null;
@@ -90,13 +90,16 @@ export interface StepFloor {
 
 const msFor = (bytes: number, GBps: number): number => (bytes / (GBps * 1e9)) * 1000;
 
-/** `context`: mean keys attended (HBM floor); `uploadedKvTokens`: mean KV tokens uploaded per sequence (default: context). */
+/**
+ * `context`: mean keys attended (HBM floor); `uploadedKvTokens`: mean KV tokens uploaded per sequence (default: context);
+ * `logitsFetched`: false when the run fetched the graph's greedy_ids instead of the logits.
+ */
 export function stepFloor(shape: ModelShape, batch: number, context: number, hbmGBps: number | null, transfers: readonly Transfer[],
-  uploadedKvTokens = context): StepFloor {
+  uploadedKvTokens = context, logitsFetched = true): StepFloor {
   const kvReadBytes = batch * context * shape.kvBytesPerToken;
   const hbmBytes = shape.weightBytes + kvReadBytes;
   const h2dBytes = batch * uploadedKvTokens * shape.kvBytesPerToken;
-  const d2hBytes = batch * shape.kvBytesPerToken + batch * shape.vocabSize * 4;
+  const d2hBytes = batch * shape.kvBytesPerToken + batch * (logitsFetched ? shape.vocabSize * 4 : 4);
   const h2d = transferFor(transfers, 'h2d', h2dBytes);
   const d2h = transferFor(transfers, 'd2h', d2hBytes);
   return {
@@ -161,12 +164,13 @@ export function gpuRows(inputs: GpuReportInputs, shapes: ReadonlyMap<string, Mod
   const uploaded = compactKvTokens(promptTokens, outputTokens);
   const hbmGBps = inputs.bandwidth?.d2dReadWriteGBps ?? null;
   const transfers = inputs.bandwidth?.transfers ?? [];
+  const logitsFetched = inputs.ortCompact?.opts.greedyArgmax !== 'graph'; // the runs are greedy
   const rows: GpuRow[] = [];
   for (const shape of shapes.values()) {
     const batches = [...keys].filter((k) => k.startsWith(`${shape.key}|`)).map((k) => Number(k.split('|')[1])).sort((a, b) => a - b);
     for (const batch of batches) {
       const k = `${shape.key}|${batch}`;
-      const floor = stepFloor(shape, batch, context, hbmGBps, transfers, uploaded);
+      const floor = stepFloor(shape, batch, context, hbmGBps, transfers, uploaded, logitsFetched);
       const compact = sources.compact.get(k) ?? null;
       rows.push({
         model: shape.key, label: shape.label, batch, compact, pool: sources.pool.get(k) ?? null, cpu: sources.cpu.get(k) ?? null,

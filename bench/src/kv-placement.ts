@@ -1,8 +1,9 @@
 // kv-placement: where the KV pool lives and what it costs per step on the CPU EP (numbers for ARCHITECTURE.md).
 // 1) decode step time vs KV pool size (is the JS-owned pool really passed zero-copy?) next to what one copy of
 //    the pool would cost in JS and over PCIe; 2) step time and past-KV Gather kernel time vs context length;
-//    3) 'compact' KV transfer (what the CUDA EP path sends) vs the whole pool.
-// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30]
+//    3) 'compact' KV transfer (what the CUDA EP path sends) vs the whole pool; 4) greedy argmax in the graph
+//    (greedy_ids fetched) vs logits fetched + JS argmax, decode at batch 1/8/32.
+// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax]
 
 import { parseArgs } from 'node:util';
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type KvTransfer, type OrtModelRunner } from '@mini-dynamo/model';
+import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type OrtModelRunner } from '@mini-dynamo/model';
 import { samplingParams, type StepBatch } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 import { median } from './percentiles.js';
@@ -38,8 +39,8 @@ async function stepMs(runner: OrtModelRunner, batch: StepBatch, runs: number): P
   return median(ts)!;
 }
 
-async function withRunner<T>(model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>): Promise<T> {
-  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1 });
+async function withRunner<T>(model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>, greedyArgmax: GreedyArgmax = 'graph'): Promise<T> {
+  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax });
   if (!r.ok) throw new Error(r.error.message);
   try { return await fn(r.value); } finally { await r.value.close(); }
 }
@@ -102,13 +103,50 @@ async function contextSweep(model: GraphModel, runs: number): Promise<void> {
   }
 }
 
+/** Median step ms of two runners over the same batch, timed alternately (host load hits both alike). */
+async function pairedStepMs(a: OrtModelRunner, b: OrtModelRunner, batch: StepBatch, runs: number): Promise<[number, number]> {
+  await a.step(batch); await b.step(batch);
+  const ta: number[] = [], tb: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now(); await a.step(batch); ta.push(performance.now() - t);
+    t = performance.now(); await b.step(batch); tb.push(performance.now() - t);
+  }
+  return [median(ta)!, median(tb)!];
+}
+
+async function argmaxSweep(model: GraphModel, runs: number): Promise<void> {
+  console.log(`\n### ${model.name}: greedy decode step (context 64), ArgMax in the graph vs logits fetched + JS argmax\n`);
+  console.log('| batch | step ms (logits) | step ms (in-graph) | in-graph ÷ logits | bytes not fetched/step |\n|---|---|---|---|---|');
+  const vocab = model.config.vocabSize;
+  for (const numSeqs of [1, 8, 32]) {
+    const batch = decodeBatch(numSeqs, 64, 16);
+    const numBlocks = numSeqs * Math.ceil(65 / 16);
+    const [graphMs, logitsMs] = await withRunner(model, numBlocks, 'pool', (graph) => withRunner(model, numBlocks, 'pool', async (js) => {
+      const ms = await pairedStepMs(graph, js, batch, runs);
+      if (graph.numStepsByFetch.logits !== 0 || js.numStepsByFetch.argmax !== 0) throw new Error('a runner took the other fetch path');
+      return ms;
+    }, 'js'), 'graph');
+    const saved = numSeqs * (vocab * 4 - 4); // logits [S, vocab] f32 replaced by greedy_ids [S] i32
+    console.log(`| ${numSeqs} | ${logitsMs.toFixed(2)} | ${graphMs.toFixed(2)} | ${(graphMs / logitsMs).toFixed(3)} | ${saved >= 1e6 ? `${(saved / 1e6).toFixed(2)} MB` : `${(saved / 1e3).toFixed(1)} kB`} |`);
+  }
+}
+
+const SECTIONS = ['pool', 'context', 'argmax'] as const;
+
 export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
-  const { values } = parseArgs({ args, options: { models: { type: 'string', default: 'stories260k,smollm2-random' }, runs: { type: 'string', default: '30' } } });
+  const { values } = parseArgs({ args, options: {
+    models: { type: 'string', default: 'stories260k,smollm2-random' }, runs: { type: 'string', default: '30' },
+    sections: { type: 'string', default: SECTIONS.join(',') },
+  } });
   const runs = Number(values.runs);
+  const sections = values.sections.split(',');
+  const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`--sections: unknown ${unknown.join(',')} (known: ${SECTIONS.join(',')})`);
   for (const name of values.models.split(',')) {
     const model = await loadBenchModel(name);
-    await poolSizeSweep(model, runs);
-    await contextSweep(model, runs);
+    if (sections.includes('pool')) await poolSizeSweep(model, runs);
+    if (sections.includes('context')) await contextSweep(model, runs);
+    if (sections.includes('argmax')) await argmaxSweep(model, runs);
   }
 }
 

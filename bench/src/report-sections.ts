@@ -48,6 +48,11 @@ export function reportSections(quick: boolean): ReportSection[] {
       title: 'Continuous batching vs one-at-a-time (SmolLM2-135M shape, random weights)',
       what: 'Same script on a 135M-parameter Llama shape (speed does not depend on weight values).',
       argv: ['runner-throughput', '--models', 'smollm2-random', '--concurrency', '1,8', '--threads', '1'],
+    }, {
+      id: 'greedy-argmax', timeoutS: 180,
+      title: 'Greedy argmax in the ONNX graph vs logits fetched (decode step, CPU EP)',
+      what: 'OrtModelRunner decode steps (context 64, one ORT thread, median of 30, the two runners timed alternately): an all-greedy step fetches the graph\'s `greedy_ids` (ArgMax, first index on ties) instead of `logits` [S, vocab] + JS argmax (`greedyArgmax: \'js\'`, the baseline). On the CPU EP only the output copy and JS argmax go away; on the CUDA EP the logits also stop crossing PCIe (the last column).',
+      argv: ['kv-placement', '--sections', 'argmax', '--runs', '30'],
     }]),
     {
       id: 'scale', timeoutS: 300,

@@ -4,6 +4,7 @@
 // Run: node bench/dist/cli.js runner-throughput [--models stories260k,smollm2-random] [--concurrency 1,8,32]
 //      [--prompt-tokens 32] [--output-tokens 32] [--baseline-max 8] [--rounds 5] [--threads N] [--json out.json]
 //      [--device cpu|cuda] [--kv-transfer pool|compact] (CUDA: compact, the default there, uploads only the blocks a step reads)
+//      [--greedy-argmax graph|js] (graph, the default: greedy steps fetch the graph's ArgMax ids; js: logits + JS argmax)
 // Each figure is the best of `rounds` interleaved rounds (batched, then one-at-a-time); the one-at-a-time
 // baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c). The KV pool
 // holds every sequence of the largest c at full length (workloadNumBlocks): a batched run never preempts.
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import { createOrtModelRunner, defaultNumBlocks, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
+import { createOrtModelRunner, defaultNumBlocks, type GreedyArgmax, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 
@@ -115,6 +116,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       threads: { type: 'string' },
       device: { type: 'string', default: 'cpu' },
       'kv-transfer': { type: 'string' },
+      'greedy-argmax': { type: 'string', default: 'graph' },
       json: { type: 'string' },
     },
   });
@@ -124,11 +126,13 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
   if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${values.device}`);
   const kvTransfer = values['kv-transfer'] as KvTransfer | undefined;
   if (kvTransfer !== undefined && kvTransfer !== 'pool' && kvTransfer !== 'compact') throw new Error(`--kv-transfer must be pool or compact, got ${kvTransfer}`);
+  const greedyArgmax = values['greedy-argmax'] as GreedyArgmax;
+  if (greedyArgmax !== 'graph' && greedyArgmax !== 'js') throw new Error(`--greedy-argmax must be graph or js, got ${greedyArgmax}`);
   const rows: ThroughputRow[] = [];
   for (const name of values.models.split(',')) {
     const model = await loadBenchModel(name);
     const r = await createOrtModelRunner({
-      model, device, onProgress: (m) => console.log(m),
+      model, device, greedyArgmax, onProgress: (m) => console.log(m),
       numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), opts.promptTokens + opts.outputTokens),
       ...(kvTransfer === undefined ? {} : { kvTransfer }),
       ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
@@ -140,13 +144,13 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       await r.value.close();
     }
   }
-  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}`);
+  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}, greedy argmax in ${greedyArgmax}`);
   console.log('\n| model | concurrent | batched tok/s | one-at-a-time tok/s | ratio | ratio per CPU-s | ms/step |\n|---|---|---|---|---|---|---|');
   for (const row of rows) {
     console.log(`| ${row.model} | ${row.concurrency} | ${row.batchedTokensPerSecond.toFixed(1)} | ${row.sequentialTokensPerSecond.toFixed(1)} | ` +
       `${row.ratio.toFixed(2)}x | ${row.cpuRatio.toFixed(2)}x | ${row.meanStepMs.toFixed(2)} |`);
   }
-  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts, rows }, null, 2));
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts: { ...opts, greedyArgmax }, rows }, null, 2));
   return rows;
 }
 

@@ -234,6 +234,11 @@ phase_bench_ort() {
   ort_run ort-cuda-compact "$DEVICE" --kv-transfer compact
   ort_run ort-cpu cpu --threads "$CPU_THREADS"
   ort_run ort-cuda-pool "$DEVICE" --kv-transfer pool
+  # Opt-in (name it in MEASURE_ONLY): the compact run with logits fetched + JS argmax, the baseline of the in-graph
+  # ArgMax the runs above use (greedy); compare its ms/step with ort-cuda-compact.json's.
+  if [[ ,${MEASURE_ONLY:-}, == *",ort-cuda-compact-logits,"* ]]; then
+    ort_run ort-cuda-compact-logits "$DEVICE" --kv-transfer compact --greedy-argmax js
+  fi
 }
 
 summary() {

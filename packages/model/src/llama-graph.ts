@@ -6,7 +6,9 @@
 //   ((2l+kv)*Hkv + h)*numBlocks + block), g_q_index [B,Q] i32 (token index of each query), g_past_blocks [B,NB] i32
 //   (pool block of each whole block of past positions, P = NB*blockSize keys; the mask hides the block tails),
 //   g_mask [B,Q,P+Q] f32 additive (0 or -1e9), out_index [T] i32 (row of token t in concat(single, multi)),
-//   logits_index [S] i32. Outputs: logits [S, vocab], new_kv [2L, T, Hkv*D] (rotated K, V of the new tokens).
+//   logits_index [S] i32. Outputs: logits [S, vocab], new_kv [2L, T, Hkv*D] (rotated K, V of the new tokens),
+//   greedy_ids [S] i32 (ArgMax of each logits row, first index on ties like sampler.argmax: fetching it instead of
+//   logits keeps the S*vocab floats on the device).
 
 import type { LlamaConfig } from './llama-config.js';
 import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
@@ -14,7 +16,7 @@ import { ElemType, GraphBuilder } from './onnx-builder.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
-export const LLAMA_GRAPH_VERSION = 7;
+export const LLAMA_GRAPH_VERSION = 8;
 export const ATTENTION_GROUPS = ['single', 'multi'] as const;
 export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
 export const MASKED = -1e9;
@@ -105,9 +107,12 @@ class LlamaGraph {
     const last = g.op('Gather', [x, logitsIndex], { axis: 0 });
     const normed = this.rmsNorm(last, g.initializer('final_norm', spec.weights.finalNorm, [c.hiddenSize]));
     const head = spec.weights.lmHead === null ? 'embed_tokens' : g.initializer('lm_head', spec.weights.lmHead, [c.vocabSize, c.hiddenSize]);
-    g.op('Gemm', [normed, head], { transB: 1 }, 'logits');
+    const logits = g.op('Gemm', [normed, head], { transB: 1 }, 'logits');
+    const argmax = g.op('ArgMax', [logits], { axis: -1, keepdims: 0, select_last_index: 0 });
+    g.op('Cast', [argmax], { to: ElemType.Int32 }, 'greedy_ids');
     g.output('logits', ElemType.Float, ['S', c.vocabSize]);
     g.output('new_kv', ElemType.Float, [2 * c.numLayers, 'T', this.kvDim]);
+    g.output('greedy_ids', ElemType.Int32, ['S']);
     return g;
   }
 

@@ -1,9 +1,9 @@
 // The ModelRunner on ONNX Runtime: one session.run() per scheduler step over the cached step graph,
-// KV in a JS-owned paged pool passed zero-copy. Invariant: step() calls never overlap (engine contract);
-// the pool is written only after a run, at the new tokens' slots.
+// KV in a JS-owned paged pool passed zero-copy; an all-greedy step fetches the graph's greedy_ids, not logits.
+// Invariant: step() calls never overlap (engine contract); the pool is written only after a run, at the new tokens' slots.
 
 import * as ort from 'onnxruntime-node';
-import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type TokenLogprobs } from '@mini-dynamo/protocol';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type StepSequence, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
 import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
@@ -17,6 +17,13 @@ export type OrtDevice = 'cpu' | 'cuda';
  * 'compact' passes only the slots the step reads (what the CUDA EP, which copies every input, should get).
  */
 export type KvTransfer = 'pool' | 'compact';
+/**
+ * Where greedy tokens are picked: 'graph' fetches the step graph's greedy_ids (ArgMax in the graph) instead of
+ * logits when no sequence of the step needs them; 'js' always fetches logits and samples in JS (baseline).
+ */
+export type GreedyArgmax = 'graph' | 'js';
+/** Which outputs a step fetched: 'argmax' = greedy_ids + new_kv, 'logits' = logits + new_kv. */
+export type StepFetch = 'argmax' | 'logits';
 
 export interface OrtModelRunnerOptions {
   model: GraphModel;
@@ -27,6 +34,8 @@ export interface OrtModelRunnerOptions {
   device?: OrtDevice;
   /** Default: 'pool' on the CPU EP, 'compact' on CUDA. */
   kvTransfer?: KvTransfer;
+  /** Default 'graph'. */
+  greedyArgmax?: GreedyArgmax;
   cacheDir?: string;
   intraOpNumThreads?: number;
   onProgress?: (msg: string) => void;
@@ -43,6 +52,8 @@ export class OrtModelRunner implements ModelRunner {
   private closed = false;
   /** Reused buffer of the compact KV transfer (grows to the largest step seen). */
   private compactScratch: Float32Array | null = null;
+  /** session.run calls per fetch path, step() and forward() alike (introspection for tests and benchmarks). */
+  readonly numStepsByFetch: Record<StepFetch, number> = { argmax: 0, logits: 0 };
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -51,6 +62,7 @@ export class OrtModelRunner implements ModelRunner {
     /** Path of the .onnx file the session runs. */
     readonly graphPath: string,
     readonly kvTransfer: KvTransfer = 'pool',
+    readonly greedyArgmax: GreedyArgmax = 'graph',
   ) {
     this.info = info;
     this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows / pool.shape.blockSize, pool.shape.blockSize, pool.shape.headDim]);
@@ -58,18 +70,36 @@ export class OrtModelRunner implements ModelRunner {
 
   /** Runs the step graph and scatters the new K/V into the pool; returns the raw logits rows. */
   async forward(batch: StepBatch, logits: 'sampled' | 'all' = 'sampled'): Promise<Float32Array[]> {
-    if (this.closed) throw new Error('OrtModelRunner is closed');
     const packed = packStep(batch, this.pool, logits);
-    const numRows = packed.logitsIndex.length;
-    const out = await this.session.run(this.feeds(packed));
-    this.pool.scatter(out.new_kv!.data as Float32Array, packed.slots);
-    const data = out.logits!.data as Float32Array;
+    const data = (await this.run(packed, 'logits')) as Float32Array;
     const v = this.info.vocabSize;
-    return Array.from({ length: numRows }, (_, i) => data.subarray(i * v, (i + 1) * v));
+    return Array.from({ length: packed.logitsIndex.length }, (_, i) => data.subarray(i * v, (i + 1) * v));
   }
 
   async step(batch: StepBatch): Promise<StepOutput> {
-    const rows = await this.forward(batch);
+    const packed = packStep(batch, this.pool);
+    if (this.greedyArgmax === 'graph' && batch.sequences.every(needsOnlyArgmax)) {
+      const ids = (await this.run(packed, 'argmax')) as Int32Array;
+      let next = 0;
+      return { sampledTokenIds: batch.sequences.map((s) => (s.sampling === null ? null : ids[next++]!)) };
+    }
+    const data = (await this.run(packed, 'logits')) as Float32Array;
+    const v = this.info.vocabSize;
+    return this.sampleRows(batch, Array.from({ length: packed.logitsIndex.length }, (_, i) => data.subarray(i * v, (i + 1) * v)));
+  }
+
+  /** One session.run fetching new_kv plus logits or greedy_ids; scatters the new K/V and returns the other output. */
+  private async run(packed: PackedStep, fetch: StepFetch): Promise<Float32Array | Int32Array> {
+    if (this.closed) throw new Error('OrtModelRunner is closed');
+    const name = fetch === 'argmax' ? 'greedy_ids' : 'logits';
+    const out = await this.session.run(this.feeds(packed), ['new_kv', name]);
+    this.numStepsByFetch[fetch]++;
+    this.pool.scatter(out.new_kv!.data as Float32Array, packed.slots);
+    return out[name]!.data as Float32Array | Int32Array;
+  }
+
+  /** Samples each sequence from its logits row and computes the logprobs asked for. */
+  private sampleRows(batch: StepBatch, rows: Float32Array[]): StepOutput {
     const sampledTokenIds: (number | null)[] = [];
     const logprobs: (TokenLogprobs | null)[] = [];
     const promptLogprobs: (TokenLogprobs[] | null)[] = [];
@@ -137,6 +167,13 @@ export class OrtModelRunner implements ModelRunner {
   }
 }
 
+/** True when the sequence's sampled token is the plain argmax of its logits and nothing else reads them. */
+function needsOnlyArgmax(s: StepSequence): boolean {
+  if (s.promptLogprobs !== undefined) return false;
+  const p = s.sampling;
+  return p === null || (p.temperature <= 0 && p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null);
+}
+
 export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise<Result<OrtModelRunner, OrtRunnerError>> {
   const { model } = opts;
   const c = model.config;
@@ -172,5 +209,5 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
   const info: ModelRunnerInfo = {
     modelName: model.name, blockSize, numBlocks, maxModelLen, vocabSize: c.vocabSize, eosTokenIds: [...c.eosTokenIds],
   };
-  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool')));
+  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph'));
 }

@@ -1,5 +1,6 @@
 // The real stories260K model through OrtModelRunner: greedy from BOS reproduces the shared golden ids
 // (computed by an independent float64 pass), and a fixed prompt's greedy continuation matches the recorded fixture.
+// Plain greedy steps must take the in-graph ArgMax path (greedy_ids fetched, not logits); logprobs force logits.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { samplingParams, type ModelRunner, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { defaultModelDir, loadModel } from './load-model.js';
 import { loadTokenizer, type ModelTokenizer } from './model-tokenizer.js';
-import { createOrtModelRunner } from './ort-model-runner.js';
+import { createOrtModelRunner, type OrtModelRunner, type StepFetch } from './ort-model-runner.js';
 
 const dir = defaultModelDir();
 const golden = join(dir, 'golden_greedy_bos_64.json');
@@ -40,8 +41,32 @@ async function greedy(runner: ModelRunner, promptIds: number[], numTokens: numbe
   return out;
 }
 
+/** Greedy decoding of `numSeqs` sequences from the same prompt in one batch per step; `logprobsOf` asks logprobs. */
+async function greedyBatch(runner: ModelRunner, promptIds: number[], numTokens: number, numSeqs: number, logprobsOf: (seq: number) => boolean): Promise<number[][]> {
+  const numBlocksPerSeq = Math.ceil((promptIds.length + numTokens) / runner.info.blockSize);
+  const outs: number[][] = Array.from({ length: numSeqs }, () => []);
+  for (let step = 0; step < numTokens; step++) {
+    const sequences = outs.map((out, b) => ({
+      seqId: b, tokenIds: step === 0 ? promptIds : [out.at(-1)!], startPosition: step === 0 ? 0 : promptIds.length + step - 1,
+      blockTable: Array.from({ length: numBlocksPerSeq }, (_, i) => b * numBlocksPerSeq + i),
+      sampling: samplingParams({ temperature: 0, numLogprobs: logprobsOf(b) ? 2 : null }), outputTokenIds: [...out], numPromptTokens: promptIds.length,
+    }));
+    const res = await runner.step({ sequences, numTokens: sequences.reduce((n, s) => n + s.tokenIds.length, 0) });
+    res.sampledTokenIds.forEach((id, b) => outs[b]!.push(id!));
+    outs.forEach((out, b) => { if (logprobsOf(b)) assert.equal(res.logprobs![b]!.topTokenIds[0], out.at(-1)); });
+  }
+  return outs;
+}
+
+/** Steps per fetch path taken while `fn` runs. */
+async function fetchesDuring(runner: OrtModelRunner, fn: () => Promise<void>): Promise<Record<StepFetch, number>> {
+  const before = { ...runner.numStepsByFetch };
+  await fn();
+  return { argmax: runner.numStepsByFetch.argmax - before.argmax, logits: runner.numStepsByFetch.logits - before.logits };
+}
+
 describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? false : `no model at ${dir}` }, () => {
-  let runner: ModelRunner;
+  let runner: OrtModelRunner;
   let tokenizer: ModelTokenizer;
   before(async () => {
     const model = await loadModel(dir);
@@ -55,15 +80,30 @@ describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? fals
   });
   after(() => runner.close());
 
-  it('greedy decoding from BOS reproduces golden_greedy_bos_64.json exactly', async () => {
+  it('greedy decoding from BOS reproduces golden_greedy_bos_64.json exactly, every step on the in-graph ArgMax', async () => {
     const ref = JSON.parse(readFileSync(golden, 'utf8')) as { prompt_ids: number[]; greedy_ids_64: number[] };
-    assert.deepEqual(await greedy(runner, ref.prompt_ids, 64), ref.greedy_ids_64);
+    const fetched = await fetchesDuring(runner, async () => assert.deepEqual(await greedy(runner, ref.prompt_ids, 64), ref.greedy_ids_64));
+    assert.deepEqual(fetched, { argmax: 64, logits: 0 });
+  });
+
+  it('batched: 4 greedy sequences take the ArgMax path; one asking logprobs sends the whole batch to logits; both match golden', async () => {
+    const ref = JSON.parse(readFileSync(golden, 'utf8')) as { prompt_ids: number[]; greedy_ids_64: number[] };
+    const plain = await fetchesDuring(runner, async () => {
+      for (const out of await greedyBatch(runner, ref.prompt_ids, 64, 4, () => false)) assert.deepEqual(out, ref.greedy_ids_64);
+    });
+    assert.deepEqual(plain, { argmax: 64, logits: 0 });
+    const mixed = await fetchesDuring(runner, async () => {
+      for (const out of await greedyBatch(runner, ref.prompt_ids, 64, 4, (b) => b === 2)) assert.deepEqual(out, ref.greedy_ids_64);
+    });
+    assert.deepEqual(mixed, { argmax: 0, logits: 64 });
   });
 
   it('raw logprobs of the greedy tokens: mean −logprob equals the golden teacher-forced NLL; sampled = top-1', async (t) => {
     const ref = JSON.parse(readFileSync(golden, 'utf8')) as { prompt_ids: number[]; greedy_ids_64: number[]; mean_nll_teacher_forced: number };
     const logprobs: TokenLogprobs[] = [];
-    const ids = await greedy(runner, ref.prompt_ids, 64, 1000, logprobs);
+    let ids: number[] = [];
+    const fetched = await fetchesDuring(runner, async () => { ids = await greedy(runner, ref.prompt_ids, 64, 1000, logprobs); });
+    assert.deepEqual(fetched, { argmax: 0, logits: 64 }, 'logprobs need the logits');
     assert.deepEqual(ids, ref.greedy_ids_64);
     const meanNll = -logprobs.reduce((sum, l) => sum + l.logprob, 0) / logprobs.length;
     t.diagnostic(`mean NLL ${meanNll} (golden ${ref.mean_nll_teacher_forced})`);
