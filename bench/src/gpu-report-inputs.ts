@@ -9,6 +9,7 @@ import type { ThroughputRow } from './runner-throughput.js';
 export const GPU_REPORT_FILES = {
   ortCompact: 'ort-cuda-compact.json',
   ortPool: 'ort-cuda-pool.json',
+  ortCompactLogits: 'ort-cuda-compact-logits.json',
   ortCpu: 'ort-cpu.json',
   torchEager: 'torch-decode.json',
   torchGraphs: 'torch-decode-graphs.json',
@@ -17,6 +18,9 @@ export const GPU_REPORT_FILES = {
 } as const;
 
 export type GpuReportFile = keyof typeof GPU_REPORT_FILES;
+
+/** Files a report renders without (their column is left out): the logits-path baseline of the in-graph argmax. */
+export const OPTIONAL_GPU_REPORT_FILES: ReadonlySet<GpuReportFile> = new Set(['ortCompactLogits']);
 
 /** runner-throughput --json: {opts, rows}. */
 export interface ThroughputFile {
@@ -78,6 +82,7 @@ export interface ServeChecksFile {
 export interface GpuReportInputs {
   ortCompact: ThroughputFile | null;
   ortPool: ThroughputFile | null;
+  ortCompactLogits: ThroughputFile | null;
   ortCpu: ThroughputFile | null;
   torchEager: TorchDecodeFile | null;
   torchGraphs: TorchDecodeFile | null;
@@ -91,6 +96,7 @@ export interface GpuReportInputs {
 const SHAPE: Record<GpuReportFile, (j: Record<string, unknown>) => boolean> = {
   ortCompact: (j) => Array.isArray(j.rows) && typeof j.opts === 'object',
   ortPool: (j) => Array.isArray(j.rows) && typeof j.opts === 'object',
+  ortCompactLogits: (j) => Array.isArray(j.rows) && typeof j.opts === 'object',
   ortCpu: (j) => Array.isArray(j.rows) && typeof j.opts === 'object',
   torchEager: (j) => j.tool === 'torch-decode' && Array.isArray(j.rows),
   torchGraphs: (j) => j.tool === 'torch-decode' && Array.isArray(j.rows),
@@ -125,13 +131,13 @@ export function readGpuReportInputs(dirs: readonly string[], { allowMissing = fa
   for (const d of dirs) if (!existsSync(d)) throw new Error(`--dir ${d} does not exist`);
   const keys = Object.keys(GPU_REPORT_FILES) as GpuReportFile[];
   const paths = Object.fromEntries(keys.map((k) => [k, findFile(dirs, GPU_REPORT_FILES[k])])) as Record<GpuReportFile, string | null>;
-  const missing = keys.filter((k) => paths[k] === null).map((k) => GPU_REPORT_FILES[k]);
+  const missing = keys.filter((k) => paths[k] === null && !OPTIONAL_GPU_REPORT_FILES.has(k)).map((k) => GPU_REPORT_FILES[k]);
   if (missing.length > 0 && !allowMissing) {
     throw new Error(`missing ${missing.join(', ')} in ${dirs.join(', ')} (run measure.sh serve and bench; --allow-missing renders what is there)`);
   }
   const read = <T>(k: GpuReportFile): T | null => (paths[k] === null ? null : readChecked(k, paths[k]) as T);
   return {
-    ortCompact: read('ortCompact'), ortPool: read('ortPool'), ortCpu: read('ortCpu'),
+    ortCompact: read('ortCompact'), ortPool: read('ortPool'), ortCompactLogits: read('ortCompactLogits'), ortCpu: read('ortCpu'),
     torchEager: read('torchEager'), torchGraphs: read('torchGraphs'), bandwidth: read('bandwidth'), serve: read('serve'), paths,
   };
 }

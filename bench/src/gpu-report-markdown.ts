@@ -2,7 +2,7 @@
 // throughput), its charts, and the marker-delimited splice into RESULTS.md. Invariant: splicing is idempotent and
 // leaves everything outside the markers byte-for-byte unchanged.
 
-import { GPU_REPORT_FILES, type GpuReportFile, type GpuReportInputs, type ServeChecksFile } from './gpu-report-inputs.js';
+import { GPU_REPORT_FILES, OPTIONAL_GPU_REPORT_FILES, type GpuReportFile, type GpuReportInputs, type ServeChecksFile } from './gpu-report-inputs.js';
 import { compactKvTokens, meanContext, RUNNER_BLOCK_SIZE, workloadOf, type GpuRow, type Term } from './gpu-report.js';
 import { lineChart } from './svg-chart.js';
 
@@ -70,11 +70,14 @@ function bandwidthLines(inputs: GpuReportInputs): string[] {
 }
 
 function stepTable(rows: GpuRow[]): string[] {
+  const withLogits = rows.some((r) => r.logits !== null); // the optional logits-path run
   return [
-    '| model | batch | ORT-CUDA ms/step | ORT-CUDA tok/s | ÷ ORT-CPU tok/s | PyTorch eager ms/step | ORT ÷ eager ms | PyTorch graphs ms/step | ORT ÷ graphs ms | pool ÷ compact ms |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| model | batch | ORT-CUDA ms/step | ORT-CUDA tok/s | ÷ ORT-CPU tok/s | PyTorch eager ms/step | ORT ÷ eager ms | PyTorch graphs ms/step | ORT ÷ graphs ms | pool ÷ compact ms |' +
+      (withLogits ? ' logits fetched ÷ in-graph argmax ms |' : ''),
+    `|---|---|---|---|---|---|---|---|---|---|${withLogits ? '---|' : ''}`,
     ...rows.map((r) => `| ${r.label} | ${r.batch} | ${f(r.compact?.ms)} | ${f(r.compact?.tps, 0)} | ${ratio(r.compact?.tps, r.cpu?.tps)} | ` +
-      `${f(r.eager?.ms, 3)} | ${ratio(r.compact?.ms, r.eager?.ms)} | ${f(r.graphs?.ms, 3)} | ${ratio(r.compact?.ms, r.graphs?.ms)} | ${ratio(r.pool?.ms, r.compact?.ms)} |`),
+      `${f(r.eager?.ms, 3)} | ${ratio(r.compact?.ms, r.eager?.ms)} | ${f(r.graphs?.ms, 3)} | ${ratio(r.compact?.ms, r.graphs?.ms)} | ${ratio(r.pool?.ms, r.compact?.ms)} |` +
+      (withLogits ? ` ${ratio(r.logits?.ms, r.compact?.ms)} |` : '')),
   ];
 }
 
@@ -122,7 +125,8 @@ export interface RenderMeta { command: string; chartLinks: string[] }
 
 export function renderGpuReport(inputs: GpuReportInputs, rows: GpuRow[], meta: RenderMeta): string {
   const { promptTokens, outputTokens } = workloadOf(inputs);
-  const missing = Object.entries(inputs.paths).filter(([, p]) => p === null).map(([k]) => GPU_REPORT_FILES[k as GpuReportFile]);
+  const missing = Object.entries(inputs.paths).filter(([k, p]) => p === null && !OPTIONAL_GPU_REPORT_FILES.has(k as GpuReportFile))
+    .map(([k]) => GPU_REPORT_FILES[k as GpuReportFile]);
   return [
     '## GPU: ORT CUDA EP vs CPU EP vs PyTorch, and the bytes-moved floor (issue 9)',
     '',
@@ -136,7 +140,8 @@ export function renderGpuReport(inputs: GpuReportInputs, rows: GpuRow[], meta: R
     '', ...serveLines(inputs.serve),
     '', ...bandwidthLines(inputs),
     '', '### Step time and throughput', '', ...stepTable(rows),
-    '', `ORT-CPU = CPU EP in the same run (\`--threads\` as measure.sh sets); pool ÷ compact = step time uploading the whole KV pool ÷ uploading only the blocks a step reads.`,
+    '', `ORT-CPU = CPU EP in the same run (\`--threads\` as measure.sh sets); pool ÷ compact = step time uploading the whole KV pool ÷ uploading only the blocks a step reads; ` +
+      'logits fetched ÷ in-graph argmax (when ort-cuda-compact-logits.json is there) = step time copying B·vocab·4 bytes of logits back and taking the argmax in JS ÷ ArgMax in the graph, only greedy_ids fetched.',
     '', '### Bytes moved per decode step', '',
     'HBM floor = (weights 4·numParams + KV read B·c·kvBytesPerToken) ÷ HBM bandwidth; copies (compact design) = the whole KV blocks of each ' +
       `sequence's past H2D (B·${f(compactKvTokens(promptTokens, outputTokens), 1)} tokens·kvBytesPerToken on average at block ${RUNNER_BLOCK_SIZE}) + new K/V ` +

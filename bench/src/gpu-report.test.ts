@@ -155,6 +155,16 @@ test('rows and rendered ratios from a complete fixture folder', { skip }, withTm
   writeFileSync(compactFile, JSON.stringify({ ...compact, opts: { ...compact.opts, greedyArgmax: 'graph' } }));
   const greedyRows = gpuRows(readGpuReportInputs([dir]), await loadReportShapes());
   assert.equal(greedyRows[1]!.floor.d2hBytes, 32 * 46_080 + 32 * 4);
+  // The optional logits-path run: absent = no column and not listed as missing; present = logits ÷ in-graph ms.
+  assert.doesNotMatch(md, /in-graph argmax ms \|/);
+  assert.doesNotMatch(md, /Missing \(not measured/);
+  writeFileSync(join(dir, GPU_REPORT_FILES.ortCompactLogits), JSON.stringify({
+    opts: { ...compact.opts, greedyArgmax: 'js' }, rows: [ortRow('stories260K', 8, 2.2, 3636), ortRow('smollm2-135m-shape-random', 32, 13, 2461)],
+  }));
+  const withLogits = readGpuReportInputs([dir]);
+  const md2 = renderGpuReport(withLogits, gpuRows(withLogits, await loadReportShapes()), { command: 'cmd', chartLinks: [] });
+  assert.match(md2, /\| pool ÷ compact ms \| logits fetched ÷ in-graph argmax ms \|/);
+  assert.match(md2, /\| SmolLM2-135M shape \| 32 \| 10\.00 \| 3200 \|.*\| 2\.50× \| 1\.30× \|/, '13 ms ÷ 10 ms');
 }));
 
 test('a missing file is an error naming it; --allow-missing renders dashes; a malformed file names its path', withTmp(async (dir) => {

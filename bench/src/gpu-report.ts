@@ -130,6 +130,8 @@ export interface GpuRow {
   batch: number;
   compact: Measured | null;
   pool: Measured | null;
+  /** The compact run with logits fetched + JS argmax (ort-cuda-compact-logits.json, optional). */
+  logits: Measured | null;
   cpu: Measured | null;
   eager: (Measured & { decodeMs: number }) | null;
   graphs: (Measured & { decodeMs: number }) | null;
@@ -156,7 +158,7 @@ export function workloadOf(inputs: GpuReportInputs): { promptTokens: number; out
 
 /** One row per (model, batch) measured anywhere, in `shapes` order then by batch; models without a shape are skipped. */
 export function gpuRows(inputs: GpuReportInputs, shapes: ReadonlyMap<string, ModelShape>): GpuRow[] {
-  const sources = { compact: ortByKey(inputs.ortCompact), pool: ortByKey(inputs.ortPool), cpu: ortByKey(inputs.ortCpu),
+  const sources = { compact: ortByKey(inputs.ortCompact), pool: ortByKey(inputs.ortPool), logits: ortByKey(inputs.ortCompactLogits), cpu: ortByKey(inputs.ortCpu),
     eager: torchByKey(inputs.torchEager), graphs: torchByKey(inputs.torchGraphs) };
   const keys = new Set(Object.values(sources).flatMap((m) => [...m.keys()]));
   const { promptTokens, outputTokens } = workloadOf(inputs);
@@ -173,7 +175,7 @@ export function gpuRows(inputs: GpuReportInputs, shapes: ReadonlyMap<string, Mod
       const floor = stepFloor(shape, batch, context, hbmGBps, transfers, uploaded, logitsFetched);
       const compact = sources.compact.get(k) ?? null;
       rows.push({
-        model: shape.key, label: shape.label, batch, compact, pool: sources.pool.get(k) ?? null, cpu: sources.cpu.get(k) ?? null,
+        model: shape.key, label: shape.label, batch, compact, pool: sources.pool.get(k) ?? null, logits: sources.logits.get(k) ?? null, cpu: sources.cpu.get(k) ?? null,
         eager: sources.eager.get(k) ?? null, graphs: sources.graphs.get(k) ?? null, floor,
         terms: compact === null ? null : limitingTerm(compact.ms, floor),
       });

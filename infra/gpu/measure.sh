@@ -234,11 +234,9 @@ phase_bench_ort() {
   ort_run ort-cuda-compact "$DEVICE" --kv-transfer compact
   ort_run ort-cpu cpu --threads "$CPU_THREADS"
   ort_run ort-cuda-pool "$DEVICE" --kv-transfer pool
-  # Opt-in (name it in MEASURE_ONLY): the compact run with logits fetched + JS argmax, the baseline of the in-graph
-  # ArgMax the runs above use (greedy); compare its ms/step with ort-cuda-compact.json's.
-  if [[ ,${MEASURE_ONLY:-}, == *",ort-cuda-compact-logits,"* ]]; then
-    ort_run ort-cuda-compact-logits "$DEVICE" --kv-transfer compact --greedy-argmax js
-  fi
+  # Last (skipped first when the deadline is near): the compact run with logits fetched + JS argmax, the baseline of
+  # the in-graph ArgMax the runs above use (greedy); gpu-report shows logits-path ÷ in-graph ms/step.
+  ort_run ort-cuda-compact-logits "$DEVICE" --kv-transfer compact --greedy-argmax js
 }
 
 summary() {
@@ -246,6 +244,11 @@ summary() {
   # The device returns at most 8 files: fold the logs into one archive when there are more.
   local n; n=$(find "$OUT" -maxdepth 1 -type f | wc -l)
   if (( n > 8 )); then (cd "$OUT" && tar czf logs.tar.gz ./*.log && rm -f ./*.log); say "more than 8 files: logs folded into logs.tar.gz"; fi
+  n=$(find "$OUT" -maxdepth 1 -type f | wc -l)
+  if (( n > 8 )); then
+    (cd "$OUT" && tar czf results.tar.gz ./*.json ./logs.tar.gz 2>/dev/null; rm -f ./*.json ./logs.tar.gz)
+    say "still more than 8 files: everything folded into results.tar.gz (tar xzf it before gpu-report)"
+  fi
   echo
   echo "== measure.sh summary (device $DEVICE, ${MODELS}, concurrency $CONCURRENCY, output $OUTPUT_TOKENS, $(( $(date +%s) - START_S ))s) =="
   printf '%-8s %-34s %-14s %6s  %s\n' phase step status secs note
