@@ -5,6 +5,7 @@
 //      [--prompt-tokens 32] [--output-tokens 32] [--baseline-max 8] [--rounds 5] [--threads N] [--json out.json]
 //      [--device cpu|cuda] [--kv-transfer pool|compact] (CUDA: compact, the default there, uploads only the blocks a step reads)
 //      [--greedy-argmax graph|js] (graph, the default: greedy steps fetch the graph's ArgMax ids; js: logits + JS argmax)
+//      [--logprobs N] (every request asks for the sampled token's logprob + N alternatives: what logprobs cost)
 // Each figure is the best of `rounds` interleaved rounds (batched, then one-at-a-time); the one-at-a-time
 // baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c). The KV pool
 // holds every sequence of the largest c at full length (workloadNumBlocks): a batched run never preempts.
@@ -31,13 +32,13 @@ export interface ThroughputRow {
   meanStepMs: number;
 }
 
-interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number }
+interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number; numLogprobs: number | null }
 
 function makeRequests(n: number, opts: Options, vocabSize: number, tag: string): GenerateRequest[] {
   return Array.from({ length: n }, (_, r) => ({
     requestId: `${tag}-${r}`,
     promptTokenIds: [1, ...Array.from({ length: opts.promptTokens - 1 }, (_, i) => 3 + ((r * 7919 + i * 104729) % (vocabSize - 3)))],
-    sampling: samplingParams({ temperature: 0, maxTokens: opts.outputTokens, ignoreEos: true }),
+    sampling: samplingParams({ temperature: 0, maxTokens: opts.outputTokens, ignoreEos: true, numLogprobs: opts.numLogprobs }),
     cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
   }));
 }
@@ -110,6 +111,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       models: { type: 'string', default: 'stories260k,smollm2-random' },
       concurrency: { type: 'string', default: '1,8,32' },
       'prompt-tokens': { type: 'string', default: '32' },
+      logprobs: { type: 'string' },
       'output-tokens': { type: 'string', default: '32' },
       'baseline-max': { type: 'string', default: '8' },
       rounds: { type: 'string', default: '5' },
@@ -120,7 +122,11 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       json: { type: 'string' },
     },
   });
-  const opts: Options = { promptTokens: Number(values['prompt-tokens']), outputTokens: Number(values['output-tokens']), baselineMax: Number(values['baseline-max']), rounds: Number(values.rounds) };
+  const opts: Options = { promptTokens: Number(values['prompt-tokens']), outputTokens: Number(values['output-tokens']), baselineMax: Number(values['baseline-max']), rounds: Number(values.rounds),
+    numLogprobs: values.logprobs === undefined ? null : Number(values.logprobs) };
+  if (opts.numLogprobs !== null && !(Number.isInteger(opts.numLogprobs) && opts.numLogprobs >= 0 && opts.numLogprobs <= 20)) {
+    throw new Error(`--logprobs must be an integer 0–20, got ${values.logprobs}`);
+  }
   const concurrency = values.concurrency.split(',').map(Number);
   const device = values.device as OrtDevice;
   if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${values.device}`);
