@@ -74,6 +74,7 @@ describe('gateway logprobs (mock runner)', () => {
     const result = await openai.chat.completions.create(body);
     const choice = result.choices[0]!;
     const content = choice.logprobs!.content!;
+    assert.equal(choice.logprobs!.refusal, null, 'the openai types require refusal (null: no refusal tokens)');
     assert.equal(content.length, result.usage!.completion_tokens);
     assert.equal(content.map((t) => t.token).join(''), choice.message.content);
     const top = expected(2);

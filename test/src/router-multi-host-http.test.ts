@@ -57,3 +57,35 @@ test('POST /reset_prefix_cache on one gateway empties the standalone workers\' c
   assert.equal(again.response.headers.get('x-mini-dynamo-overlap-blocks'), '0', 'the other gateway\'s router applied the cleared events');
   assert.equal(again.data.usage!.prompt_tokens_details!.cached_tokens, 0, 'the worker recomputed the prompt');
 });
+
+test('logprobs and echo cross the NDJSON wire from a standalone worker: streamed equals unstreamed (openai client)', async () => {
+  const openai = new OpenAI({ baseURL: `${gateways[0]!.url}/v1`, apiKey: 'none', maxRetries: 0 });
+  const model = (await openai.models.list()).data[0]!.id;
+  const params = { model, prompt: 'Once upon a time, a cat', max_tokens: 5, temperature: 0, echo: true, logprobs: 2, ignore_eos: true } as const;
+  const whole = await openai.completions.create(params);
+  const choice = whole.choices[0]!;
+  const lp = choice.logprobs!;
+  assert.ok(choice.text.startsWith(params.prompt), choice.text);
+  assert.equal(lp.tokens!.join(''), choice.text);
+  assert.equal(lp.tokens!.length, whole.usage!.prompt_tokens + 5);
+  assert.equal(lp.token_logprobs![0], null);
+  assert.equal(lp.top_logprobs![0], null);
+  assert.ok(lp.token_logprobs!.slice(1).every((l) => typeof l === 'number' && l <= 0));
+  let text = '';
+  const tokens: string[] = [], logprobs: (number | null)[] = [], offsets: number[] = [];
+  for await (const chunk of await openai.completions.create({ ...params, stream: true })) {
+    const c = chunk.choices[0]!;
+    text += c.text;
+    tokens.push(...c.logprobs?.tokens ?? []);
+    logprobs.push(...c.logprobs?.token_logprobs ?? []);
+    offsets.push(...c.logprobs?.text_offset ?? []);
+  }
+  assert.equal(text, choice.text);
+  assert.deepEqual(tokens, lp.tokens);
+  assert.deepEqual(logprobs, lp.token_logprobs);
+  assert.deepEqual(offsets, lp.text_offset);
+  const chat = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, temperature: 0, logprobs: true, top_logprobs: 2, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  const content = chat.choices[0]!.logprobs!.content!;
+  assert.equal(content.map((t) => t.token).join(''), chat.choices[0]!.message.content);
+  assert.ok(content.every((t) => t.top_logprobs.length === 2));
+});

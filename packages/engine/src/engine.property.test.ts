@@ -1,6 +1,8 @@
 // Property test: random add / step / abort (also while a step is in flight) / runner-failure sequences
 // on a tiny pool, which forces chunked prefill, prefix hits, eviction and preemption. After every
 // operation the allocator audit holds; every request ends exactly once; at the end no block is used.
+// Some requests ask for logprobs (aligned with every tokens event) and prompt logprobs (at most once, on the
+// first tokens event, the whole prompt's; exactly once for a request that ran to its end).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -8,13 +10,13 @@ import { Engine } from './engine.js';
 import { collect, makeRequest, RecordingRunner } from './request-fixtures.js';
 
 type Op =
-  | { kind: 'add'; family: number; length: number; maxTokens: number }
+  | { kind: 'add'; family: number; length: number; maxTokens: number; logprobs: number }
   | { kind: 'step'; count: number }
   | { kind: 'abort'; pick: number; inFlight: boolean }
   | { kind: 'fail' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('add' as const), family: fc.nat(3), length: fc.integer({ min: 1, max: 40 }), maxTokens: fc.integer({ min: 1, max: 30 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('add' as const), family: fc.nat(3), length: fc.integer({ min: 1, max: 40 }), maxTokens: fc.integer({ min: 1, max: 30 }), logprobs: fc.nat(2) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('step' as const), count: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('abort' as const), pick: fc.nat(), inFlight: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'fail' as const }) },
@@ -29,6 +31,7 @@ test('random engine operations keep the allocator sound and end every request ex
       const engine = new Engine(runner, { workerId: 'p', maxNumBatchedTokens: 24, maxNumSeqs: 5 }, { onPreempted: () => void numPreemptions++ });
       const out = collect(engine);
       const ids: string[] = [];
+      const prompts = new Map<string, { prompt: number[]; logprobs: number }>();
       const check = () => {
         const audit = engine.audit();
         assert.ok(audit.ok, JSON.stringify(audit));
@@ -40,7 +43,8 @@ test('random engine operations keep the allocator sound and end every request ex
         if (op.kind === 'add') {
           const id = `r${ids.length}`;
           const prompt = Array.from({ length: op.length }, (_, i) => (i < 16 ? op.family * 3 + (i % 2) + 10 : i + ids.length * 50));
-          if (engine.add(makeRequest(id, prompt, { maxTokens: op.maxTokens })).ok) ids.push(id);
+          const sampling = { maxTokens: op.maxTokens, numLogprobs: op.logprobs > 0 ? 1 : null, numPromptLogprobs: op.logprobs > 1 ? 2 : null };
+          if (engine.add(makeRequest(id, prompt, sampling)).ok) ids.push(id), prompts.set(id, { prompt, logprobs: op.logprobs });
         } else if (op.kind === 'step') {
           for (let i = 0; i < op.count; i++) await engine.step();
         } else if (op.kind === 'abort') {
@@ -66,6 +70,17 @@ test('random engine operations keep the allocator sound and end every request ex
         assert.notEqual(mine.at(-1)!.kind, 'tokens', `${id}: nothing after its end`);
         const end = mine.at(-1)!;
         if (end.kind === 'failed') assert.match(end.error.message, /injected runner failure/, 'only injected failures');
+        const { prompt, logprobs } = prompts.get(id)!;
+        const tokenEvents = mine.flatMap((e) => (e.kind === 'tokens' ? [e] : []));
+        for (const e of tokenEvents) assert.equal(e.logprobs?.length, logprobs > 0 ? e.tokenIds.length : undefined, `${id}: logprobs aligned`);
+        const withPrompt = tokenEvents.filter((e) => e.promptLogprobs !== undefined);
+        const ranToEnd = end.kind === 'finished' && end.finishReason !== 'abort';
+        assert.equal(withPrompt.length, logprobs > 1 && (ranToEnd || tokenEvents.length > 0) ? 1 : 0, `${id}: prompt logprobs once`);
+        if (withPrompt.length === 1) {
+          assert.equal(withPrompt[0], tokenEvents[0], `${id}: on the first tokens event`);
+          assert.equal(withPrompt[0]!.promptLogprobs!.length, prompt.length);
+          assert.equal(withPrompt[0]!.promptLogprobs![0], null);
+        }
       }
     }),
     { numRuns: 140 }, // ~3,500 operations on average; 120 runs dipped under 3,000 for rare seeds

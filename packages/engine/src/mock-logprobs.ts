@@ -1,7 +1,8 @@
 // The MockRunner's next-token distribution, so the logprobs it reports are honest: the mock always picks
 // the mode of this distribution (it ignores temperature; the mode itself depends on (last token, position,
-// seed)); at a prompt position p (prompt logprobs) the mode is mockNextToken(token p, p + 1, seed 0). Logits: the picked token m → 0; the MOCK_NUM_RUNNERS_UP tokens (m + j) mod V → −j; every other
-// token → MOCK_REST_LOGIT. Invariant: the reported values are exact log-softmax values of these logits.
+// seed)); at a prompt position p (prompt logprobs) the mode is mockNextToken(token p, p + 1, seed 0).
+// Logits: the picked token m → 0; the MOCK_NUM_RUNNERS_UP tokens (m + j) mod V → −j; every other token →
+// MOCK_REST_LOGIT. Invariant: the reported values are exact log-softmax values of these logits.
 
 import { LOGPROB_FLOOR, type TokenLogprobs } from '@mini-dynamo/protocol';
 

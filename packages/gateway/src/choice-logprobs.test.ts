@@ -62,6 +62,23 @@ describe('ChoiceLogprobs (stories260K tokenizer)', () => {
     }
   });
 
+  it('a stream ending inside a character: the newest empty token is held until the flush gives it the U+FFFD', () => {
+    const ids = tokenizer.encode('a 😀').slice(1);
+    const cutIds = ids.slice(0, -1); // the emoji's last byte never comes
+    const detokenizer = tokenizer.createDetokenizer([1]);
+    const { tracker, pieces, text } = feed([1], cutIds);
+    cutIds.forEach((id) => detokenizer.push([id]));
+    assert.equal(pieces.at(-1), '', 'the last piece is a held partial character');
+    const released = tracker.release(text.length);
+    assert.equal(released.length, pieces.length - 1, 'the newest empty token is held');
+    const flushed = detokenizer.flush();
+    assert.ok(flushed.endsWith('\uFFFD'));
+    tracker.addFlushed(flushed);
+    const rest = tracker.release(text.length + flushed.length, true);
+    assert.deepEqual(rest.map((t) => t.token), [flushed]);
+    assert.equal([...released, ...rest].map((t) => t.token).join(''), text + flushed, 'the tokens spell the whole text');
+  });
+
   it('a held token is released only once its whole text is out; a stop cut drops tokens from the cut on', () => {
     const ids = tokenizer.encode('Once upon a time').slice(1);
     const { tracker, pieces } = feed([1], ids);
@@ -92,6 +109,7 @@ describe('openAiLogprobs', () => {
           { token: '__proto__', logprob: -2, bytes: [...Buffer.from('__proto__')] }] },
         { token: 'x', logprob: -3, bytes: [120], top_logprobs: [{ token: 'y', logprob: -1, bytes: [121] }] },
       ],
+      refusal: null,
     });
   });
 

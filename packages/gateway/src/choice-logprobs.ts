@@ -1,7 +1,8 @@
 // Per-choice logprobs bookkeeping: pairs each generated token's TokenLogprobs with its text and releases
 // a token only once its text has been emitted to the client (the stop matcher may hold text back), so
 // streamed chunks carry exactly the tokens of their text. Invariants: released tokens' strings concatenate
-// to the emitted text; a token starting at or after a stop string's cut is never released.
+// to the emitted text (a partial character flushed at the end belongs to the newest token, held while its
+// text is ''); a token starting at or after a stop string's cut is never released.
 //
 // Token strings: the sampled token's is what the incremental detokenizer emits for it in context (so a
 // leading space is kept; a byte-fallback piece that does not complete a character is '' and the token
@@ -62,11 +63,25 @@ export class ChoiceLogprobs {
     this.prevTokenId = tokenId;
   }
 
-  /** Tokens whose text lies within the first `numEmitted` UTF-16 units of the stream. */
-  release(numEmitted: number): ReportedToken[] {
+  /**
+   * Tokens whose text lies within the first `numEmitted` UTF-16 units of the stream. Until `final`, the newest
+   * token is held while its text is '' (the detokenizer may hold a partial character that flush() completes).
+   */
+  release(numEmitted: number, final = false): ReportedToken[] {
     let n = 0;
     while (n < this.pending.length && this.pending[n]!.end <= numEmitted) n++;
+    if (!final && n > 0 && n === this.pending.length && this.pending[n - 1]!.reported.token === '') n--;
     return this.pending.splice(0, n).map((p) => p.reported);
+  }
+
+  /** The detokenizer's final flush (a partial character's U+FFFD): the text of the newest token, still held. */
+  addFlushed(text: string): void {
+    const last = this.pending.at(-1);
+    if (text === '' || last === undefined) return;
+    last.reported.token += text;
+    last.end += text.length;
+    this.streamLength += text.length;
+    this.numCodePoints += codePointLength(text);
   }
 
   /** A stop string cut the stream at `cut`: tokens starting before it are released, the rest dropped. */

@@ -174,11 +174,15 @@ export class Generation {
   }
 
   private onFinished(state: ChoiceState, reason: FinishReason, usage: Usage): void {
-    if (!state.stopped) this.emitText(state, state.detokenizer.flush());
+    if (!state.stopped) {
+      const flushed = state.detokenizer.flush();
+      state.logprobs?.addFlushed(flushed);
+      this.emitText(state, flushed);
+    }
     if (!state.stopped) {
       const rest = state.stop.flush();
       state.numEmitted += rest.length;
-      this.pushText(state, rest, state.logprobs?.release(state.numEmitted));
+      this.pushText(state, rest, state.logprobs?.release(state.numEmitted, true));
     }
     if (reason === 'abort' && !state.stopped) return this.end(state, { kind: 'aborted' });
     const finishReason: ClientFinishReason = state.stopped || reason !== 'length' ? 'stop' : 'length';

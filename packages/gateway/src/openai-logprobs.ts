@@ -1,4 +1,4 @@
-// The one place reported tokens become OpenAI `logprobs` objects: chat's `{ content: [...] }` (token,
+// The one place reported tokens become OpenAI `logprobs` objects: chat's `{ content: [...], refusal: null }` (token,
 // logprob, UTF-8 bytes, top_logprobs) and the legacy completions shape (tokens, token_logprobs,
 // top_logprobs dicts that also hold the sampled token, text_offset; with `echo` the prompt's tokens come first,
 // the very first with a null logprob and null top_logprobs). null means "not asked".
@@ -15,8 +15,9 @@ export function openAiLogprobs(endpoint: Endpoint, tokens: readonly ReportedToke
 }
 
 function chatLogprobs(tokens: readonly ReportedToken[]): object {
-  return { // chat never echoes its prompt, so every token has a logprob
+  return { // chat never echoes its prompt, so every token has a logprob; no refusals: `refusal` is null (as OpenAI)
     content: tokens.map((t) => ({ ...chatToken({ token: t.token, logprob: t.logprob ?? LOGPROB_FLOOR }), top_logprobs: (t.top ?? []).map(chatToken) })),
+    refusal: null,
   };
 }
 

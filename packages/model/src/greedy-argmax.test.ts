@@ -1,5 +1,6 @@
 // The step graph's in-graph ArgMax (greedy_ids) against JS argmax over the same run's logits: random batched
-// steps of a random-weight tiny model, and a model whose lm_head duplicates rows so every argmax is an exact tie.
+// steps of a random-weight tiny model, and a model whose lm_head duplicates rows so every argmax is an exact tie;
+// a step with any sequence that is not plain greedy (penalised, sampled, logprobs) takes the logits path.
 
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import type { LlamaConfig } from './llama-config.js';
 import type { LlamaWeights } from './llama-weights.js';
 import { randomLlamaWeights, tinyLlamaConfig } from './random-weights.js';
 import { createOrtModelRunner, type OrtModelRunner } from './ort-model-runner.js';
-import { argmax } from './sampler.js';
+import { applyPenalties, argmax } from './sampler.js';
 
 const GREEDY = samplingParams({ temperature: 0 });
 const cacheDir = mkdtempSync(join(tmpdir(), 'md-argmax-'));
@@ -96,6 +97,31 @@ describe('in-graph ArgMax (greedy_ids) vs JS argmax', () => {
         live.forEach((s, i) => s.out.push(ids[i]!));
       }
       assert.ok(chosen.size > 1, 'the ties were at different tokens');
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('a greedy sequence batched with a penalised (temperature 0) or a seeded sampled one: the whole step takes the logits path', async () => {
+    const config = tinyLlamaConfig();
+    const runner = await makeRunner(config, randomLlamaWeights(config, 33), 'argmax-mixed');
+    try {
+      const live: Live[] = [0, 1].map((b) => ({ seqId: b, out: [], prompt: [1, 20 + b, 9, 4], blockTable: [b, 2 + b, 4 + b, 6 + b] }));
+      for (let step = 0; step < 3; step++) {
+        const { ids } = await bothPaths(runner, stepBatch(live)); // all greedy: the ArgMax path
+        live.forEach((s, i) => s.out.push(ids[i]!));
+      }
+      const penalised = samplingParams({ temperature: 0, presencePenalty: 2, frequencyPenalty: 2 });
+      for (const other of [penalised, samplingParams({ temperature: 0.8, seed: 7 })]) {
+        const batch = stepBatch(live);
+        batch.sequences[1] = { ...batch.sequences[1]!, sampling: other };
+        const rows = (await runner.forward(batch)).map((r) => Float32Array.from(r));
+        const before = { ...runner.numStepsByFetch };
+        const { sampledTokenIds } = await runner.step(batch);
+        assert.deepEqual(runner.numStepsByFetch, { argmax: before.argmax, logits: before.logits + 1 }, `${JSON.stringify(other)} needs the logits`);
+        assert.equal(sampledTokenIds[0], argmax(rows[0]!), 'the greedy sequence still gets its argmax');
+        if (other === penalised) assert.equal(sampledTokenIds[1], argmax(applyPenalties(rows[1]!, other, live[1]!.out)), 'penalties applied');
+      }
     } finally {
       await runner.close();
     }

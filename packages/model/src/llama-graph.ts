@@ -1,7 +1,7 @@
 // The Llama-family step graph: one ONNX graph computes a whole scheduler step (packed prefill chunks and
 // decode tokens over a paged KV pool). Standard ONNX ops only (opset 17) so CPU and CUDA EPs run it alike.
 //
-// Inputs (T new tokens, S sampled sequences, two attention groups g ∈ {single, multi}):
+// Inputs (T new tokens, S logits rows: one per sampled sequence plus prompt-logprobs positions, two attention groups g ∈ {single, multi}):
 //   input_ids [T] i32, positions [T] i32, kv_cache [2L*Hkv*numBlocks, blockSize, D] f32 (block row
 //   ((2l+kv)*Hkv + h)*numBlocks + block), g_q_index [B,Q] i32 (token index of each query), g_past_blocks [B,NB] i32
 //   (pool block of each whole block of past positions, P = NB*blockSize keys; the mask hides the block tails),
