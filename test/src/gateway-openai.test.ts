@@ -33,6 +33,7 @@ describe('gateway with the openai client (mock runner)', () => {
     assert.equal(chat.choices.length, 1);
     assert.equal(chat.choices[0]!.message.role, 'assistant');
     assert.ok(chat.choices[0]!.message.content!.length > 0);
+    assert.equal(chat.choices[0]!.message.refusal, null, 'the openai types require refusal (null: none)');
     assert.equal(chat.choices[0]!.finish_reason, 'length');
     assert.equal(chat.usage!.completion_tokens, 12);
     assert.equal(chat.usage!.prompt_tokens_details!.cached_tokens, 0);

@@ -49,7 +49,7 @@ export function responseBody(endpoint: Endpoint, meta: ResponseMeta, choices: Ch
     created: meta.created,
     model: meta.model,
     choices: choices.map((c) => endpoint === 'chat'
-      ? { index: c.index, message: { role: 'assistant', content: c.text }, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }
+      ? { index: c.index, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }
       : { index: c.index, text: c.text, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }),
     usage,
   };
