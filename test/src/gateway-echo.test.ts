@@ -105,6 +105,23 @@ describe('completions echo (mock runner)', () => {
     assert.equal(noLogprobs.join(''), whole.choices[0]!.text);
   });
 
+  test('the KV router gives an echo + logprobs request no overlap credit: its worker recomputes the whole prompt', async () => {
+    const { openai } = suite;
+    const prompt = 'The little dog ran to the big red barn to find his friend the cat, who was asleep in the hay. '.repeat(2);
+    const overlapOf = async (body: OpenAI.CompletionCreateParamsNonStreaming) => {
+      const { response } = await openai.completions.create(body).withResponse();
+      return { overlap: Number(response.headers.get('x-mini-dynamo-overlap-blocks')), reason: response.headers.get('x-mini-dynamo-routing-reason') };
+    };
+    const plain = { model: MODEL, prompt, max_tokens: 2, temperature: 0 };
+    await overlapOf(plain);
+    const again = await overlapOf(plain);
+    assert.ok(again.overlap > 0, 'a plain repeat is routed to its cached prefix');
+    const scored = await overlapOf({ ...plain, echo: true, logprobs: 1 });
+    assert.equal(scored.overlap, 0, 'no credit for a cache the worker will not read');
+    assert.notEqual(scored.reason, 'kv_overlap');
+    assert.ok((await overlapOf({ ...plain, echo: true })).overlap > 0, 'echo without logprobs reads the cache as usual');
+  });
+
   test('bad echo values are OpenAI-shaped 400s naming the parameter; nothing leaks', async () => {
     const { server } = suite;
     const completion = { model: MODEL, prompt: 'hi', max_tokens: 2 };

@@ -2,7 +2,7 @@
 // Invariants: tokenIds = prompt ‖ outputTokenIds and only grows; numComputedTokens ≤ tokenIds.length;
 // blockTable covers at least numComputedTokens; blockHash(i) is the chained protocol hash of full block i.
 
-import { blockHash, computeBlockHashes, hashSeed, type BlockHash, type GenerateRequest, type TokenLogprobs } from '@mini-dynamo/protocol';
+import { blockHash, computeBlockHashes, hashSeed, readsPrefixCache, type BlockHash, type GenerateRequest, type TokenLogprobs } from '@mini-dynamo/protocol';
 
 export type SequenceStatus = 'waiting' | 'running' | 'finished';
 
@@ -65,7 +65,7 @@ export class Sequence {
 
   /** Asked for prompt logprobs not yet reported: every prompt position must be computed (no prefix-cache hit). */
   get needsPromptLogprobs(): boolean {
-    return (this.request.sampling.numPromptLogprobs ?? null) !== null && !this.promptLogprobsReported;
+    return !readsPrefixCache(this.request.sampling) && !this.promptLogprobsReported;
   }
 
   /** Number of full blocks in tokenIds. */

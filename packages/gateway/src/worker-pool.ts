@@ -5,7 +5,7 @@
 // a query to the workers (metrics, audit, reset) settles within `queryDeadlineMs`, answered or not.
 
 import {
-  queryAnsweredBy,
+  queryAnsweredBy, readsPrefixCache,
   type AllocatorAudit, type EngineEvent, type GenerateRequest, type ModelRunnerInfo, type QueryType, type Router,
   type RoutingDecision, type RoutingPolicyName, type WorkerConnection, type WorkerReport,
 } from '@mini-dynamo/protocol';
@@ -107,7 +107,8 @@ export class WorkerPool {
   private dispatchOnce(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
     if (this.numReady() === 0) throw unavailable('No worker is ready yet.', 'no_workers', 2);
     const routed = this.router.route({
-      requestId: request.requestId, tokenIds: request.promptTokenIds, cacheSalt: request.cacheSalt, ...overrides,
+      requestId: request.requestId, tokenIds: request.promptTokenIds, cacheSalt: request.cacheSalt,
+      readsPrefixCache: readsPrefixCache(request.sampling), ...overrides,
     });
     if (!routed.ok) throw fromRoutingError(routed.error);
     const member = this.members.get(routed.value.workerId);

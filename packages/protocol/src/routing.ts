@@ -23,6 +23,11 @@ export interface RouteRequest {
   policy?: RoutingPolicyName;
   /** Per-request override of the kv policy's overlap weight. */
   overlapWeight?: number;
+  /**
+   * false: the worker will compute the whole prompt whatever it caches (e.g. prompt logprobs), so no worker's
+   * overlap saves prefill and the choice is by load alone. Default true.
+   */
+  readsPrefixCache?: boolean;
 }
 
 export interface RoutingDecision {

@@ -46,6 +46,11 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   numPromptLogprobs: null,
 });
 
+/** Whether a worker may serve this request's prompt from its prefix cache (not when it must score every prompt token). */
+export function readsPrefixCache(sampling: SamplingParams): boolean {
+  return (sampling.numPromptLogprobs ?? null) === null;
+}
+
 export function samplingParams(overrides: Partial<SamplingParams> = {}): SamplingParams {
   return { ...DEFAULT_SAMPLING, stopTokenIds: [], ...overrides };
 }

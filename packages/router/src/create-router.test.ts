@@ -241,3 +241,22 @@ test('same-prefix requests follow an in-flight prefix before its KV events arriv
   const third = routeOk(r, 'burst2', [...system, ...prefix(32, 3)]);
   assert.equal(third.bestOverlapBlocks, 0, 'finished requests leave no predicted blocks (no events came)');
 });
+
+test('a request that reads no prefix cache (prompt logprobs) is routed by load: the holder earns nothing', () => {
+  ids.clear();
+  const r = router();
+  const system = prefix(256, 9000);
+  storeOn(r, 'w2', system);
+  const seen = new Set<string>();
+  for (let i = 0; i < 8; i++) {
+    const d = routeOk(r, `s${i}`, [...system, ...prefix(16, i * 50)], { readsPrefixCache: false });
+    assert.equal(d.overlapBlocks, 0);
+    assert.equal(d.predictedCachedTokens, 0);
+    assert.notEqual(d.reason, 'kv_overlap');
+    seen.add(d.workerId);
+  }
+  assert.equal(seen.size, 4, 'eight concurrent scoring requests spread over the four workers, not piled on the holder');
+  for (let i = 0; i < 8; i++) r.finish(`s${i}`);
+  const normal = routeOk(r, 'normal', system);
+  assert.deepEqual([normal.workerId, normal.overlapBlocks], ['w2', 16], 'a normal request with the same prefix still follows the cache');
+});

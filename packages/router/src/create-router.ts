@@ -113,7 +113,7 @@ class PrefixAwareRouter implements MiniRouter {
     const t1 = performance.now();
     const hashes = chainBlockHashWords(this.localWords, numBlocks, seed);
     const t2 = performance.now();
-    const matches = this.overlaps(hashes);
+    const matches = request.readsPrefixCache === false ? new Map<string, number>() : this.overlaps(hashes);
     const t3 = performance.now();
     const all = this.candidates(matches);
     const bestOverlapBlocks = all.reduce((m, c) => Math.max(m, c.overlapBlocks), 0);
