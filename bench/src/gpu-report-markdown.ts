@@ -135,7 +135,8 @@ export function renderGpuReport(inputs: GpuReportInputs, rows: GpuRow[], meta: R
     `Workload (runner-throughput and torch_decode_bench.py): ${promptTokens}-token prompts, ${outputTokens} output tokens, EOS ignored; batch = ` +
       `concurrent sequences; mean context c = ${meanContext(promptTokens, outputTokens)}. ms/step = wall time ÷ steps, prefill included, for both ` +
       '(one prefill step + output − 1 decode steps; PyTorch: (prefill + (output − 1) × median decode step) ÷ output, CUDA events); ' +
-      `tok/s = output tokens ÷ wall time of the whole batch. ${precisionLine(inputs)}`,
+      `tok/s = output tokens ÷ wall time of the whole batch. ORT figures: the best of ${inputs.ortCompact?.opts.rounds ?? 'the'} rounds; ` +
+      `PyTorch: the median decode step over all rounds, tok/s from the median round. ${precisionLine(inputs)}`,
     ...(missing.length > 0 ? ['', `Missing (not measured or timed out): ${missing.join(', ')}; their columns show ${dash}.`] : []),
     '', ...serveLines(inputs.serve),
     '', ...bandwidthLines(inputs),

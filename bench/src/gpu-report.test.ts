@@ -144,6 +144,7 @@ test('rows and rendered ratios from a complete fixture folder', { skip }, withTm
   // 10 ÷ 0.211 = 47.44×; 10 ÷ 6.387 = 1.57×; eager decode step 4 ÷ 0.211 = 18.97×.
   assert.match(md, /\| SmolLM2-135M shape \| 32 \| 538\.1 \| 94\.4 \| 0\.211 \| 104\.1 \| 7\.77 \| 6\.176 \| 10\.00 \| 47\.44× \| 1\.57× \| 18\.97× \| PCIe copies \|/);
   assert.match(md, /Measured on \*\*Invented GPU 80GB\*\*/);
+  assert.match(md, /ORT figures: the best of 3 rounds; PyTorch: the median decode step over all rounds, tok\/s from the median round\./);
   assert.match(md, /fp32 everywhere \(PyTorch matmuls: ieee; NVIDIA_TF32_OVERRIDE=0, which keeps ORT's CUDA EP off TF32\)/);
   assert.match(md, /greedy output of the CUDA EP server equals the CPU EP server's: yes/);
   const verdict = limitSentences(rows).join('\n');
