@@ -2,8 +2,9 @@
 // 1) decode step time vs KV pool size (is the JS-owned pool really passed zero-copy?) next to what one copy of
 //    the pool would cost in JS and over PCIe; 2) step time and past-KV Gather kernel time vs context length;
 //    3) 'compact' KV transfer (what the CUDA EP path sends) vs the whole pool; 4) greedy argmax in the graph
-//    (greedy_ids fetched) vs logits fetched + JS argmax, decode at batch 1/8/32.
-// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax]
+//    (greedy_ids fetched) vs logits fetched + JS argmax, decode at batch 1/8/32; 5) temperature-1 sampling in the
+//    graph (sampled_ids fetched) vs logits fetched + JS sampleToken, decode at batch 1/8/32.
+// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax,temperature]
 
 import { parseArgs } from 'node:util';
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
@@ -11,17 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type OrtModelRunner } from '@mini-dynamo/model';
-import { samplingParams, type StepBatch } from '@mini-dynamo/protocol';
+import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type OrtModelRunner, type TemperatureSampling } from '@mini-dynamo/model';
+import { samplingParams, type SamplingParams, type StepBatch } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 import { median } from './percentiles.js';
 
 const PCIE_GBPS = 25; // H2D from pageable host memory, PCIe Gen4/5 x16, GB/s (optimistic for pageable)
 const MB = 2 ** 20;
 
-function decodeBatch(numSeqs: number, context: number, blockSize: number): StepBatch {
+function decodeBatch(numSeqs: number, context: number, blockSize: number, sampling: SamplingParams = samplingParams({ temperature: 0 })): StepBatch {
   const numBlocksPerSeq = Math.ceil((context + 1) / blockSize);
-  const sampling = samplingParams({ temperature: 0 });
   return {
     numTokens: numSeqs,
     sequences: Array.from({ length: numSeqs }, (_, b) => ({
@@ -39,8 +39,11 @@ async function stepMs(runner: OrtModelRunner, batch: StepBatch, runs: number): P
   return median(ts)!;
 }
 
-async function withRunner<T>(model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>, greedyArgmax: GreedyArgmax = 'graph'): Promise<T> {
-  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax });
+async function withRunner<T>(
+  model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>,
+  greedyArgmax: GreedyArgmax = 'graph', temperatureSampling: TemperatureSampling = 'graph',
+): Promise<T> {
+  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax, temperatureSampling });
   if (!r.ok) throw new Error(r.error.message);
   try { return await fn(r.value); } finally { await r.value.close(); }
 }
@@ -131,7 +134,24 @@ async function argmaxSweep(model: GraphModel, runs: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['pool', 'context', 'argmax'] as const;
+/** Temperature-1 decode steps: sampled_ids from the graph vs logits fetched + JS sampleToken; also the greedy step. */
+async function temperatureSweep(model: GraphModel, runs: number): Promise<void> {
+  console.log(`\n### ${model.name}: temperature-1 decode step (context 64), sampled in the graph vs logits fetched + JS sampling\n`);
+  console.log('| batch | step ms (logits + JS) | step ms (in-graph) | in-graph ÷ JS | greedy step ms (in-graph ArgMax) |\n|---|---|---|---|---|');
+  const hot = samplingParams({ temperature: 1 });
+  for (const numSeqs of [1, 8, 32]) {
+    const batch = decodeBatch(numSeqs, 64, 16, hot);
+    const numBlocks = numSeqs * Math.ceil(65 / 16);
+    const [graphMs, jsMs, greedyMs] = await withRunner(model, numBlocks, 'pool', (graph) => withRunner(model, numBlocks, 'pool', async (js) => {
+      const ms = await pairedStepMs(graph, js, batch, runs);
+      if (graph.numStepsByFetch.logits !== 0 || js.numStepsByFetch.sampled !== 0) throw new Error('a runner took the other fetch path');
+      return [...ms, await stepMs(graph, decodeBatch(numSeqs, 64, 16), runs)];
+    }, 'graph', 'js'), 'graph', 'graph');
+    console.log(`| ${numSeqs} | ${jsMs!.toFixed(2)} | ${graphMs!.toFixed(2)} | ${(graphMs! / jsMs!).toFixed(3)} | ${greedyMs!.toFixed(2)} |`);
+  }
+}
+
+const SECTIONS = ['pool', 'context', 'argmax', 'temperature'] as const;
 
 export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args, options: {
@@ -147,6 +167,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<void
     if (sections.includes('pool')) await poolSizeSweep(model, runs);
     if (sections.includes('context')) await contextSweep(model, runs);
     if (sections.includes('argmax')) await argmaxSweep(model, runs);
+    if (sections.includes('temperature')) await temperatureSweep(model, runs);
   }
 }
 

@@ -53,6 +53,11 @@ export function reportSections(quick: boolean): ReportSection[] {
       title: 'Greedy argmax in the ONNX graph vs logits fetched (decode step, CPU EP)',
       what: 'OrtModelRunner decode steps (context 64, one ORT thread, median of 30, the two runners timed alternately): an all-greedy step fetches the graph\'s `greedy_ids` (ArgMax, first index on ties) instead of `logits` [S, vocab] + JS argmax (`greedyArgmax: \'js\'`, the baseline). On the CPU EP only the output copy and JS argmax go away; on the CUDA EP the logits also stop crossing PCIe (the last column).',
       argv: ['kv-placement', '--sections', 'argmax', '--runs', '30'],
+    }, {
+      id: 'temperature-sampling', timeoutS: 180,
+      title: 'Temperature sampling in the ONNX graph vs logits fetched + JS sampling (decode step, CPU EP)',
+      what: 'OrtModelRunner decode steps at temperature 1 (context 64, one ORT thread, median of 30, the two runners timed alternately): temperature-only sequences take the graph\'s `sampled_ids` (Softmax(logits/T), CumSum, inverse CDF at the JS uniform draw) instead of `logits` [S, vocab] + JS `sampleToken` (`temperatureSampling: \'js\'`, the baseline); the last column is the same graph runner\'s all-greedy step, what the in-graph sampling itself costs above it.',
+      argv: ['kv-placement', '--sections', 'temperature', '--runs', '30'],
     }]),
     {
       id: 'scale', timeoutS: 300,

@@ -6,6 +6,8 @@
 //      [--device cpu|cuda] [--kv-transfer pool|compact] (CUDA: compact, the default there, uploads only the blocks a step reads)
 //      [--greedy-argmax graph|js] (graph, the default: greedy steps fetch the graph's ArgMax ids; js: logits + JS argmax)
 //      [--logprobs N] (every request asks for the sampled token's logprob + N alternatives: what logprobs cost)
+//      [--temperature T] (default 0, greedy) [--temperature-sampling graph|js] (graph, the default: temperature-only
+//      requests take the graph's sampled_ids; js: logits fetched + JS sampleToken)
 // Each figure is the best of `rounds` interleaved rounds (batched, then one-at-a-time); the one-at-a-time
 // baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c). The KV pool
 // holds every sequence of the largest c at full length (workloadNumBlocks): a batched run never preempts.
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import { createOrtModelRunner, defaultNumBlocks, type GreedyArgmax, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
+import { createOrtModelRunner, defaultNumBlocks, type GreedyArgmax, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner, type TemperatureSampling } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 
@@ -32,13 +34,13 @@ export interface ThroughputRow {
   meanStepMs: number;
 }
 
-interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number; numLogprobs: number | null }
+interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number; numLogprobs: number | null; temperature: number }
 
 function makeRequests(n: number, opts: Options, vocabSize: number, tag: string): GenerateRequest[] {
   return Array.from({ length: n }, (_, r) => ({
     requestId: `${tag}-${r}`,
     promptTokenIds: [1, ...Array.from({ length: opts.promptTokens - 1 }, (_, i) => 3 + ((r * 7919 + i * 104729) % (vocabSize - 3)))],
-    sampling: samplingParams({ temperature: 0, maxTokens: opts.outputTokens, ignoreEos: true, numLogprobs: opts.numLogprobs }),
+    sampling: samplingParams({ temperature: opts.temperature, maxTokens: opts.outputTokens, ignoreEos: true, numLogprobs: opts.numLogprobs }),
     cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
   }));
 }
@@ -119,11 +121,16 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       device: { type: 'string', default: 'cpu' },
       'kv-transfer': { type: 'string' },
       'greedy-argmax': { type: 'string', default: 'graph' },
+      temperature: { type: 'string', default: '0' },
+      'temperature-sampling': { type: 'string', default: 'graph' },
       json: { type: 'string' },
     },
   });
   const opts: Options = { promptTokens: Number(values['prompt-tokens']), outputTokens: Number(values['output-tokens']), baselineMax: Number(values['baseline-max']), rounds: Number(values.rounds),
-    numLogprobs: values.logprobs === undefined ? null : Number(values.logprobs) };
+    numLogprobs: values.logprobs === undefined ? null : Number(values.logprobs), temperature: Number(values.temperature) };
+  if (!(opts.temperature >= 0 && opts.temperature <= 2)) throw new Error(`--temperature must be 0–2, got ${values.temperature}`);
+  const temperatureSampling = values['temperature-sampling'] as TemperatureSampling;
+  if (temperatureSampling !== 'graph' && temperatureSampling !== 'js') throw new Error(`--temperature-sampling must be graph or js, got ${temperatureSampling}`);
   if (opts.numLogprobs !== null && !(Number.isInteger(opts.numLogprobs) && opts.numLogprobs >= 0 && opts.numLogprobs <= 20)) {
     throw new Error(`--logprobs must be an integer 0–20, got ${values.logprobs}`);
   }
@@ -138,7 +145,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
   for (const name of values.models.split(',')) {
     const model = await loadBenchModel(name);
     const r = await createOrtModelRunner({
-      model, device, greedyArgmax, onProgress: (m) => console.log(m),
+      model, device, greedyArgmax, temperatureSampling, onProgress: (m) => console.log(m),
       numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), opts.promptTokens + opts.outputTokens),
       ...(kvTransfer === undefined ? {} : { kvTransfer }),
       ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
@@ -150,13 +157,13 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       await r.value.close();
     }
   }
-  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}, greedy argmax in ${greedyArgmax}`);
+  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}, greedy argmax in ${greedyArgmax}, temperature ${opts.temperature} sampled in ${temperatureSampling}`);
   console.log('\n| model | concurrent | batched tok/s | one-at-a-time tok/s | ratio | ratio per CPU-s | ms/step |\n|---|---|---|---|---|---|---|');
   for (const row of rows) {
     console.log(`| ${row.model} | ${row.concurrency} | ${row.batchedTokensPerSecond.toFixed(1)} | ${row.sequentialTokensPerSecond.toFixed(1)} | ` +
       `${row.ratio.toFixed(2)}x | ${row.cpuRatio.toFixed(2)}x | ${row.meanStepMs.toFixed(2)} |`);
   }
-  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts: { ...opts, greedyArgmax }, rows }, null, 2));
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts: { ...opts, greedyArgmax, temperatureSampling }, rows }, null, 2));
   return rows;
 }
 

@@ -1,6 +1,7 @@
 // Batch invariance on the real model: a request's greedy tokens through Engine + OrtModelRunner (stories260K)
 // are identical alone, in a batch of 16 mixed prefill/decode requests, after a prefix-cache hit,
-// with chunked prefill and after a preemption.
+// with chunked prefill and after a preemption; a seeded temperature-1 request (sampled in the graph) is identical alone
+// and batched with greedy, logprobs and top-p neighbours (which send their steps to the logits path).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,5 +115,25 @@ describe('batch invariance through Engine + OrtModelRunner (stories260K)', { ski
     assert.ok(run.numPreempted > 0, 'the small pool forced preemptions');
     for (const [id, tokens] of solo) assert.deepEqual(run.tokens.get(id), tokens, `${id} differs from its solo run`);
     assert.notDeepEqual(solo.get('s2'), alone.get('r2'), 'sampling actually departs from greedy');
+  });
+
+  it('a seeded temperature-1 request is identical alone and batched with greedy, logprobs and top-p neighbours', async () => {
+    const hot = (k: number) => request(`t${k}`, PROMPTS[k]!, { temperature: 1, seed: 77 + k });
+    const solo = new Map<string, number[] | undefined>();
+    const before = { ...runner.numStepsByFetch };
+    for (const k of [1, 6]) solo.set(`t${k}`, (await runEngine(runner, { enablePrefixCaching: false }, [hot(k)])).tokens.get(`t${k}`));
+    assert.equal(runner.numStepsByFetch.logits, before.logits, 'alone: every step sampled in the graph, no logits fetched');
+    assert.ok(runner.numStepsByFetch.sampled >= 2 * NUM_OUTPUT, 'the sampled_ids path was taken');
+    const neighbours = [
+      request('g0', PROMPTS[0]!),
+      request('lp', PROMPTS[3]!, { temperature: 0, numLogprobs: 2 }),
+      request('tp', PROMPTS[4]!, { temperature: 0.8, topP: 0.9, seed: 5 }),
+    ];
+    const mid = { ...runner.numStepsByFetch };
+    const run = await runEngine(runner, { enablePrefixCaching: false }, [...neighbours, hot(1), hot(6)], [0, 0, 2, 1, 3]);
+    assert.ok(runner.numStepsByFetch.logits > mid.logits, 'the neighbours sent steps to the logits path');
+    for (const [id, tokens] of solo) assert.deepEqual(run.tokens.get(id), tokens, `${id} differs from its solo run`);
+    assert.deepEqual(run.tokens.get('g0'), alone.get('r0'));
+    assert.notDeepEqual(solo.get('t1'), alone.get('r1'), 'sampling actually departs from greedy');
   });
 });

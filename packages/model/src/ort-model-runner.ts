@@ -1,5 +1,6 @@
 // The ModelRunner on ONNX Runtime: one session.run() per scheduler step over the cached step graph,
-// KV in a JS-owned paged pool passed zero-copy; an all-greedy step fetches the graph's greedy_ids, not logits.
+// KV in a JS-owned paged pool passed zero-copy; greedy and temperature-only sequences take their token from the
+// graph (greedy_ids, sampled_ids), and logits are fetched only when some sequence of the step needs them in JS.
 // Invariant: step() calls never overlap (engine contract); the pool is written only after a run, at the new tokens' slots.
 
 import * as ort from 'onnxruntime-node';
@@ -7,7 +8,7 @@ import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type Step
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
 import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
-import { sampleToken } from './sampler.js';
+import { counterUniform, sampleToken } from './sampler.js';
 import { tokenLogprobs } from './token-logprobs.js';
 import { packStep, type PackedStep } from './step-packing.js';
 
@@ -22,8 +23,16 @@ export type KvTransfer = 'pool' | 'compact';
  * logits when no sequence of the step needs them; 'js' always fetches logits and samples in JS (baseline).
  */
 export type GreedyArgmax = 'graph' | 'js';
-/** Which outputs a step fetched: 'argmax' = greedy_ids + new_kv, 'logits' = logits + new_kv. */
-export type StepFetch = 'argmax' | 'logits';
+/**
+ * Where temperature-only sequences (see samplesInGraph) are sampled: 'graph' feeds their temperature and uniform
+ * draw and reads the graph's sampled_ids; 'js' samples them in JS from fetched logits (baseline).
+ */
+export type TemperatureSampling = 'graph' | 'js';
+/**
+ * Which outputs a step fetched besides new_kv: 'argmax' = greedy_ids only, 'sampled' = sampled_ids (+ greedy_ids
+ * when some sequence is greedy), 'logits' = logits (+ sampled_ids when some sequence samples in the graph).
+ */
+export type StepFetch = 'argmax' | 'sampled' | 'logits';
 
 export interface OrtModelRunnerOptions {
   model: GraphModel;
@@ -36,6 +45,8 @@ export interface OrtModelRunnerOptions {
   kvTransfer?: KvTransfer;
   /** Default 'graph'. */
   greedyArgmax?: GreedyArgmax;
+  /** Default 'graph'. */
+  temperatureSampling?: TemperatureSampling;
   cacheDir?: string;
   intraOpNumThreads?: number;
   onProgress?: (msg: string) => void;
@@ -53,7 +64,9 @@ export class OrtModelRunner implements ModelRunner {
   /** Reused buffer of the compact KV transfer (grows to the largest step seen). */
   private compactScratch: Float32Array | null = null;
   /** session.run calls per fetch path, step() and forward() alike (introspection for tests and benchmarks). */
-  readonly numStepsByFetch: Record<StepFetch, number> = { argmax: 0, logits: 0 };
+  readonly numStepsByFetch: Record<StepFetch, number> = { argmax: 0, sampled: 0, logits: 0 };
+  /** Uniform draws of unseeded sampled sequences (the runner's own, non-reproducible stream). */
+  random: () => number = Math.random;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -63,6 +76,7 @@ export class OrtModelRunner implements ModelRunner {
     readonly graphPath: string,
     readonly kvTransfer: KvTransfer = 'pool',
     readonly greedyArgmax: GreedyArgmax = 'graph',
+    readonly temperatureSampling: TemperatureSampling = 'graph',
   ) {
     this.info = info;
     this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows / pool.shape.blockSize, pool.shape.blockSize, pool.shape.headDim]);
@@ -71,40 +85,78 @@ export class OrtModelRunner implements ModelRunner {
   /** Runs the step graph and scatters the new K/V into the pool; returns the raw logits rows. */
   async forward(batch: StepBatch, logits: 'sampled' | 'all' = 'sampled'): Promise<Float32Array[]> {
     const packed = packStep(batch, this.pool, logits);
-    const data = (await this.run(packed, 'logits')) as Float32Array;
-    const v = this.info.vocabSize;
-    return Array.from({ length: packed.logitsIndex.length }, (_, i) => data.subarray(i * v, (i + 1) * v));
+    const out = await this.run(packed, null, ['logits']);
+    return this.rows(out.logits as Float32Array, packed.logitsIndex.length);
   }
 
   async step(batch: StepBatch): Promise<StepOutput> {
     const packed = packStep(batch, this.pool);
-    if (this.greedyArgmax === 'graph' && batch.sequences.every(needsOnlyArgmax)) {
-      const ids = (await this.run(packed, 'argmax')) as Int32Array;
+    const inGraph = batch.sequences.map((s) => (this.temperatureSampling === 'graph' && samplesInGraph(s, this.info.vocabSize)));
+    const draws = this.graphDraws(batch, inGraph);
+    const needsLogits = batch.sequences.some((s, i) => !inGraph[i] && !(this.greedyArgmax === 'graph' && needsOnlyArgmax(s)));
+    const anySampled = draws.numDraws > 0;
+    const names = needsLogits ? ['logits'] : ['greedy_ids'];
+    if (anySampled) names.push('sampled_ids');
+    const out = await this.run(packed, draws, names);
+    const sampled = anySampled ? (out.sampled_ids as Int32Array) : null;
+    if (!needsLogits) {
+      const greedy = out.greedy_ids as Int32Array;
       let next = 0;
-      return { sampledTokenIds: batch.sequences.map((s) => (s.sampling === null ? null : ids[next++]!)) };
+      return { sampledTokenIds: batch.sequences.map((s, i) => {
+        if (s.sampling === null) return null;
+        const d = draws.drawOf[i] ?? null, id = greedy[next++]!;
+        return d === null ? id : sampled![d]!;
+      }) };
     }
-    const data = (await this.run(packed, 'logits')) as Float32Array;
-    const v = this.info.vocabSize;
-    return this.sampleRows(batch, Array.from({ length: packed.logitsIndex.length }, (_, i) => data.subarray(i * v, (i + 1) * v)));
+    return this.sampleRows(batch, this.rows(out.logits as Float32Array, packed.logitsIndex.length), draws.drawOf.map((d) => (d === null ? null : sampled![d]!)));
   }
 
-  /** One session.run fetching new_kv plus logits or greedy_ids; scatters the new K/V and returns the other output. */
-  private async run(packed: PackedStep, fetch: StepFetch): Promise<Float32Array | Int32Array> {
+  private rows(data: Float32Array, numRows: number): Float32Array[] {
+    const v = this.info.vocabSize;
+    return Array.from({ length: numRows }, (_, i) => data.subarray(i * v, (i + 1) * v));
+  }
+
+  /**
+   * The logits rows sampled in the graph (packStep's row order) with their 1/temperature and uniform draw, and each
+   * sequence's index into them (null: not sampled in the graph). No such row: one dummy row (row 0), never read.
+   * The draw is sampleToken's: counterUniform(seed, #generated) when seeded, else the runner's random stream.
+   */
+  private graphDraws(batch: StepBatch, inGraph: boolean[]): SamplingDraws {
+    const rows: number[] = [], invTemperature: number[] = [], uniform: number[] = [];
+    const drawOf: (number | null)[] = [];
+    let next = 0;
+    batch.sequences.forEach((s, i) => {
+      next += s.promptLogprobs?.targetTokenIds.length ?? 0;
+      drawOf.push(s.sampling !== null && inGraph[i] ? rows.length : null);
+      if (s.sampling === null) return;
+      if (inGraph[i]) {
+        rows.push(next);
+        invTemperature.push(1 / s.sampling.temperature);
+        uniform.push(s.sampling.seed === null ? this.random() : counterUniform(s.sampling.seed, s.outputTokenIds.length));
+      }
+      next++;
+    });
+    const numDraws = rows.length;
+    if (numDraws === 0) { rows.push(0); invTemperature.push(1); uniform.push(0); }
+    return { rows: Int32Array.from(rows), invTemperature: Float32Array.from(invTemperature), uniform: Float32Array.from(uniform), numDraws, drawOf };
+  }
+
+  /** One session.run fetching new_kv plus `names`; scatters the new K/V and returns the outputs. */
+  private async run(packed: PackedStep, draws: SamplingDraws | null, names: string[]): Promise<Record<string, ort.Tensor['data']>> {
     if (this.closed) throw new Error('OrtModelRunner is closed');
-    const name = fetch === 'argmax' ? 'greedy_ids' : 'logits';
-    const out = await this.session.run(this.feeds(packed), ['new_kv', name]);
-    this.numStepsByFetch[fetch]++;
+    const out = await this.session.run(this.feeds(packed, draws), ['new_kv', ...names]);
+    this.numStepsByFetch[names.includes('logits') ? 'logits' : names.includes('sampled_ids') ? 'sampled' : 'argmax']++;
     this.pool.scatter(out.new_kv!.data as Float32Array, packed.slots);
-    return out[name]!.data as Float32Array | Int32Array;
+    return Object.fromEntries(names.map((n) => [n, out[n]!.data]));
   }
 
   /** Samples each sequence from its logits row and computes the logprobs asked for. */
-  private sampleRows(batch: StepBatch, rows: Float32Array[]): StepOutput {
+  private sampleRows(batch: StepBatch, rows: Float32Array[], inGraphIds: (number | null)[]): StepOutput {
     const sampledTokenIds: (number | null)[] = [];
     const logprobs: (TokenLogprobs | null)[] = [];
     const promptLogprobs: (TokenLogprobs[] | null)[] = [];
     let next = 0;
-    for (const s of batch.sequences) {
+    for (const [i, s] of batch.sequences.entries()) {
       // Prompt logprobs first (packStep's row order): row i scores the token at position startPosition + i + 1.
       const scored = s.promptLogprobs;
       promptLogprobs.push(scored === undefined ? null
@@ -115,7 +167,7 @@ export class OrtModelRunner implements ModelRunner {
         continue;
       }
       const row = rows[next++]!;
-      const tokenId = sampleToken(row, s.sampling, s.outputTokenIds);
+      const tokenId = inGraphIds[i] ?? sampleToken(row, s.sampling, s.outputTokenIds, this.random);
       const numTop = s.sampling.numLogprobs ?? null; // absent on the wire from an older gateway: none
       sampledTokenIds.push(tokenId);
       logprobs.push(numTop === null ? null : tokenLogprobs(row, tokenId, numTop));
@@ -135,7 +187,7 @@ export class OrtModelRunner implements ModelRunner {
 
   /** The session inputs this runner would feed for `batch` (profiling and benchmarks; the pool is not written). */
   feedsFor(batch: StepBatch, logits: 'sampled' | 'all' = 'sampled'): Record<string, ort.Tensor> {
-    return this.feeds(packStep(batch, this.pool, logits));
+    return this.feeds(packStep(batch, this.pool, logits), null);
   }
 
   private kvFeed(p: PackedStep): ort.Tensor {
@@ -146,7 +198,7 @@ export class OrtModelRunner implements ModelRunner {
     return new ort.Tensor('float32', compact.data, [compact.numRows / blockSize, blockSize, headDim]);
   }
 
-  private feeds(p: PackedStep): Record<string, ort.Tensor> {
+  private feeds(p: PackedStep, draws: SamplingDraws | null): Record<string, ort.Tensor> {
     const i32 = (data: Int32Array, dims: number[]) => new ort.Tensor('int32', data, dims);
     const kvCache = this.kvFeed(p); // first: in compact mode it rewrites the groups' past blocks
     // An empty logits_index would make zero-row tensors; compute one throwaway row instead.
@@ -157,6 +209,9 @@ export class OrtModelRunner implements ModelRunner {
       kv_cache: kvCache,
       out_index: i32(p.outIndex, [p.numTokens]),
       logits_index: i32(logitsIndex, [logitsIndex.length]),
+      sample_rows: i32(draws?.rows ?? Int32Array.of(0), [draws?.rows.length ?? 1]),
+      inv_temperature: new ort.Tensor('float32', draws?.invTemperature ?? Float32Array.of(1), [draws?.rows.length ?? 1]),
+      uniform: new ort.Tensor('float32', draws?.uniform ?? Float32Array.of(0), [draws?.rows.length ?? 1]),
     };
     for (const [name, g] of Object.entries(p.groups)) {
       feeds[`${name}_q_index`] = i32(g.qIndex, [g.numSeqs, g.maxQ]);
@@ -172,6 +227,23 @@ function needsOnlyArgmax(s: StepSequence): boolean {
   if (s.promptLogprobs !== undefined) return false;
   const p = s.sampling;
   return p === null || (p.temperature <= 0 && p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null);
+}
+
+/**
+ * True when the sequence's token is a plain temperature draw over the whole vocabulary that nothing else reads:
+ * decided from its own params only, so batch neighbours never change how a (seeded) request is sampled.
+ */
+export function samplesInGraph(s: StepSequence, vocabSize: number): boolean {
+  if (s.promptLogprobs !== undefined) return false;
+  const p = s.sampling;
+  return p !== null && p.temperature > 0 && (p.topK === null || p.topK >= vocabSize) && p.topP >= 1
+    && p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null;
+}
+
+interface SamplingDraws {
+  rows: Int32Array; invTemperature: Float32Array; uniform: Float32Array;
+  /** Rows really sampled (rows may hold one dummy); drawOf[i]: sequence i's index into them, or null. */
+  numDraws: number; drawOf: (number | null)[];
 }
 
 export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise<Result<OrtModelRunner, OrtRunnerError>> {
@@ -209,5 +281,5 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
   const info: ModelRunnerInfo = {
     modelName: model.name, blockSize, numBlocks, maxModelLen, vocabSize: c.vocabSize, eosTokenIds: [...c.eosTokenIds],
   };
-  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph'));
+  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph', opts.temperatureSampling ?? 'graph'));
 }

@@ -62,7 +62,8 @@ async function greedyBatch(runner: ModelRunner, promptIds: number[], numTokens: 
 async function fetchesDuring(runner: OrtModelRunner, fn: () => Promise<void>): Promise<Record<StepFetch, number>> {
   const before = { ...runner.numStepsByFetch };
   await fn();
-  return { argmax: runner.numStepsByFetch.argmax - before.argmax, logits: runner.numStepsByFetch.logits - before.logits };
+  const now = runner.numStepsByFetch;
+  return { argmax: now.argmax - before.argmax, sampled: now.sampled - before.sampled, logits: now.logits - before.logits };
 }
 
 describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? false : `no model at ${dir}` }, () => {
@@ -83,7 +84,7 @@ describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? fals
   it('greedy decoding from BOS reproduces golden_greedy_bos_64.json exactly, every step on the in-graph ArgMax', async () => {
     const ref = JSON.parse(readFileSync(golden, 'utf8')) as { prompt_ids: number[]; greedy_ids_64: number[] };
     const fetched = await fetchesDuring(runner, async () => assert.deepEqual(await greedy(runner, ref.prompt_ids, 64), ref.greedy_ids_64));
-    assert.deepEqual(fetched, { argmax: 64, logits: 0 });
+    assert.deepEqual(fetched, { argmax: 64, sampled: 0, logits: 0 });
   });
 
   it('batched: 4 greedy sequences take the ArgMax path; one asking logprobs sends the whole batch to logits; both match golden', async () => {
@@ -91,11 +92,11 @@ describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? fals
     const plain = await fetchesDuring(runner, async () => {
       for (const out of await greedyBatch(runner, ref.prompt_ids, 64, 4, () => false)) assert.deepEqual(out, ref.greedy_ids_64);
     });
-    assert.deepEqual(plain, { argmax: 64, logits: 0 });
+    assert.deepEqual(plain, { argmax: 64, sampled: 0, logits: 0 });
     const mixed = await fetchesDuring(runner, async () => {
       for (const out of await greedyBatch(runner, ref.prompt_ids, 64, 4, (b) => b === 2)) assert.deepEqual(out, ref.greedy_ids_64);
     });
-    assert.deepEqual(mixed, { argmax: 0, logits: 64 });
+    assert.deepEqual(mixed, { argmax: 0, sampled: 0, logits: 64 });
   });
 
   it('raw logprobs of the greedy tokens: mean −logprob equals the golden teacher-forced NLL; sampled = top-1', async (t) => {
@@ -103,7 +104,7 @@ describe('stories260K through OrtModelRunner', { skip: existsSync(golden) ? fals
     const logprobs: TokenLogprobs[] = [];
     let ids: number[] = [];
     const fetched = await fetchesDuring(runner, async () => { ids = await greedy(runner, ref.prompt_ids, 64, 1000, logprobs); });
-    assert.deepEqual(fetched, { argmax: 0, logits: 64 }, 'logprobs need the logits');
+    assert.deepEqual(fetched, { argmax: 0, sampled: 0, logits: 64 }, 'logprobs need the logits');
     assert.deepEqual(ids, ref.greedy_ids_64);
     const meanNll = -logprobs.reduce((sum, l) => sum + l.logprob, 0) / logprobs.length;
     t.diagnostic(`mean NLL ${meanNll} (golden ${ref.mean_nll_teacher_forced})`);

@@ -102,7 +102,7 @@ export function sampleToken(
 }
 
 /** Index i with probability weights[i] / sum(weights), for a uniform draw u in [0, 1). */
-function drawIndex(weights: Float64Array, u: number): number {
+export function drawIndex(weights: Float64Array, u: number): number {
   let total = 0;
   for (const w of weights) total += w;
   let r = u * total;
