@@ -98,8 +98,8 @@ function floorTable(rows: GpuRow[]): string[] {
 }
 
 const REMEDY: Record<Term, string> = {
-  pcie: 'What removes it: keep the KV pool on the device (ORT IO binding, which onnxruntime-node does not expose, or a native addon) ' +
-    'and return the sampled token instead of B·vocab fp32 logits (argmax/sampling inside the graph); fp16 KV halves what is left.',
+  pcie: 'What removes it: keep the KV pool on the device (ORT IO binding, which onnxruntime-node does not expose, or a native addon); ' +
+    'greedy and temperature-only steps already leave the logits there (greedy_ids / sampled_ids fetched); fp16 KV halves what is left.',
   other: 'What removes it: fewer, larger kernel launches per step (CUDA graphs, fused attention), less JS work per step (no KV ' +
     'compaction once the pool is device-resident), and larger batches to spread the fixed cost.',
   hbm: 'What removes it: fewer bytes per step: fp16/bf16 (half) or quantised weights and KV.',
@@ -114,7 +114,7 @@ export function limitSentences(rows: GpuRow[]): string[] {
     const t = r.terms, fl = r.floor;
     const torch = [r.eager && `PyTorch eager ${f(r.eager.ms, 3)} ms/step`, r.graphs && `with CUDA graphs ${f(r.graphs.ms, 3)} ms/step`].filter(Boolean);
     out.push(`- **${r.label}, batch ${r.batch}**: of the measured ${f(r.compact.ms)} ms/step (ORT-CUDA, compact KV), the estimated ` +
-      `host↔device copies take ${f(t.pcieMs, 3)} ms (${mb(fl.h2dBytes)} MB KV H2D at ${f(fl.h2d?.GBps, 1)} GB/s + ${mb(fl.d2hBytes)} MB new K/V + logits ` +
+      `host↔device copies take ${f(t.pcieMs, 3)} ms (${mb(fl.h2dBytes)} MB KV H2D at ${f(fl.h2d?.GBps, 1)} GB/s + ${mb(fl.d2hBytes)} MB new K/V + logits or greedy_ids ` +
       `D2H at ${f(fl.d2h?.GBps, 1)} GB/s), everything else ${f(t.otherMs, 3)} ms, the HBM floor ${f(t.hbmMs, 3)} ms: **${TERM_NAME[t.largest]} ` +
       `limit throughput**${torch.length > 0 ? `; on the same device ${torch.join(', ')}` : ''}. ${REMEDY[t.largest]}`);
   }

@@ -1,10 +1,12 @@
 // gpu-report arithmetic: per model and batch, the measured step times (ORT CUDA compact/pool, ORT CPU, PyTorch eager/
 // graphs) next to the bytes-moved floor of a decode step (fp32 weights + KV read over HBM bandwidth) and the PCIe
-// copies the compact design makes (whole KV blocks of the past H2D, new K/V + logits D2H), and which term limits the step.
+// copies the compact design makes (whole KV blocks of the past H2D, new K/V + logits or greedy_ids D2H), and which term limits the step.
 // Invariant: model shapes come from @mini-dynamo/model (configs + kvBytesPerToken), never hard-coded here; the one
-// runner constant, RUNNER_BLOCK_SIZE, is checked against a real OrtModelRunner by gpu-report.test.ts.
+// runner constant, RUNNER_BLOCK_SIZE (runner-throughput.ts), is checked against a real OrtModelRunner by gpu-report.test.ts.
 
-import { defaultModelDir, hfTensorSpecs, kvBytesPerToken, loadModelConfig, smollm2ShapeDir, type LlamaConfig } from '@mini-dynamo/model';
+import { hfTensorSpecs, kvBytesPerToken, type LlamaConfig } from '@mini-dynamo/model';
+import { BENCH_MODELS, loadBenchConfig } from './bench-models.js';
+import { RUNNER_BLOCK_SIZE } from './runner-throughput.js';
 import type { GpuReportInputs, ThroughputFile, TorchDecodeFile, Transfer } from './gpu-report-inputs.js';
 
 export interface ModelShape {
@@ -16,19 +18,15 @@ export interface ModelShape {
   vocabSize: number;
 }
 
-export function modelShape(key: string, label: string, config: LlamaConfig): ModelShape {
+function modelShape(key: string, label: string, config: LlamaConfig): ModelShape {
   const numParams = hfTensorSpecs(config).reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
   return { key, label, numParams, weightBytes: 4 * numParams, kvBytesPerToken: kvBytesPerToken(config), vocabSize: config.vocabSize };
 }
 
-/** The two bench models (bench-models.ts), keyed as modelKey() names them, from their config files. */
+/** The bench models (bench-models.ts), keyed as modelKey() names them, from their config files. */
 export async function loadReportShapes(): Promise<Map<string, ModelShape>> {
   const shapes = new Map<string, ModelShape>();
-  for (const [key, label, dir] of [['stories260k', 'stories260K', defaultModelDir()], ['smollm2-random', 'SmolLM2-135M shape', smollm2ShapeDir()]] as const) {
-    const info = await loadModelConfig(dir);
-    if (!info.ok) throw new Error(`gpu-report needs the ${label} config: ${info.error.message}`);
-    shapes.set(key, modelShape(key, label, info.value.config));
-  }
+  for (const m of BENCH_MODELS) shapes.set(m.key, modelShape(m.key, m.label, await loadBenchConfig(m.key)));
   return shapes;
 }
 
@@ -43,8 +41,8 @@ export function modelKey(name: string): string {
 /** Mean keys a decode step attends (its past plus itself): the prompt plus half the output. */
 export const meanContext = (promptTokens: number, outputTokens: number): number => promptTokens + outputTokens / 2;
 
-/** OrtModelRunner's default block size (runner-throughput sets none); compact uploads whole blocks. */
-export const RUNNER_BLOCK_SIZE = 16;
+/** Compact uploads whole blocks of the runner's default size (runner-throughput sets none). */
+export { RUNNER_BLOCK_SIZE };
 
 /**
  * Mean KV tokens a compact-transfer decode step uploads: the o − 1 decode steps compute positions p = prompt …

@@ -45,12 +45,15 @@ function makeRequests(n: number, opts: Options, vocabSize: number, tag: string):
   }));
 }
 
+/** OrtModelRunner's default block size: runner-throughput sets none (gpu-report.test.ts checks it against a real runner). */
+export const RUNNER_BLOCK_SIZE = 16;
+
 /**
  * KV blocks for the runner: its default pool, grown when that cannot hold `maxConcurrency` whole sequences of
  * `seqLen` tokens at once (SmolLM2's 256 MiB default holds 364 blocks of 16, c = 64 × 96 tokens needs 384), so the
  * batched run never preempts and each step really carries c sequences, as the PyTorch baseline's batch does.
  */
-export function workloadNumBlocks(config: LlamaConfig, maxConcurrency: number, seqLen: number, blockSize = 16): number {
+export function workloadNumBlocks(config: LlamaConfig, maxConcurrency: number, seqLen: number, blockSize = RUNNER_BLOCK_SIZE): number {
   const shape = { numLayers: config.numLayers, blockSize, numKvHeads: config.numKvHeads, headDim: config.headDim };
   const runnerDefault = defaultNumBlocks(shape, Math.min(config.maxPositionEmbeddings, 32768)); // as createOrtModelRunner
   return Math.max(runnerDefault, maxConcurrency * Math.ceil(seqLen / blockSize));

@@ -11,25 +11,17 @@ import { defaultModelDir } from '@mini-dynamo/model';
 import { samplingParams, type EngineEvent } from '@mini-dynamo/protocol';
 import { startStandaloneWorker } from '@mini-dynamo/worker';
 import { startNatsServer } from './router-fixtures.js';
-import { assertNoLeakedBlocks, assertOpenAiError, MODEL, mockServerForSuite, rawPost } from './gateway-support.js';
+import {
+  assertNoLeakedBlocks, assertOpenAiError, assertTextOffsets, codePoints, mergeCompletionChunks, MODEL, mockServerForSuite, rawPost,
+} from './gateway-support.js';
 
 const VOCAB = 512; // stories260K's, which the mock runner takes from the model folder
 const INFO = { ...MOCK_RUNNER_INFO, vocabSize: VOCAB, eosTokenIds: [2] }; // stories260K's EOS
 const PROMPT = 'Once upon a time';
-const codePoints = (s: string) => [...s].length;
 type CompletionLogprobs = Required<OpenAI.Completions.CompletionChoice.Logprobs>;
 
 /** The mock's logprob of prompt token i (i ≥ 1) given the one before it (engine's mock-logprobs.ts). */
 const promptLogprob = (ids: number[], i: number, numTop: number) => mockLogprobs(mockNextToken(ids[i - 1]!, i, 0, INFO), numTop, VOCAB, ids[i]);
-
-function assertConsistent(text: string, lp: CompletionLogprobs): void {
-  assert.equal(lp.tokens.join(''), text, 'the tokens spell the text');
-  let offset = 0;
-  lp.tokens.forEach((token, i) => {
-    assert.equal(lp.text_offset[i], offset);
-    offset += codePoints(token);
-  });
-}
 
 describe('completions echo (mock runner)', () => {
   const suite = mockServerForSuite();
@@ -60,7 +52,7 @@ describe('completions echo (mock runner)', () => {
     assert.deepEqual(lp.token_logprobs.slice(ids.length), gen.token_logprobs);
     assert.deepEqual(lp.top_logprobs.slice(ids.length), gen.top_logprobs);
     assert.deepEqual(lp.text_offset.slice(ids.length), gen.text_offset.map((o) => o + codePoints(PROMPT)));
-    assertConsistent(choice.text, lp);
+    assertTextOffsets(choice.text, lp);
     // Token-id prompts echo their decoded text.
     const byIds = await openai.completions.create({ ...body, prompt: ids, echo: true });
     assert.deepEqual(byIds.choices[0], choice);
@@ -85,16 +77,14 @@ describe('completions echo (mock runner)', () => {
     const { openai } = suite;
     const body = { model: MODEL, prompt: PROMPT, max_tokens: 5, temperature: 0, logprobs: 1, echo: true, n: 2 };
     const whole = await openai.completions.create(body);
-    const merged: { text: string; logprobs: CompletionLogprobs }[] = [];
-    for await (const chunk of await openai.completions.create({ ...body, stream: true })) {
-      for (const c of chunk.choices) {
-        const first = merged[c.index] === undefined;
-        const o = (merged[c.index] ??= { text: '', logprobs: { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] } });
-        if (first) assert.equal(c.text, PROMPT, 'the prompt comes first, alone');
-        o.text += c.text;
-        for (const k of ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset'] as const) (o.logprobs[k] as unknown[]).push(...(c.logprobs?.[k] ?? []));
-      }
+    const chunks: OpenAI.Completions.Completion[] = [];
+    for await (const chunk of await openai.completions.create({ ...body, stream: true })) chunks.push(chunk);
+    const seen = new Set<number>();
+    for (const c of chunks.flatMap((chunk) => chunk.choices)) {
+      if (!seen.has(c.index)) assert.equal(c.text, PROMPT, 'the prompt comes first, alone');
+      seen.add(c.index);
     }
+    const merged = mergeCompletionChunks(chunks);
     whole.choices.forEach((c, i) => {
       assert.equal(merged[i]!.text, c.text);
       assert.deepEqual(merged[i]!.logprobs, c.logprobs);

@@ -7,38 +7,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { mockLogprobs } from '@mini-dynamo/engine';
-import { assertNoLeakedBlocks, assertOpenAiError, MODEL, mockServerForSuite, rawPost } from './gateway-support.js';
+import {
+  assertNoLeakedBlocks, assertOpenAiError, assertTextOffsets, mergeCompletionChunks, MODEL, mockServerForSuite, rawPost, type CompletionLogprobs,
+} from './gateway-support.js';
 
 const VOCAB = 512; // stories260K's, which the mock runner takes from the model folder
 const expected = (numTop: number) => mockLogprobs(0, numTop, VOCAB);
-const codePoints = (s: string) => [...s].length;
 const PROMPT = 'Once upon a time';
-type CompletionLogprobs = OpenAI.Completions.CompletionChoice.Logprobs;
 
 /** Offsets are the code-point starts of each token in the text; the tokens spell the text. */
 function assertCompletionConsistent(text: string, lp: CompletionLogprobs): void {
-  assert.equal(lp.tokens!.join(''), text);
-  let offset = 0;
-  lp.tokens!.forEach((token, i) => {
-    assert.equal(lp.text_offset![i], offset);
-    offset += codePoints(token);
-    assert.equal(lp.top_logprobs![i]![token], lp.token_logprobs![i], 'the sampled token is in its dict');
-  });
-}
-
-function mergeCompletionChunks(chunks: OpenAI.Completions.Completion[]): { text: string; logprobs: Required<CompletionLogprobs> }[] {
-  const out: { text: string; logprobs: Required<CompletionLogprobs> }[] = [];
-  for (const chunk of chunks) {
-    for (const c of chunk.choices) {
-      const o = (out[c.index] ??= { text: '', logprobs: { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] } });
-      o.text += c.text;
-      o.logprobs.tokens.push(...(c.logprobs?.tokens ?? []));
-      o.logprobs.token_logprobs.push(...(c.logprobs?.token_logprobs ?? []));
-      o.logprobs.top_logprobs.push(...(c.logprobs?.top_logprobs ?? []));
-      o.logprobs.text_offset.push(...(c.logprobs?.text_offset ?? []));
-    }
-  }
-  return out;
+  assertTextOffsets(text, lp);
+  lp.tokens!.forEach((token, i) => assert.equal(lp.top_logprobs![i]![token], lp.token_logprobs![i], 'the sampled token is in its dict'));
 }
 
 describe('gateway logprobs (mock runner)', () => {

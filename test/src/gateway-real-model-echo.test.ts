@@ -8,21 +8,17 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { defaultModelDir } from '@mini-dynamo/model';
-import { assertNoLeakedBlocks, client, MODEL } from './gateway-support.js';
+import { assertNoLeakedBlocks, client, MODEL, readGolden } from './gateway-support.js';
 
-interface Golden { prompt_ids: number[]; greedy_ids_64: number[]; mean_nll_teacher_forced: number }
 type Logprobs = Required<OpenAI.Completions.CompletionChoice.Logprobs>;
 
 describe('completions echo + logprobs on the real model (ORT, stories260K)', () => {
   const servers: ServerHandle[] = [];
   let whole: OpenAI;
   let chunked: OpenAI;
-  const golden = JSON.parse(readFileSync(join(defaultModelDir(), 'golden_greedy_bos_64.json'), 'utf8')) as Golden;
+  const golden = readGolden();
   const prompt = [...golden.prompt_ids, ...golden.greedy_ids_64]; // BOS + 64 tokens
   // lm-eval-harness local-completions loglikelihood sends exactly this body (its _create_payload)
   const lmEvalBody = { model: MODEL, prompt, max_tokens: 1, temperature: 0, logprobs: 1, echo: true, seed: 1234 };

@@ -5,20 +5,17 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
-import { assertNoLeakedBlocks, client, MODEL } from './gateway-support.js';
+import { assertNoLeakedBlocks, client, MODEL, readGolden } from './gateway-support.js';
 
-interface Golden { prompt_ids: number[]; greedy_ids_64: number[]; mean_nll_teacher_forced: number }
 type ChatTokenLogprob = OpenAI.Chat.Completions.ChatCompletionTokenLogprob;
 
 describe('gateway logprobs on the real model (ORT, stories260K)', () => {
   let server: ServerHandle;
   let openai: OpenAI;
-  const golden = JSON.parse(readFileSync(join(defaultModelDir(), 'golden_greedy_bos_64.json'), 'utf8')) as Golden;
+  const golden = readGolden();
   before(async () => {
     server = await startServer({ runner: 'ort', numWorkers: 1, port: 0, numBlocks: 64, intraOpNumThreads: 1, log: () => {} });
     openai = client(server);

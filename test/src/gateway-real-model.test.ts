@@ -4,12 +4,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
-import { assertNoLeakedBlocks, client, MODEL } from './gateway-support.js';
+import { assertNoLeakedBlocks, client, MODEL, readGolden } from './gateway-support.js';
 
 describe('gateway on the real model (ORT, stories260K)', () => {
   let server: ServerHandle;
@@ -21,7 +19,7 @@ describe('gateway on the real model (ORT, stories260K)', () => {
   after(() => server.close());
 
   test('greedy completion from BOS equals the golden float64 reference', async () => {
-    const golden = JSON.parse(readFileSync(join(defaultModelDir(), 'golden_greedy_bos_64.json'), 'utf8')) as { greedy_ids_64: number[] };
+    const golden = readGolden();
     const tokenizer = await loadTokenizer(defaultModelDir());
     assert.ok(tokenizer.ok);
     const expected = tokenizer.value.decode(golden.greedy_ids_64);

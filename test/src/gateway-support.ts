@@ -1,13 +1,24 @@
 // Shared helpers of the gateway suites: a loopback server, the official OpenAI client bound to
-// it, raw HTTP posts (for bodies no client would send) and the OpenAI error-shape check.
+// it, raw HTTP posts (for bodies no client would send), the OpenAI error-shape check, the
+// completions-logprobs helpers (text offsets, merging streamed chunks) and stories260K's golden file.
 
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle, type ServerOptions } from '@mini-dynamo/gateway';
+import { defaultModelDir } from '@mini-dynamo/model';
 
 export const MODEL = 'stories260K';
+
+/** stories260K's golden_greedy_bos_64.json: greedy from BOS and its teacher-forced NLL (float64 reference). */
+export interface Golden { prompt_ids: number[]; greedy_ids_64: number[]; mean_nll_teacher_forced: number }
+
+export function readGolden(): Golden {
+  return JSON.parse(readFileSync(join(defaultModelDir(), 'golden_greedy_bos_64.json'), 'utf8')) as Golden;
+}
 
 export async function mockServer(options: ServerOptions = {}): Promise<ServerHandle> {
   return startServer({ runner: 'mock', numWorkers: 2, port: 0, host: '127.0.0.1', numBlocks: 256, log: () => {}, ...options });
@@ -82,4 +93,34 @@ export async function assertNoLeakedBlocks(server: ServerHandle, timeoutMs = 300
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export type CompletionLogprobs = OpenAI.Completions.CompletionChoice.Logprobs;
+
+export const codePoints = (s: string): number => [...s].length;
+
+/** The tokens spell the text and each offset is the code-point start of its token. */
+export function assertTextOffsets(text: string, lp: CompletionLogprobs): void {
+  assert.equal(lp.tokens!.join(''), text, 'the tokens spell the text');
+  let offset = 0;
+  lp.tokens!.forEach((token, i) => {
+    assert.equal(lp.text_offset![i], offset);
+    offset += codePoints(token);
+  });
+}
+
+/** Streamed completion chunks merged per choice index: texts concatenated, logprobs arrays appended. */
+export function mergeCompletionChunks(chunks: readonly OpenAI.Completions.Completion[]): { text: string; logprobs: Required<CompletionLogprobs> }[] {
+  const out: { text: string; logprobs: Required<CompletionLogprobs> }[] = [];
+  for (const chunk of chunks) {
+    for (const c of chunk.choices) {
+      const o = (out[c.index] ??= { text: '', logprobs: { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] } });
+      o.text += c.text;
+      o.logprobs.tokens.push(...(c.logprobs?.tokens ?? []));
+      o.logprobs.token_logprobs.push(...(c.logprobs?.token_logprobs ?? []));
+      o.logprobs.top_logprobs.push(...(c.logprobs?.top_logprobs ?? []));
+      o.logprobs.text_offset.push(...(c.logprobs?.text_offset ?? []));
+    }
+  }
+  return out;
 }

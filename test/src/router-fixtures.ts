@@ -10,47 +10,8 @@ import { samplingParams, type EngineEvent, type GenerateRequest } from '@mini-dy
 
 const WORKER_MAIN = fileURLToPath(new URL('../../packages/worker/dist/standalone-worker-main.js', import.meta.url));
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-export interface NatsServer {
-  url: string;
-  stop(): void;
-}
-
-/**
- * A nats-server on a port it picks itself (`-p -1`, read back from its log: no free-port race with
- * other processes); a start that fails or stalls kills the child before throwing.
- */
-export async function startNatsServer(): Promise<NatsServer> {
-  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('nats-server not ready after 10 s')), 10_000);
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      reject(new Error(`${e.message}\n${log}`));
-    };
-    proc.once('error', fail);
-    proc.once('exit', (code) => fail(new Error(`nats-server exited (${code})`)));
-    proc.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)[\s\S]*Server is ready/.exec(log);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      proc.stderr!.removeAllListeners('data').resume();
-      resolve(Number(m[1]));
-    });
-  });
-  return { url: `nats://127.0.0.1:${port}`, stop: () => void proc.kill('SIGKILL') };
-}
+// One nats-server starter and polling wait for every multi-host test (gateway's unit tests use them too).
+export { startNatsServer, waitUntil as waitFor, type NatsServer } from '@mini-dynamo/gateway/testing';
 
 export interface WorkerProcess {
   workerId: string;

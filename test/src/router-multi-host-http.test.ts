@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
+import { mergeCompletionChunks } from './gateway-support.js';
 import { spawnWorker, startNatsServer, tokens, waitFor, type NatsServer, type WorkerProcess } from './router-fixtures.js';
 
 let nats: NatsServer;
@@ -71,19 +72,13 @@ test('logprobs and echo cross the NDJSON wire from a standalone worker: streamed
   assert.equal(lp.token_logprobs![0], null);
   assert.equal(lp.top_logprobs![0], null);
   assert.ok(lp.token_logprobs!.slice(1).every((l) => typeof l === 'number' && l <= 0));
-  let text = '';
-  const tokens: string[] = [], logprobs: (number | null)[] = [], offsets: number[] = [];
-  for await (const chunk of await openai.completions.create({ ...params, stream: true })) {
-    const c = chunk.choices[0]!;
-    text += c.text;
-    tokens.push(...c.logprobs?.tokens ?? []);
-    logprobs.push(...c.logprobs?.token_logprobs ?? []);
-    offsets.push(...c.logprobs?.text_offset ?? []);
-  }
-  assert.equal(text, choice.text);
-  assert.deepEqual(tokens, lp.tokens);
-  assert.deepEqual(logprobs, lp.token_logprobs);
-  assert.deepEqual(offsets, lp.text_offset);
+  const chunks: OpenAI.Completions.Completion[] = [];
+  for await (const chunk of await openai.completions.create({ ...params, stream: true })) chunks.push(chunk);
+  const streamed = mergeCompletionChunks(chunks)[0]!;
+  assert.equal(streamed.text, choice.text);
+  assert.deepEqual(streamed.logprobs.tokens, lp.tokens);
+  assert.deepEqual(streamed.logprobs.token_logprobs, lp.token_logprobs);
+  assert.deepEqual(streamed.logprobs.text_offset, lp.text_offset);
   const chat = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, temperature: 0, logprobs: true, top_logprobs: 2, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   const content = chat.choices[0]!.logprobs!.content!;
   assert.equal(content.map((t) => t.token).join(''), chat.choices[0]!.message.content);

@@ -3,7 +3,6 @@
 // a runner that drops them fails only the batch's requests, releasing their blocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StepBatch, StepOutput } from '@mini-dynamo/protocol';
 import { Engine } from './engine.js';
 import { mockLogit, mockLogprobs } from './mock-logprobs.js';
 import { collect, drain, makeRequest, RecordingRunner, tokens } from './request-fixtures.js';
@@ -48,12 +47,8 @@ test('the mock\'s logprobs are the exact log-softmax of its logits; the picked t
 
 test('a runner that returns no logprobs for a request that asked fails the batch; blocks are released', async () => {
   const runner = new RecordingRunner({ info });
-  const dropping = {
-    info: runner.info,
-    step: async (batch: StepBatch): Promise<StepOutput> => ({ sampledTokenIds: (await runner.step(batch)).sampledTokenIds }),
-    close: () => runner.close(),
-  };
-  const engine = new Engine(dropping, { workerId: 'w1' });
+  runner.dropLogprobs = true;
+  const engine = new Engine(runner, { workerId: 'w1' });
   const out = collect(engine);
   engine.add(makeRequest('lp', tokens(10), { maxTokens: 4, numLogprobs: 1 }));
   await drain(engine);

@@ -119,12 +119,8 @@ test('under preemption (chunked prefills, recompute) each request reports its pr
 
 test('a runner that drops prompt logprobs fails the request; blocks are released', async () => {
   const runner = new RecordingRunner({ info });
-  const dropping = {
-    info: runner.info,
-    step: async (batch: Parameters<RecordingRunner['step']>[0]) => ({ sampledTokenIds: (await runner.step(batch)).sampledTokenIds }),
-    close: () => runner.close(),
-  };
-  const engine = new Engine(dropping, { workerId: 'w1' });
+  runner.dropLogprobs = true;
+  const engine = new Engine(runner, { workerId: 'w1' });
   const out = collect(engine);
   engine.add(makeRequest('lp', tokens(10), { maxTokens: 4, numPromptLogprobs: 1 }));
   await drain(engine);

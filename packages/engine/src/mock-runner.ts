@@ -92,19 +92,21 @@ export class MockRunner implements ModelRunner {
 
   async step(batch: StepBatch): Promise<StepOutput> {
     if (this.closed) throw new Error('MockRunner is closed');
-    const sampledTokenIds = batch.sequences.map((s) => this.computeSequence(s));
-    const logprobs = batch.sequences.map((s, k) => {
-      const numTop = s.sampling?.numLogprobs ?? null;
-      return numTop === null ? null : mockLogprobs(sampledTokenIds[k]!, numTop, this.info.vocabSize);
-    });
-    const promptLogprobs = batch.sequences.map((s) => this.promptLogprobs(s));
+    const seqs = batch.sequences;
+    const sampledTokenIds = seqs.map((s) => this.computeSequence(s));
+    const output: StepOutput = { sampledTokenIds };
+    // Built only when some sequence asks (the simulator's steps mostly do not).
+    if (seqs.some((s) => (s.sampling?.numLogprobs ?? null) !== null)) {
+      output.logprobs = seqs.map((s, k) => {
+        const numTop = s.sampling?.numLogprobs ?? null;
+        return numTop === null ? null : mockLogprobs(sampledTokenIds[k]!, numTop, this.info.vocabSize);
+      });
+    }
+    if (seqs.some((s) => s.promptLogprobs !== undefined)) output.promptLogprobs = seqs.map((s) => this.promptLogprobs(s));
     const ms = this.stepMs(batch);
     this.numSteps++;
     this.simulatedMs += ms;
     if (Number.isFinite(this.speedup) && ms / this.speedup >= 0.001) await sleep(ms / this.speedup);
-    const output: StepOutput = { sampledTokenIds };
-    if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;
-    if (promptLogprobs.some((l) => l !== null)) output.promptLogprobs = promptLogprobs;
     return output;
   }
 

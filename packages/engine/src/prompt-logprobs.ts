@@ -8,8 +8,8 @@ import type { Sequence } from './sequence.js';
 
 /** What a chunk [start, start + numTokens) of seq must score, or null (not asked, already reported, nothing left). */
 export function promptLogprobsRequest(seq: Sequence, start: number, numTokens: number): PromptLogprobsRequest | null {
-  const numTop = seq.request.sampling.numPromptLogprobs ?? null;
-  if (numTop === null || seq.promptLogprobsReported) return null;
+  if (!seq.needsPromptLogprobs) return null;
+  const numTop = seq.request.sampling.numPromptLogprobs!;
   const targetTokenIds = seq.tokenIds.slice(start + 1, Math.min(start + numTokens + 1, seq.numPromptTokens));
   return targetTokenIds.length === 0 ? null : { numTop, targetTokenIds };
 }
@@ -22,8 +22,7 @@ export function absorbPromptLogprobs(seq: Sequence, start: number, scored: reado
 
 /** The whole prompt's logprobs ([0] null) once every prompt token is scored and not yet reported; marks it reported. */
 export function takePromptLogprobs(seq: Sequence): (TokenLogprobs | null)[] | null {
-  if ((seq.request.sampling.numPromptLogprobs ?? null) === null || seq.promptLogprobsReported) return null;
-  if (seq.promptLogprobs.length < seq.numPromptTokens - 1) return null;
+  if (!seq.needsPromptLogprobs || seq.promptLogprobs.length < seq.numPromptTokens - 1) return null;
   seq.promptLogprobsReported = true;
   return [null, ...seq.promptLogprobs];
 }

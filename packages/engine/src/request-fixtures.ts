@@ -67,6 +67,8 @@ export class RecordingRunner implements ModelRunner {
   readonly inner: MockRunner;
   readonly batches: StepBatch[] = [];
   failNext = false;
+  /** Return sampled tokens only, no logprobs or prompt logprobs (a runner that ignores those asks). */
+  dropLogprobs = false;
 
   constructor(options: MockRunnerOptions = {}) {
     this.inner = new MockRunner({ checkKv: true, ...options });
@@ -85,7 +87,8 @@ export class RecordingRunner implements ModelRunner {
       this.failNext = false;
       throw new Error('injected runner failure');
     }
-    return this.inner.step(batch);
+    const output = await this.inner.step(batch);
+    return this.dropLogprobs ? { sampledTokenIds: output.sampledTokenIds } : output;
   }
 
   close(): Promise<void> {

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { invalidApiKey } from './api-error.js';
 
 /** Liveness, readiness and Prometheus scrapes stay open (probes and scrapers carry no key). */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics', '/version']);
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics', '/version']);
 
 /** Middleware refusing (401) any request to a non-open path without the right bearer token. */
 export function requireApiKey(apiKey: string): MiddlewareHandler {
@@ -23,7 +23,7 @@ export function requireApiKey(apiKey: string): MiddlewareHandler {
 }
 
 /** The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750), or null. */
-export function bearerToken(header: string | undefined): string | null {
+function bearerToken(header: string | undefined): string | null {
   const text = header?.trim() ?? '';
   if (text.slice(0, 7).toLowerCase() !== 'bearer ') return null;
   const token = text.slice(7).trim();

@@ -17,7 +17,7 @@ export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
   bodyLimits: JsonBodyLimits;
   /** Run before every route (request telemetry). */
   middleware?: MiddlewareHandler[];
-  /** When set, every route but /health, /ready and /metrics needs `Authorization: Bearer <apiKey>`. */
+  /** When set, every route but /health, /ready, /metrics and /version needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Prometheus exposition text for GET /metrics. */
   metricsText(): Promise<string>;

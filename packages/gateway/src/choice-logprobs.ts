@@ -50,12 +50,7 @@ export class ChoiceLogprobs {
 
   /** A generated token, its logprobs and the text the detokenizer emitted for it ('' while held). */
   add(tokenId: number, logprobs: TokenLogprobs, text: string): void {
-    const needsPrev = this.prevTokenId !== null && logprobs.topTokenIds.some((id) => id !== tokenId);
-    const prevText = needsPrev ? this.decode([this.prevTokenId!]) : null;
-    const top = logprobs.topTokenIds.map((id, k) => ({
-      token: id === tokenId ? text : tokenTextAfter(this.decode, this.prevTokenId, prevText, id),
-      logprob: logprobs.topLogprobs[k]!,
-    }));
+    const top = topTokens(this.decode, this.prevTokenId, tokenId, text, logprobs);
     const reported = { token: text, logprob: logprobs.logprob, top, textOffset: this.numCodePoints };
     this.pending.push({ reported, start: this.streamLength, end: this.streamLength + text.length });
     this.streamLength += text.length;
@@ -90,6 +85,16 @@ export class ChoiceLogprobs {
     this.pending.length = 0;
     return kept;
   }
+}
+
+/** A token's alternatives with their strings: the sampled one's is `text`, the others' are what they add after `prevTokenId`. */
+export function topTokens(decode: DecodeIds, prevTokenId: number | null, tokenId: number, text: string, logprobs: TokenLogprobs): TopToken[] {
+  const needsPrev = prevTokenId !== null && logprobs.topTokenIds.some((id) => id !== tokenId);
+  const prevText = needsPrev ? decode([prevTokenId]) : null;
+  return logprobs.topTokenIds.map((id, k) => ({
+    token: id === tokenId ? text : tokenTextAfter(decode, prevTokenId, prevText, id),
+    logprob: logprobs.topLogprobs[k]!,
+  }));
 }
 
 /** The text `tokenId` adds after `prevTokenId` (whose text is prevText); alone when there is no clean split. */

@@ -5,7 +5,7 @@
 
 import type { TokenLogprobs } from '@mini-dynamo/protocol';
 import type { ModelTokenizer } from '@mini-dynamo/model';
-import { codePointLength, tokenTextAfter, type ReportedToken } from './choice-logprobs.js';
+import { codePointLength, topTokens, type ReportedToken } from './choice-logprobs.js';
 
 export interface EchoedPrompt {
   text: string;
@@ -31,11 +31,7 @@ export function echoPrompt(tokenizer: ModelTokenizer, promptTokenIds: readonly n
   const tokens = pieces.map((piece, i): ReportedToken => {
     const l = logprobs[i] ?? null;
     const prev = i === 0 ? null : promptTokenIds[i - 1]!;
-    const prevText = prev === null || l === null || l.topTokenIds.every((id) => id === promptTokenIds[i]) ? null : decode([prev]);
-    const top = l === null ? null : l.topTokenIds.map((id, k) => ({
-      token: id === promptTokenIds[i] ? piece : tokenTextAfter(decode, prev, prevText, id),
-      logprob: l.topLogprobs[k]!,
-    }));
+    const top = l === null ? null : topTokens(decode, prev, promptTokenIds[i]!, piece, l);
     const reported = { token: piece, logprob: l?.logprob ?? null, top, textOffset };
     textOffset += codePointLength(piece);
     return reported;

@@ -1,6 +1,7 @@
-// Test support for remote-worker robustness: a real nats-server child, and a misbehaving "standalone
-// worker" — a real HTTP server on 127.0.0.1 port 0 announced by real NATS heartbeats, whose routes answer
-// however a test says (500, never, socket closed). Tracks open requests so tests can assert none leak.
+// Test support for multi-host tests (also `@mini-dynamo/gateway/testing` for test/): a real nats-server child,
+// a polling wait, and a misbehaving "standalone worker" — a real HTTP server on 127.0.0.1 port 0 announced by real
+// NATS heartbeats, whose routes answer however a test says (500, never, socket closed). Tracks open requests so
+// tests can assert none leak.
 
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,25 +11,38 @@ import type { NatsConnection } from 'nats';
 import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
 import { snapshotToJson, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
 
-export interface NatsServer { url: string; stop(): void }
+export interface NatsServer {
+  url: string;
+  stop(): void;
+}
 
-/** nats-server on a random loopback port; resolves once it accepts clients. */
-export function startNatsServer(): Promise<NatsServer> {
+/**
+ * A nats-server on a port it picks itself (`-p -1`, read back from its log: no free-port race with
+ * other processes); a start that fails, exits or stalls kills the child before throwing.
+ */
+export async function startNatsServer(): Promise<NatsServer> {
   const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  return new Promise((resolve, reject) => {
-    const fail = (e: Error) => { clearTimeout(timer); proc.kill('SIGKILL'); reject(new Error(`${e.message}\n${log}`)); };
+  const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('nats-server not ready after 10 s')), 10_000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error(`${e.message}\n${log}`));
+    };
     proc.once('error', fail);
+    proc.once('exit', (code) => fail(new Error(`nats-server exited (${code})`)));
     proc.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /Listening for client connections on 127\.0\.0\.1:(\d+)[\s\S]*Server is ready/.exec(log);
       if (!m) return;
       clearTimeout(timer);
+      proc.removeAllListeners('exit');
       proc.stderr!.removeAllListeners('data').resume();
-      resolve({ url: `nats://127.0.0.1:${m[1]}`, stop: () => void proc.kill('SIGKILL') });
+      resolve(Number(m[1]));
     });
   });
+  return { url: `nats://127.0.0.1:${port}`, stop: () => void proc.kill('SIGKILL') };
 }
 
 /** What a route does: answer (status + body), never answer, close the socket, or send NDJSON headers and then nothing. */
@@ -89,9 +103,9 @@ export async function startFakeRemoteWorker(nats: NatsConnection, workerId: stri
 }
 
 /** Polls `check` every 20 ms until it holds; throws `what` after `timeoutMs`. */
-export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -16,13 +16,19 @@ export function openAiLogprobs(endpoint: Endpoint, tokens: readonly ReportedToke
 
 function chatLogprobs(tokens: readonly ReportedToken[]): object {
   return { // chat never echoes its prompt, so every token has a logprob; no refusals: `refusal` is null (as OpenAI)
-    content: tokens.map((t) => ({ ...chatToken({ token: t.token, logprob: t.logprob ?? LOGPROB_FLOOR }), top_logprobs: (t.top ?? []).map(chatToken) })),
+    content: tokens.map((t) => ({
+      token: t.token, logprob: t.logprob ?? LOGPROB_FLOOR, bytes: utf8Bytes(t.token), top_logprobs: (t.top ?? []).map(chatToken),
+    })),
     refusal: null,
   };
 }
 
 function chatToken(t: TopToken): { token: string; logprob: number; bytes: number[] } {
-  return { token: t.token, logprob: t.logprob, bytes: Array.from(encoder.encode(t.token)) };
+  return { token: t.token, logprob: t.logprob, bytes: utf8Bytes(t.token) };
+}
+
+function utf8Bytes(text: string): number[] {
+  return Array.from(encoder.encode(text));
 }
 
 function completionLogprobs(tokens: readonly ReportedToken[]): object {
@@ -32,7 +38,8 @@ function completionLogprobs(tokens: readonly ReportedToken[]): object {
     top_logprobs: tokens.map((t) => {
       if (t.top === null || t.logprob === null) return null; // an echoed prompt's first token
       const dict = Object.create(null) as Record<string, number>; // a token may be '__proto__'
-      for (const alt of [...t.top, { token: t.token, logprob: t.logprob }]) if (!Object.hasOwn(dict, alt.token)) dict[alt.token] = alt.logprob;
+      for (const alt of t.top) if (!Object.hasOwn(dict, alt.token)) dict[alt.token] = alt.logprob;
+      if (!Object.hasOwn(dict, t.token)) dict[t.token] = t.logprob; // the sampled token, if not among the top
       return dict;
     }),
     text_offset: tokens.map((t) => t.textOffset),

@@ -45,7 +45,8 @@ async function withCleanup(body: () => Promise<void>): Promise<void> {
   }
 }
 
-async function gateway() {
+/** A gateway over the test's NATS, once it has discovered `numWorkers` workers. */
+async function gateway(numWorkers: number) {
   const logs: string[] = [];
   const log = (line: string) => void logs.push(line);
   const router = createRouter({ policy: 'kv', blockSize: FAKE_INFO.blockSize });
@@ -55,6 +56,7 @@ async function gateway() {
   });
   const multiHost = await connectMultiHost({ natsUrl: nats.url, router, addWorker: (c) => handle.addWorker(c), remoteTimeouts: TIMEOUTS, log });
   cleanups.unshift(async () => { await handle.close(); await multiHost.close(); });
+  await waitUntil(() => handle.pool.numReady() === numWorkers, 5000, `the gateway to discover ${numWorkers} workers`);
   return { handle, multiHost, logs };
 }
 
@@ -84,8 +86,7 @@ test('GET /metrics answers promptly with the healthy worker\'s metrics when one 
   await healthyWorker('ok-0');
   const failing = await fake('err-500', { 'GET /metrics': { status: 500, body: 'metrics exploded' } });
   const hung = await fake('hung', { 'GET /metrics': 'hang' });
-  const g = await gateway();
-  await waitUntil(() => g.handle.pool.numReady() === 3, 5000, 'the gateway to discover 3 workers');
+  const g = await gateway(3);
 
   const { value: res, elapsedMs } = await timed(() => fetch(`${g.handle.url}/metrics`));
   const text = await res.text();
@@ -106,8 +107,7 @@ test('POST /reset_prefix_cache: a worker answering 500 gives the client a prompt
   await healthyWorker('ok-1');
   const failing = await fake('err-reset', { 'POST /reset_prefix_cache': { status: 500, body: 'reset exploded' } });
   const rst = await fake('rst', { 'GET /audit': 'close-socket' });
-  const g = await gateway();
-  await waitUntil(() => g.handle.pool.numReady() === 3, 5000, 'the gateway to discover 3 workers');
+  const g = await gateway(3);
 
   const { value: res, elapsedMs } = await timed(() => fetch(`${g.handle.url}/reset_prefix_cache`, { method: 'POST' }));
   const body = await res.json() as { error: { message: string; code: string } };
@@ -124,8 +124,7 @@ test('POST /reset_prefix_cache: a worker answering 500 gives the client a prompt
 
 test('a worker that accepts POST /generate but never sends headers: the client gets a prompt 503 naming it, the socket is released', () => withCleanup(async () => {
   const stalled = await fake('stall', { 'POST /generate': 'hang' });
-  const g = await gateway();
-  await waitUntil(() => g.handle.pool.numReady() === 1, 5000, 'the gateway to discover the worker');
+  const g = await gateway(1);
 
   const { value: res, elapsedMs } = await timed(() => fetch(`${g.handle.url}/v1/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
@@ -141,8 +140,7 @@ test('a worker that accepts POST /generate but never sends headers: the client g
 
 test('a started stream is not timed; an abort the worker never answers is given up after its timeout without dropping the worker', () => withCleanup(async () => {
   const slow = await fake('slow', { 'POST /generate': 'headers-then-hang', 'POST /abort': 'hang' });
-  const g = await gateway();
-  await waitUntil(() => g.handle.pool.numReady() === 1, 5000, 'the gateway to discover the worker');
+  const g = await gateway(1);
   const events: string[] = [];
   const request: GenerateRequest = { requestId: 'r-slow', promptTokenIds: [1, 2, 3], sampling: { ...DEFAULT_SAMPLING, maxTokens: 4 }, cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now() };
   const dispatched = g.handle.pool.dispatch(request, {}, (e) => void events.push(e.kind));

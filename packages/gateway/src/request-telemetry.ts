@@ -131,7 +131,7 @@ export class GatewayTelemetry {
       if (!state) return;
       this.choices.set(label.requestId, state);
       state.choices.set(label.requestId, { firstTokenMs: null, lastTokenMs: 0 });
-      this.metrics.inputSequenceTokens.observe({ model: this.options.model }, label.numPromptTokens);
+      this.metrics.inputSequenceTokens.observe(this.modelLabel, label.numPromptTokens);
       if (state.trace && !state.described) this.describe(state, label);
       const timed = this.router.takeDecision(label.requestId);
       state.trace?.routed(label.index, decision, timed?.timings ?? null, timed?.decidedAtMs);

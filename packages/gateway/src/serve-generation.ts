@@ -37,9 +37,10 @@ export async function serveGeneration(
     throw badRequest(`${prompts.length} prompts × n=${n} is more than ${MAX_CHOICES} choices per request.`, 'n', 'too_many_choices');
   }
   const stops = stopStrings(body.stop);
+  const echo = 'echo' in body && body.echo === true;
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
     index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, deps.maxModelLen, j),
-    echo: 'echo' in body && body.echo === true,
+    echo,
   })));
   const meta: ResponseMeta = {
     id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`,

@@ -21,7 +21,7 @@ export interface TokenizeDeps {
 }
 
 /** The version GET /version reports: the gateway package's. */
-export const MINI_DYNAMO_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+const MINI_DYNAMO_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const model = z.string().min(1).max(512).nullish();
 const tokenizeSchema = z.union([

@@ -134,9 +134,9 @@ export class WorkerPool {
   /** Allocator audit of every ready worker; rejects naming each worker that gave none. */
   async audit(): Promise<AllocatorAudit[]> {
     const answers = await this.askAll('audit', (r) => (r.type === 'audit' ? r.audit : null));
-    const failed = answers.filter((a) => !a.ok);
-    if (failed.length) throw new Error(`audit failed: ${failed.map((a) => !a.ok && a.message).join('; ')}`);
-    return answers.map((a) => (a.ok ? a.value : null)!);
+    const { values, failures } = split(answers);
+    if (failures.length) throw new Error(`audit failed: ${failures.join('; ')}`);
+    return values;
   }
 
   /** Prometheus text of every ready worker that answered; a worker without an answer is skipped (and logged). */
@@ -154,10 +154,9 @@ export class WorkerPool {
    */
   async resetPrefixCache(): Promise<number[]> {
     const answers = await this.askAll('reset_prefix_cache', (r) => (r.type === 'prefix_cache_reset' ? r.numBlocks : null));
-    const failed = answers.filter((a) => !a.ok);
-    if (failed.length === 0) return answers.map((a) => (a.ok ? a.value : 0));
-    const reasons = failed.map((a) => !a.ok && a.message).join('; ');
-    throw unavailable(`Prefix cache reset not confirmed by ${failed.length} of ${answers.length} workers: ${reasons}`, 'worker_failed');
+    const { values, failures } = split(answers);
+    if (failures.length === 0) return values;
+    throw unavailable(`Prefix cache reset not confirmed by ${failures.length} of ${answers.length} workers: ${failures.join('; ')}`, 'worker_failed');
   }
 
   async close(): Promise<void> {
@@ -228,4 +227,15 @@ export class WorkerPool {
     }
     for (const queue of member.waiting.values()) for (const w of queue.splice(0)) w({ type: 'fatal', message: reason });
   }
+}
+
+/** The answered values and the failure messages of a query's answers. */
+function split<T>(answers: readonly Answer<T>[]): { values: T[]; failures: string[] } {
+  const values: T[] = [];
+  const failures: string[] = [];
+  for (const a of answers) {
+    if (a.ok) values.push(a.value);
+    else failures.push(a.message);
+  }
+  return { values, failures };
 }

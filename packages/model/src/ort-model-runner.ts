@@ -222,22 +222,25 @@ export class OrtModelRunner implements ModelRunner {
   }
 }
 
+/** Only the token pick reads the sequence's logits: no prompt logprobs, penalties or logprobs (or nothing samples). */
+function onlyPickReadsLogits(s: StepSequence): boolean {
+  const p = s.sampling;
+  return s.promptLogprobs === undefined
+    && (p === null || (p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null));
+}
+
 /** True when the sequence's sampled token is the plain argmax of its logits and nothing else reads them. */
 function needsOnlyArgmax(s: StepSequence): boolean {
-  if (s.promptLogprobs !== undefined) return false;
-  const p = s.sampling;
-  return p === null || (p.temperature <= 0 && p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null);
+  return onlyPickReadsLogits(s) && (s.sampling === null || s.sampling.temperature <= 0);
 }
 
 /**
  * True when the sequence's token is a plain temperature draw over the whole vocabulary that nothing else reads:
  * decided from its own params only, so batch neighbours never change how a (seeded) request is sampled.
  */
-export function samplesInGraph(s: StepSequence, vocabSize: number): boolean {
-  if (s.promptLogprobs !== undefined) return false;
+function samplesInGraph(s: StepSequence, vocabSize: number): boolean {
   const p = s.sampling;
-  return p !== null && p.temperature > 0 && (p.topK === null || p.topK >= vocabSize) && p.topP >= 1
-    && p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null;
+  return p !== null && p.temperature > 0 && (p.topK === null || p.topK >= vocabSize) && p.topP >= 1 && onlyPickReadsLogits(s);
 }
 
 interface SamplingDraws {
