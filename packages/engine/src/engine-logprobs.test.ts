@@ -1,6 +1,6 @@
 // Logprobs through the engine: a request that asks gets one TokenLogprobs per streamed token (the runner's,
 // at the right batch position, also across chunked prefill and batching); one that does not gets none;
-// a runner that drops them fails only the batch's requests, releasing their blocks.
+// a runner that drops them (logprobs or prompt logprobs) fails the request, releasing its blocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from './engine.js';
@@ -45,15 +45,17 @@ test('the mock\'s logprobs are the exact log-softmax of its logits; the picked t
   assert.equal(mockLogprobs(1, 5, 2).topTokenIds.length, 2, 'a vocabulary smaller than N');
 });
 
-test('a runner that returns no logprobs for a request that asked fails the batch; blocks are released', async () => {
-  const runner = new RecordingRunner({ info });
-  runner.dropLogprobs = true;
-  const engine = new Engine(runner, { workerId: 'w1' });
-  const out = collect(engine);
-  engine.add(makeRequest('lp', tokens(10), { maxTokens: 4, numLogprobs: 1 }));
-  await drain(engine);
-  const end = out.endOf('lp');
-  assert.equal(end?.kind, 'failed');
-  assert.match(end.kind === 'failed' ? end.error.message : '', /no logprobs/);
-  assert.equal(engine.load().numActiveBlocks, 0);
-});
+for (const [asked, message] of [[{ numLogprobs: 1 }, /no logprobs/], [{ numPromptLogprobs: 1 }, /no prompt logprobs/]] as const) {
+  test(`a runner that drops what ${Object.keys(asked)[0]} asks for fails the request; blocks are released`, async () => {
+    const runner = new RecordingRunner({ info });
+    runner.dropLogprobs = true;
+    const engine = new Engine(runner, { workerId: 'w1' });
+    const out = collect(engine);
+    engine.add(makeRequest('lp', tokens(10), { maxTokens: 4, ...asked }));
+    await drain(engine);
+    const end = out.endOf('lp');
+    assert.equal(end?.kind, 'failed');
+    assert.match(end.kind === 'failed' ? end.error.message : '', message);
+    assert.equal(engine.load().numActiveBlocks, 0);
+  });
+}

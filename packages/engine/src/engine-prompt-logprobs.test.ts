@@ -116,16 +116,3 @@ test('under preemption (chunked prefills, recompute) each request reports its pr
     assert.deepEqual(events.map((e) => e.logprobs), tokenEvents(reference.out.events, r.requestId).map((e) => e.logprobs));
   });
 });
-
-test('a runner that drops prompt logprobs fails the request; blocks are released', async () => {
-  const runner = new RecordingRunner({ info });
-  runner.dropLogprobs = true;
-  const engine = new Engine(runner, { workerId: 'w1' });
-  const out = collect(engine);
-  engine.add(makeRequest('lp', tokens(10), { maxTokens: 4, numPromptLogprobs: 1 }));
-  await drain(engine);
-  const end = out.endOf('lp');
-  assert.equal(end?.kind, 'failed');
-  assert.match(end.kind === 'failed' ? end.error.message : '', /no prompt logprobs/);
-  assert.equal(engine.load().numActiveBlocks, 0);
-});
