@@ -2,6 +2,7 @@
 // implementations and consumers depend on this, never on each other.
 export * from './sampling.js';
 export * from './token-logprobs.js';
+export * from './structured-output.js';
 export * from './request.js';
 export * from './block-hash.js';
 export * from './kv-events.js';

@@ -26,6 +26,11 @@ export interface StepSequence {
    * logprob of targetTokenIds[i] (the token at the next position), with numTop alternatives. Absent: none.
    */
   promptLogprobs?: PromptLogprobsRequest;
+  /**
+   * Structured output: only these tokens may be sampled (TokenConstraint.allowedTokenMask layout); logits
+   * outside it are -Infinity for the pick, while reported logprobs stay those of the raw logits. Absent: any.
+   */
+  allowedTokenMask?: Uint32Array;
 }
 
 export interface PromptLogprobsRequest {

@@ -1,6 +1,8 @@
 // Sampling parameters of one request, as the engine and sampler see them.
 // Invariant: values are validated by the gateway before they get here; the engine trusts them.
 
+import type { StructuredOutputSpec } from './structured-output.js';
+
 export interface SamplingParams {
   /** 0 means greedy (argmax). */
   temperature: number;
@@ -30,6 +32,8 @@ export interface SamplingParams {
    * hit). Optional on the wire: a missing field means null. (OpenAI completions `echo` with `logprobs`.)
    */
   numPromptLogprobs?: number | null;
+  /** Constrain the output to a JSON schema, a choice or a regex; null = free text. Optional on the wire. */
+  structuredOutput?: StructuredOutputSpec | null;
 }
 
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
@@ -44,6 +48,7 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   ignoreEos: false,
   numLogprobs: null,
   numPromptLogprobs: null,
+  structuredOutput: null,
 });
 
 /** Whether a worker may serve this request's prompt from its prefix cache (not when it must score every prompt token). */

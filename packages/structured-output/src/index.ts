@@ -1,0 +1,3 @@
+// @mini-dynamo/structured-output: grammars for structured outputs (JSON schema, choice, regex) and the
+// token-level constraints a worker enforces with them. Depends on @mini-dynamo/protocol only.
+export {};
