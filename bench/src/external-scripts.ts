@@ -8,6 +8,7 @@ export const EXTERNAL_SCRIPTS = {
   'telemetry-overhead': 'cost of spans and metrics per generated token (telemetry)',
   'prometheus-collector': 'KV efficiency, TTFT and ITL from a Prometheus server (seed 004 collector, infra)',
   'kv-placement': 'KV pool placement and per-step cost on the CPU EP (graph/runner)',
+  'structured-output-cost': 'tokens/s of JSON-schema-constrained vs free requests, mask time per step (structured outputs)',
 } as const;
 
 export type ExternalScript = keyof typeof EXTERNAL_SCRIPTS;

@@ -59,6 +59,12 @@ export function reportSections(quick: boolean): ReportSection[] {
       what: 'OrtModelRunner decode steps at temperature 1 (context 64, one ORT thread, median of 30, the two runners timed alternately): temperature-only sequences take the graph\'s `sampled_ids` (Softmax(logits/T), CumSum, inverse CDF at the JS uniform draw) instead of `logits` [S, vocab] + JS `sampleToken` (`temperatureSampling: \'js\'`, the baseline); the last column is the same graph runner\'s all-greedy step, what the in-graph sampling itself costs above it.',
       argv: ['kv-placement', '--sections', 'temperature', '--runs', '30'],
     }]),
+    ...(quick ? [] : [{
+      id: 'structured-output-cost', timeoutS: 420,
+      title: 'Structured outputs: JSON-schema-constrained vs free requests (Engine + OrtModelRunner, CPU EP)',
+      what: 'c requests constrained to `{"story": <string>}` vs the same c requests free (same seeds, temperature 1, one ORT thread), interleaved rounds, best of each: what a user pays per token for a JSON schema. Free requests run a fixed length sampled in the graph; constrained ones fetch logits, apply the grammar mask (memoised per grammar state) and sample in JS, and end when the value closes. The mask column is the time `allowedTokenMask()` takes per sequence per step, cold masks included.',
+      argv: ['structured-output-cost', '--models', 'stories260k,smollm2-random', '--concurrency', '1,8,32', '--output-tokens', '32', '--rounds', '3', '--threads', '1'],
+    }]),
     {
       id: 'scale', timeoutS: 300,
       title: 'Scale simulation: 64–256 mock workers behind one router',

@@ -1,6 +1,6 @@
 // The gateway serving the real stories260K model on ONNX Runtime (CPU) in worker threads, through
 // the official openai client: greedy output equals the golden reference, streaming equals
-// non-streaming, seeds reproduce, stop strings cut, repeated prompts hit the prefix cache.
+// non-streaming, seeds reproduce, stop strings cut, logit_bias / min_tokens act, repeated prompts hit the prefix cache.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +68,18 @@ describe('gateway on the real model (ORT, stories260K)', () => {
     assert.equal(choice.finish_reason, 'stop', choice.text);
     assert.ok(result.usage!.completion_tokens < 512 - result.usage!.prompt_tokens, `stopped early: ${result.usage!.completion_tokens} tokens`);
     assert.match(choice.text, /[.!"]\s*$/, 'the story ends at the end of a sentence');
+  });
+
+  test('logit_bias +100 makes greedy output that token; min_tokens keeps a story going past its own end', async () => {
+    const biased = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 5, temperature: 0, logit_bias: { 300: 100 }, logprobs: 0 });
+    const tokens = biased.choices[0]!.logprobs!.tokens!;
+    assert.equal(tokens.length, 5);
+    assert.equal(new Set(tokens).size, 1, JSON.stringify(tokens));
+    const story = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', seed: 1 });
+    const numTokens = story.usage!.completion_tokens;
+    assert.equal(story.choices[0]!.finish_reason, 'stop');
+    const longer = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', seed: 1, min_tokens: numTokens + 10 } as OpenAI.CompletionCreateParamsNonStreaming);
+    assert.ok(longer.usage!.completion_tokens >= numTokens + 10, `${longer.usage!.completion_tokens} tokens, the story alone ${numTokens}`);
   });
 
   test('a repeated long prompt is served from the prefix cache', async () => {

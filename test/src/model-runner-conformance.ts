@@ -1,5 +1,6 @@
 // The ModelRunner contract every implementation (MockRunner, OrtModelRunner) must meet, as one shared suite:
-// info sanity, output alignment, logprobs and prompt logprobs when asked, greedy determinism, chunking and batch independence, block-table checks, close.
+// info sanity, output alignment, logprobs and prompt logprobs when asked, greedy determinism, chunking and batch independence,
+// allowed-token masks / logit bias / min-tokens honoured, block-table checks, close.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,6 +122,27 @@ export function modelRunnerConformance(name: string, create: () => Promise<Model
         assert.ok(Math.abs(l.logprob - scored[i]!.logprob) < 1e-5, `position ${i}: ${l.logprob} vs ${scored[i]!.logprob}`);
         assert.deepEqual(l.topTokenIds, scored[i]!.topTokenIds);
       });
+    });
+
+    it('honours an allowed-token mask, a logit bias and the min-tokens mask; a neighbour without them is unaffected', async () => {
+      const v = runner.info.vocabSize;
+      const allowed = [3, 7, v - 1];
+      const mask = new Uint32Array(Math.ceil(v / 32));
+      for (const id of allowed) mask[id >>> 5]! |= 1 << (id & 31);
+      const plain = seq(2, prompt.slice(0, 6), 0, tables(1), true);
+      const alone = await runner.step({ sequences: [plain], numTokens: 6 });
+      const masked = (sampling: typeof GREEDY) => ({ ...seq(1, prompt.slice(0, 5), 0, tables(0), true), sampling, allowedTokenMask: mask });
+      for (const sampling of [GREEDY, samplingParams({ temperature: 1, seed: 3 }), samplingParams({ temperature: 0.7, seed: 4, topK: 2 })]) {
+        const out = await runner.step({ sequences: [masked(sampling), plain], numTokens: 11 });
+        assert.ok(allowed.includes(out.sampledTokenIds[0]!), `${JSON.stringify(sampling)}: ${out.sampledTokenIds[0]}`);
+        assert.equal(out.sampledTokenIds[1], alone.sampledTokenIds[0]);
+      }
+      const eos = runner.info.eosTokenIds[0]!;
+      const bias = (id: number) => samplingParams({ temperature: 0, logitBias: [[id, 100]] });
+      const biased = await runner.step({ sequences: [{ ...seq(1, prompt.slice(0, 5), 0, tables(0), true), sampling: bias(v - 2) }], numTokens: 5 });
+      assert.equal(biased.sampledTokenIds[0], v - 2);
+      const held = await runner.step({ sequences: [{ ...seq(1, prompt.slice(0, 5), 0, tables(0), true), sampling: { ...bias(eos), minTokens: 1 } }], numTokens: 5 });
+      assert.notEqual(held.sampledTokenIds[0], eos, 'EOS cannot be sampled before min_tokens');
     });
 
     it('rejects a block table that does not cover the computed positions', async () => {

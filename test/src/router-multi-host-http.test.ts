@@ -1,7 +1,7 @@
 // The multi-host topology end to end over HTTP: two `serve --nats` gateways (no local workers)
 // and three standalone worker processes on a real nats-server; the official openai client sends
 // shared-prefix prompts to both gateways and reads the routing headers; a prefix-cache reset
-// through one gateway reaches every worker and both routers.
+// through one gateway reaches every worker and both routers; logprobs, echo and the sampling extras cross the wire.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,4 +83,22 @@ test('logprobs and echo cross the NDJSON wire from a standalone worker: streamed
   const content = chat.choices[0]!.logprobs!.content!;
   assert.equal(content.map((t) => t.token).join(''), chat.choices[0]!.message.content);
   assert.ok(content.every((t) => t.top_logprobs.length === 2));
+});
+
+test('logit_bias, min_tokens and a structured-output spec cross the NDJSON wire to a standalone worker, which enforces it (openai client)', async () => {
+  const openai = new OpenAI({ baseURL: `${gateways[0]!.url}/v1`, apiKey: 'none', maxRetries: 0 });
+  const model = (await openai.models.list()).data[0]!.id;
+  const biased = await openai.completions.create({ model, prompt: 'Once upon a time', max_tokens: 3, temperature: 0, logit_bias: { 300: 100 }, logprobs: 0 });
+  const tokens = biased.choices[0]!.logprobs!.tokens!;
+  assert.equal(tokens.length, 3);
+  assert.equal(new Set(tokens).size, 1);
+  const held = await openai.completions.create({
+    model, prompt: 'Once upon a time', max_tokens: 6, temperature: 0, logit_bias: { 300: 100 }, stop_token_ids: [300], min_tokens: 2,
+  } as OpenAI.Completions.CompletionCreateParamsNonStreaming);
+  assert.equal(held.usage!.completion_tokens, 3, 'two tokens, then the stop token');
+  const guided = await openai.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 30,
+    response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } } },
+  });
+  assert.equal(typeof (JSON.parse(guided.choices[0]!.message.content!) as { ok: unknown }).ok, 'boolean', 'the standalone worker enforces the schema');
 });

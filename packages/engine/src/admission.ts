@@ -1,13 +1,15 @@
 // Admission checks for Engine.add(): the request's shape and whether it can ever run here.
 // Returns the EngineError to report, or null to accept; never throws on bad input.
 
-import type { EngineError, GenerateRequest } from '@mini-dynamo/protocol';
+import type { EngineError, GenerateRequest, SamplingParams } from '@mini-dynamo/protocol';
 
 export interface AdmissionLimits {
   vocabSize: number;
   maxSeqLen: number;
   maxNumWaiting: number | null;
   numWaiting: number;
+  /** A TokenConstraintFactory is configured (else structured-output requests are refused). */
+  supportsStructuredOutput: boolean;
   isLive(requestId: string): boolean;
 }
 
@@ -22,11 +24,34 @@ export function checkAdmission(request: GenerateRequest, limits: AdmissionLimits
   for (const t of prompt) {
     if (!Number.isInteger(t) || t < 0 || t >= limits.vocabSize) return invalid(`token id ${t} outside the vocabulary [0, ${limits.vocabSize})`);
   }
+  const samplingError = checkSamplingExtras(request.sampling, limits.vocabSize);
+  if (samplingError !== null) return invalid(samplingError);
+  if ((request.sampling.structuredOutput ?? null) !== null && !limits.supportsStructuredOutput) {
+    return invalid('structured outputs are not supported by this worker');
+  }
   if (prompt.length + 1 > limits.maxSeqLen) {
     return { code: 'prompt_too_long', message: `prompt of ${prompt.length} tokens leaves no room to generate (limit ${limits.maxSeqLen} tokens)` };
   }
   if (limits.maxNumWaiting !== null && limits.numWaiting >= limits.maxNumWaiting) {
     return { code: 'overloaded', message: `${limits.numWaiting} requests already waiting (limit ${limits.maxNumWaiting})` };
   }
+  return null;
+}
+
+/** The optional sampling fields (absent on the wire from an older gateway = off); a message or null. */
+function checkSamplingExtras(s: SamplingParams, vocabSize: number): string | null {
+  const bias = s.logitBias ?? null;
+  if (bias !== null && !Array.isArray(bias)) return 'logitBias must be a list of [tokenId, bias] pairs';
+  for (const pair of bias ?? []) {
+    const [id, value] = Array.isArray(pair) ? pair : [];
+    if (!Number.isInteger(id) || id! < 0 || id! >= vocabSize) return `logitBias token id ${String(id)} outside the vocabulary [0, ${vocabSize})`;
+    if (typeof value !== 'number' || !(value >= -100 && value <= 100)) return `logitBias for token ${id} must be a number in [-100, 100]`;
+  }
+  const minTokens = s.minTokens ?? 0;
+  if (!Number.isInteger(minTokens) || minTokens < 0 || minTokens > s.maxTokens) return 'minTokens must be an integer in [0, maxTokens]';
+  const minP = s.minP ?? 0;
+  if (typeof minP !== 'number' || !(minP >= 0 && minP <= 1)) return 'minP must be a number in [0, 1]';
+  const penalty = s.repetitionPenalty ?? 1;
+  if (typeof penalty !== 'number' || !(penalty > 0 && Number.isFinite(penalty))) return 'repetitionPenalty must be a finite number > 0';
   return null;
 }

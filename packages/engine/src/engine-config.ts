@@ -1,7 +1,7 @@
 // EngineConfig: the engine's limits and their defaults. Block geometry and model length default
 // to the runner's info (numBlocks and maxModelLen can only shrink it: block ids index the runner's pool).
 
-import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
+import type { ModelRunnerInfo, TokenConstraintFactory } from '@mini-dynamo/protocol';
 
 export interface EngineConfig {
   workerId: string;
@@ -13,6 +13,8 @@ export interface EngineConfig {
   enablePrefixCaching: boolean;
   /** Reject add() with 'overloaded' once this many requests wait; null = unbounded. */
   maxNumWaiting: number | null;
+  /** Builds structured-output constraints over the runner's vocabulary; null: such requests are refused. */
+  constraintFactory: TokenConstraintFactory | null;
 }
 
 export const DEFAULT_MAX_NUM_SEQS = 256;
@@ -29,6 +31,7 @@ export function resolveEngineConfig(info: ModelRunnerInfo, config: Partial<Engin
     maxModelLen: Math.min(config.maxModelLen ?? info.maxModelLen, info.maxModelLen),
     enablePrefixCaching: config.enablePrefixCaching ?? true,
     maxNumWaiting: config.maxNumWaiting ?? null,
+    constraintFactory: config.constraintFactory ?? null,
   };
 }
 

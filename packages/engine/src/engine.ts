@@ -4,7 +4,7 @@
 
 import {
   err, ok, type AllocatorAudit, type EngineError, type EngineEvent, type FinishReason, type GenerateRequest,
-  type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type WorkerLoad,
+  type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type TokenConstraint, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { checkAdmission } from './admission.js';
 import { absorbPromptLogprobs, takePromptLogprobs } from './prompt-logprobs.js';
@@ -52,15 +52,31 @@ export class Engine {
       maxNumWaiting: this.config.maxNumWaiting,
       numWaiting: this.scheduler.waiting.length,
       isLive: (id) => this.live.has(id),
+      supportsStructuredOutput: this.config.constraintFactory !== null,
     });
     if (error !== null) return err(error);
+    const constraint = this.createConstraint(request);
+    if (!constraint.ok) return constraint;
     const seq = new Sequence(this.nextSeqId++, request, this.config.blockSize);
+    seq.constraint = constraint.value;
     if (this.config.enablePrefixCaching) seq.hashFullBlocks();
     this.live.set(request.requestId, seq);
     this.scheduler.add(seq);
     this.observer.onRequestQueued?.(request.requestId, this.scheduler.waiting.length);
     this.wake?.();
     return ok(undefined);
+  }
+
+  /** The request's structured-output matcher (null: free text); a spec the factory refuses is an invalid request. */
+  private createConstraint(request: GenerateRequest): Result<TokenConstraint | null> {
+    const spec = request.sampling.structuredOutput ?? null;
+    if (spec === null || this.config.constraintFactory === null) return ok(null);
+    try {
+      const created = this.config.constraintFactory.create(spec);
+      return created.ok ? created : err({ code: 'invalid_request', message: created.error.message });
+    } catch (e) {
+      return err({ code: 'internal', message: `building the structured-output constraint failed: ${e instanceof Error ? e.message : String(e)}` });
+    }
   }
 
   /** End a request wherever it is; its blocks are free when this returns. Unknown ids are ignored. */
@@ -171,21 +187,26 @@ export class Engine {
     } catch (e) {
       const error: EngineError = { code: 'internal', message: `model runner failed: ${e instanceof Error ? e.message : String(e)}` };
       for (const { seq } of output.entries) {
-        if (seq.status === 'finished' || this.live.get(seq.requestId) !== seq) continue;
-        this.scheduler.remove(seq);
-        this.live.delete(seq.requestId);
-        this.emit({ kind: 'failed', requestId: seq.requestId, error });
-        this.observer.onFailed?.(seq.requestId, error);
+        if (seq.status !== 'finished' && this.live.get(seq.requestId) === seq) this.fail(seq, error);
       }
       return null;
     }
   }
 
+  /** End a live request with `failed`; its blocks are freed (the scheduler may have released them already). */
+  private fail(seq: Sequence, error: EngineError): void {
+    this.scheduler.remove(seq);
+    this.live.delete(seq.requestId);
+    this.emit({ kind: 'failed', requestId: seq.requestId, error });
+    this.observer.onFailed?.(seq.requestId, error);
+  }
+
   private report(
-    { entry, batchIndex, tokenId, emit, finishReason }: SequenceOutcome, output: SchedulerOutput, step: StepOutput, forwardSeconds: number,
+    { entry, batchIndex, tokenId, emit, finishReason, error }: SequenceOutcome, output: SchedulerOutput, step: StepOutput, forwardSeconds: number,
   ): void {
     const seq = entry.seq;
     if (this.live.get(seq.requestId) !== seq) return; // a listener aborted it earlier in this step
+    if (error !== null) return this.fail(seq, error);
     if (entry.isPrefill) this.observer.onPrefillChunk?.(seq.requestId, { numTokens: entry.numTokens, seconds: forwardSeconds });
     const scored = step.promptLogprobs?.[batchIndex];
     if (scored) absorbPromptLogprobs(seq, output.batch.sequences[batchIndex]!.startPosition, scored);

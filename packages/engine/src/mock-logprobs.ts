@@ -15,6 +15,11 @@ export function mockLogit(picked: number, tokenId: number, vocabSize: number): n
   return j <= numRunnersUp(vocabSize) ? -j : MOCK_REST_LOGIT;
 }
 
+/** The mock's whole logits row when it picked `picked` (what logits processing reads). */
+export function mockLogits(picked: number, vocabSize: number): Float32Array {
+  return Float32Array.from({ length: vocabSize }, (_, id) => mockLogit(picked, id, vocabSize));
+}
+
 /**
  * Logprob of `scored` (default: the picked token) under the distribution whose mode is `picked`, and of the
  * numTop most likely tokens (ties: lower id first).

@@ -1,12 +1,16 @@
 // MockRunner: a ModelRunner without a model — the engine's test double and the many-worker simulator
 // (Dynamo's "mocker"). Tokens are a pure function of (last token, position, seed), so output does not
 // depend on batching or preemption; step time follows a roofline-ish model scaled by `speedup`.
-// Logprobs, when asked, are those of mock-logprobs.ts's distribution, whose mode is the token picked;
-// prompt logprobs score the given prompt tokens under that distribution at each prompt position.
+// Logprobs, when asked, are those of mock-logprobs.ts's distribution, whose mode is the token picked unless
+// logits processing (bias, masks, penalties: protocol's processLogits) moves the pick: then the argmax of the
+// processed row, scored under the raw distribution. Prompt logprobs score prompt tokens under it per position.
 
-import type { ModelRunner, ModelRunnerInfo, StepBatch, StepOutput, StepSequence, TokenLogprobs } from '@mini-dynamo/protocol';
+import {
+  argmax, needsLogitsProcessing, processLogits, type ModelRunner, type ModelRunnerInfo, type StepBatch, type StepOutput,
+  type StepSequence, type TokenLogprobs,
+} from '@mini-dynamo/protocol';
 import { MockKvStore } from './mock-kv-store.js';
-import { mockLogprobs } from './mock-logprobs.js';
+import { mockLogits, mockLogprobs } from './mock-logprobs.js';
 
 /**
  * Step time model in milliseconds, defaults roughly an H100 serving a Llama-3-8B in bf16:
@@ -93,13 +97,14 @@ export class MockRunner implements ModelRunner {
   async step(batch: StepBatch): Promise<StepOutput> {
     if (this.closed) throw new Error('MockRunner is closed');
     const seqs = batch.sequences;
-    const sampledTokenIds = seqs.map((s) => this.computeSequence(s));
+    const modes = seqs.map((s) => this.computeSequence(s));
+    const sampledTokenIds = seqs.map((s, k) => this.pick(s, modes[k]!));
     const output: StepOutput = { sampledTokenIds };
     // Built only when some sequence asks (the simulator's steps mostly do not).
     if (seqs.some((s) => (s.sampling?.numLogprobs ?? null) !== null)) {
       output.logprobs = seqs.map((s, k) => {
         const numTop = s.sampling?.numLogprobs ?? null;
-        return numTop === null ? null : mockLogprobs(sampledTokenIds[k]!, numTop, this.info.vocabSize);
+        return numTop === null ? null : mockLogprobs(modes[k]!, numTop, this.info.vocabSize, sampledTokenIds[k]!);
       });
     }
     if (seqs.some((s) => s.promptLogprobs !== undefined)) output.promptLogprobs = seqs.map((s) => this.promptLogprobs(s));
@@ -140,6 +145,13 @@ export class MockRunner implements ModelRunner {
     this.closed = true;
   }
 
+  /** The token picked: the mode, or the argmax of the processed mock logits when the sequence processes them. */
+  private pick(s: StepSequence, mode: number | null): number | null {
+    if (mode === null || s.sampling === null || !needsLogitsProcessing(s.sampling, s.allowedTokenMask)) return mode;
+    return argmax(processLogits(mockLogits(mode, this.info.vocabSize), s.sampling, s, this.info.eosTokenIds));
+  }
+
+  /** The mode of the sequence's next-token distribution; null for a chunk that samples nothing. */
   private computeSequence(s: StepSequence): number | null {
     const end = s.startPosition + s.tokenIds.length;
     if (s.blockTable.length * this.info.blockSize < end) {

@@ -5,12 +5,12 @@
 // maxNumSeqs, waiting sequences hold no blocks, a finished sequence holds no blocks. A sequence that still
 // needs prompt logprobs takes no prefix-cache hit (it may still store its blocks).
 
-import type { FinishReason, StepBatch, StepSequence } from '@mini-dynamo/protocol';
+import type { EngineError, FinishReason, StepBatch, StepSequence } from '@mini-dynamo/protocol';
 import type { BlockAllocator } from './block-allocator.js';
 import type { EngineObserver } from './engine-observer.js';
 import { judgeToken } from './finish-rules.js';
-import { promptLogprobsRequest } from './prompt-logprobs.js';
 import type { Sequence } from './sequence.js';
+import { stepSequence } from './step-sequence.js';
 
 export interface SchedulerConfig {
   maxNumSeqs: number;
@@ -43,6 +43,8 @@ export interface SequenceOutcome {
   tokenId: number | null;
   emit: boolean;
   finishReason: FinishReason | null;
+  /** A structured-output constraint refused the token: fail the request with this. */
+  error: EngineError | null;
 }
 
 export class Scheduler {
@@ -108,16 +110,16 @@ export class Scheduler {
       this.allocator.commitFullBlocks(seq, Math.floor(seq.numComputedTokens / this.allocator.blockSize));
       const tokenId = output.batch.sequences[k]!.sampling === null ? null : sampledTokenIds[k] ?? null;
       if (tokenId === null) {
-        outcomes.push({ entry, batchIndex: k, tokenId, emit: false, finishReason: null });
+        outcomes.push({ entry, batchIndex: k, tokenId, emit: false, finishReason: null, error: null });
         continue;
       }
       seq.appendToken(tokenId);
-      const { emit, finishReason } = judgeToken(seq, tokenId, this.config.eosTokenIds, this.config.maxSeqLen);
-      if (finishReason !== null) {
+      const { emit, finishReason, error } = judgeToken(seq, tokenId, this.config.eosTokenIds, this.config.maxSeqLen);
+      if (finishReason !== null || error !== null) {
         this.release(seq);
         anyFinished = true;
       }
-      outcomes.push({ entry, batchIndex: k, tokenId, emit, finishReason });
+      outcomes.push({ entry, batchIndex: k, tokenId, emit, finishReason, error });
     }
     if (anyFinished) this.running = this.running.filter((s) => s.status === 'running');
     return outcomes;
@@ -226,20 +228,7 @@ export class Scheduler {
     const sequences: StepSequence[] = entries.map(({ seq, numTokens, isPrefill }) => {
       if (isPrefill) numPrefillTokens += numTokens;
       else numDecodeTokens += numTokens;
-      const start = seq.numComputedTokens;
-      const end = start + numTokens;
-      const promptLogprobs = promptLogprobsRequest(seq, start, numTokens);
-      const stepSeq: StepSequence = {
-        seqId: seq.seqId,
-        tokenIds: numTokens === 1 ? [seq.tokenIds[start]!] : seq.tokenIds.slice(start, end),
-        startPosition: start,
-        blockTable: seq.blockTable,
-        sampling: end === seq.numTokens ? seq.request.sampling : null,
-        outputTokenIds: seq.outputTokenIds,
-        numPromptTokens: seq.numPromptTokens,
-      };
-      if (promptLogprobs !== null) stepSeq.promptLogprobs = promptLogprobs;
-      return stepSeq;
+      return stepSequence(seq, numTokens);
     });
     const batch: StepBatch = { sequences, numTokens: numPrefillTokens + numDecodeTokens };
     return { stepId, entries, batch, numPrefillTokens, numDecodeTokens };

@@ -2,7 +2,9 @@
 // Invariants: tokenIds = prompt ‖ outputTokenIds and only grows; numComputedTokens ≤ tokenIds.length;
 // blockTable covers at least numComputedTokens; blockHash(i) is the chained protocol hash of full block i.
 
-import { blockHash, computeBlockHashes, hashSeed, readsPrefixCache, type BlockHash, type GenerateRequest, type TokenLogprobs } from '@mini-dynamo/protocol';
+import {
+  blockHash, computeBlockHashes, hashSeed, readsPrefixCache, type BlockHash, type GenerateRequest, type TokenConstraint, type TokenLogprobs,
+} from '@mini-dynamo/protocol';
 
 export type SequenceStatus = 'waiting' | 'running' | 'finished';
 
@@ -31,6 +33,8 @@ export class Sequence {
   readonly promptLogprobs: TokenLogprobs[] = [];
   /** The prompt logprobs went out (with the first token); they are not asked for again after a preemption. */
   promptLogprobsReported = false;
+  /** Structured output: the matcher over outputTokenIds (survives preemption with them); null = free text. */
+  constraint: TokenConstraint | null = null;
   private readonly seed: bigint;
   private hashes: BlockHash[] = [];
 

@@ -12,7 +12,7 @@ import { chatCompletionSchema, completionSchema, parseBody } from './request-sch
 import { registerTokenizeRoutes } from './tokenize-routes.js';
 import { serveGeneration, type ServeDeps } from './serve-generation.js';
 
-export interface AppDeps extends Omit<ServeDeps, 'maxModelLen'> {
+export interface AppDeps extends Omit<ServeDeps, 'maxModelLen' | 'vocabSize'> {
   modelName: string;
   bodyLimits: JsonBodyLimits;
   /** Run before every route (request telemetry). */
@@ -33,8 +33,8 @@ export function createApp(deps: AppDeps): Hono {
     const body = parseBody(chatCompletionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));
     checkModel(deps, body.model);
     const info = readyInfo(deps);
-    const prompt = chatPrompt(body.messages, deps.tokenizer, info.vocabSize);
-    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen }, 'chat', body, [prompt]);
+    const prompt = chatPrompt(body.messages, deps.tokenizer, info.vocabSize, { tools: body.tools });
+    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen, vocabSize: info.vocabSize }, 'chat', body, [prompt]);
   });
 
   app.post('/v1/completions', async (c) => {
@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps): Hono {
     checkModel(deps, body.model);
     const info = readyInfo(deps);
     const prompts = completionPrompts(body.prompt, deps.tokenizer, info.vocabSize);
-    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen }, 'completion', body, prompts);
+    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen, vocabSize: info.vocabSize }, 'completion', body, prompts);
   });
 
   app.get('/v1/models', (c) => c.json({ object: 'list', data: [modelCard(deps)] }));

@@ -1,5 +1,5 @@
 // One client request's generation: n choices (× prompts), each routed and run on a worker,
-// detokenized and cut at stop strings (with each token's logprobs when asked), merged into one stream of ChoiceEvents;
+// detokenized and cut at stop strings (not before min_tokens; with each token's logprobs when asked), merged into one stream of ChoiceEvents;
 // an `echo` choice's first text event is its prompt (with the prompt's logprobs when asked).
 // Invariants: each choice ends in exactly one `finish` or the stream fails; `abort()` (client gone,
 // stop string, a sibling's failure) reaches every unfinished choice's worker.
@@ -163,8 +163,9 @@ export class Generation {
     this.emitText(state, text);
   }
 
+  /** Text after the detokenizer; stop strings apply once more than min_tokens tokens were generated (as vLLM). */
   private emitText(state: ChoiceState, text: string): void {
-    const match = state.stop.push(text);
+    const match = state.stop.push(text, state.numTokens > (state.spec.sampling.minTokens ?? 0));
     state.numEmitted += match.text.length;
     this.pushText(state, match.text, match.stopped ? state.logprobs?.cut(state.numEmitted) : state.logprobs?.release(state.numEmitted));
     if (match.stopped && !state.stopped) {

@@ -5,6 +5,8 @@ import type { Usage } from '@mini-dynamo/protocol';
 import type { ReportedToken } from './choice-logprobs.js';
 import type { ClientFinishReason } from './generation-observer.js';
 import { openAiLogprobs } from './openai-logprobs.js';
+import type { DeltaToolCall } from './tool-call-stream.js';
+import type { ToolCall } from './tool-calls.js';
 
 export type Endpoint = 'chat' | 'completion';
 
@@ -22,6 +24,8 @@ export interface ChoiceResult {
   tokens: ReportedToken[] | null;
   finishReason: ClientFinishReason | null;
   usage: Usage | null;
+  /** Chat with a tool mode: the calls the text makes (the message then has no content); null: plain content. */
+  toolCalls: ToolCall[] | null;
 }
 
 export interface ResponseMeta {
@@ -49,10 +53,16 @@ export function responseBody(endpoint: Endpoint, meta: ResponseMeta, choices: Ch
     created: meta.created,
     model: meta.model,
     choices: choices.map((c) => endpoint === 'chat'
-      ? { index: c.index, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }
+      ? { index: c.index, message: chatMessage(c), logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }
       : { index: c.index, text: c.text, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }),
     usage,
   };
+}
+
+function chatMessage(c: ChoiceResult): object {
+  return c.toolCalls === null
+    ? { role: 'assistant', content: c.text, refusal: null }
+    : { role: 'assistant', content: null, refusal: null, tool_calls: c.toolCalls };
 }
 
 export interface ChunkDelta {
@@ -63,6 +73,8 @@ export interface ChunkDelta {
   role?: 'assistant';
   /** The tokens of this chunk's text; null/absent when logprobs were not asked or there are none. */
   tokens?: ReportedToken[] | null;
+  /** Chat with a tool mode: this chunk's tool_calls entries (instead of content). */
+  toolCalls?: DeltaToolCall[] | undefined;
 }
 
 /**
@@ -91,5 +103,6 @@ function chunkObject(endpoint: Endpoint): string {
 
 function chatDelta(delta: ChunkDelta): object {
   if (delta.role) return { role: delta.role, content: delta.text };
+  if (delta.toolCalls) return { tool_calls: delta.toolCalls };
   return delta.finishReason !== null && delta.text === '' ? {} : { content: delta.text };
 }

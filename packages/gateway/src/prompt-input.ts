@@ -2,8 +2,9 @@
 // Invariant: every returned id is < vocabSize and every prompt is non-empty.
 
 import { badRequest } from './api-error.js';
-import type { ModelTokenizer } from '@mini-dynamo/model';
+import type { ChatMessage as TemplateMessage, ModelTokenizer } from '@mini-dynamo/model';
 import type { ChatMessage, CompletionBody } from './request-schemas.js';
+import { parseJson, type Tool } from './tool-calls.js';
 
 export function completionPrompts(prompt: CompletionBody['prompt'], tokenizer: ModelTokenizer, vocabSize: number): number[][] {
   const prompts = typeof prompt === 'string' ? [tokenizer.encode(prompt)]
@@ -13,16 +14,29 @@ export function completionPrompts(prompt: CompletionBody['prompt'], tokenizer: M
   return prompts;
 }
 
-export function chatPrompt(messages: ChatMessage[], tokenizer: ModelTokenizer, vocabSize: number, addGenerationPrompt = true): number[] {
-  const flat = messages.map((m) => ({ role: m.role, content: messageText(m.content) }));
+/** `tools` (the request's function definitions) reach templates that render them, as in vLLM. */
+export function chatPrompt(
+  messages: ChatMessage[], tokenizer: ModelTokenizer, vocabSize: number, opts: { addGenerationPrompt?: boolean; tools?: Tool[] | undefined } = {},
+): number[] {
   let ids: number[];
   try {
-    ids = tokenizer.encodeChat(flat, { addGenerationPrompt });
+    ids = tokenizer.encodeChat(messages.map(templateMessage), { addGenerationPrompt: opts.addGenerationPrompt ?? true, tools: opts.tools ?? null });
   } catch (e) {
     throw badRequest(`The chat template failed on these messages: ${(e as Error).message}`, 'messages', 'chat_template_error');
   }
   checkPrompt(ids, vocabSize, 'messages');
   return ids;
+}
+
+/** A message as templates read it: text content; an assistant's calls with their JSON arguments parsed (as vLLM). */
+function templateMessage(m: ChatMessage): TemplateMessage {
+  const out: TemplateMessage = { role: m.role, content: messageText(m.content) };
+  if (m.name !== undefined) out.name = m.name;
+  if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
+  if (m.tool_calls !== undefined) {
+    out.tool_calls = m.tool_calls.map((c) => ({ ...c, function: { name: c.function.name, arguments: parseJson(c.function.arguments) ?? c.function.arguments } }));
+  }
+  return out;
 }
 
 function messageText(content: ChatMessage['content']): string {

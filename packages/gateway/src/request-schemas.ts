@@ -1,15 +1,20 @@
-// zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions:
-// top_k, ignore_eos, stop_token_ids, cache_salt, token-id prompts; completions `echo`). Unknown fields are ignored
+// zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions: top_k, min_p,
+// repetition_penalty, min_tokens, ignore_eos, stop_token_ids, cache_salt, token-id prompts, guided decoding
+// (structured-output-request.ts); chat `tools` (tool-calls.ts); completions `echo`). Unknown fields are ignored
 // (as vLLM does); known fields with a bad type or range, `stream_options` without `stream: true` or
 // `top_logprobs` without `logprobs: true`, are a 400 naming the field.
 
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
+import { structuredOutputFields } from './structured-output-request.js';
+import { messageToolCallSchema, toolChoiceSchema, toolSchema } from './tool-calls.js';
 
 export const MAX_N = 16;
 export const MAX_STOP_STRINGS = 16;
 /** Most alternatives per token: chat `top_logprobs` and completions `logprobs` (OpenAI: 20 and 5; vLLM: 20 for both). */
 export const MAX_LOGPROBS = 20;
+/** Most tokens one `logit_bias` may bias. */
+export const MAX_LOGIT_BIAS = 1024;
 
 const tokenId = z.number().int().min(0).max(0xffffffff);
 const unsupported = (field: string, accepted: string) => `${field} is not supported by this server (accepted: ${accepted})`;
@@ -33,6 +38,13 @@ const samplingFields = {
   user: nullish(z.string().max(512)),
   ignore_eos: nullish(z.boolean()),
   cache_salt: nullish(z.string().min(1).max(512)),
+  /** OpenAI: token id (decimal string) → bias added to its logit; ids are checked against the vocabulary later. */
+  logit_bias: nullish(z.record(z.string().regex(/^\d{1,10}$/, 'keys must be token ids'), z.number().min(-100).max(100))
+    .refine((b) => Object.keys(b).length <= MAX_LOGIT_BIAS, `at most ${MAX_LOGIT_BIAS} tokens`)),
+  min_p: nullish(z.number().min(0).max(1)),
+  repetition_penalty: nullish(z.number().gt(0).max(1e6)),
+  min_tokens: nullish(z.number().int().min(0)),
+  ...structuredOutputFields,
 };
 const numLogprobs = z.number().int().min(0).max(MAX_LOGPROBS);
 
@@ -42,6 +54,9 @@ export const chatMessage = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: messageContent.nullish(),
   name: nullish(z.string().max(256)),
+  /** An assistant turn's calls and a tool turn's answer to one: passed to the chat template. */
+  tool_calls: nullish(z.array(messageToolCallSchema).max(128)),
+  tool_call_id: nullish(z.string().max(256)),
 });
 
 /** As OpenAI: `stream_options` only makes sense on a streamed request. */
@@ -59,6 +74,9 @@ export const chatCompletionSchema = z.object({
   messages: z.array(chatMessage).min(1).max(4096),
   logprobs: nullish(z.boolean()),
   top_logprobs: nullish(numLogprobs),
+  tools: nullish(z.array(toolSchema).max(128)),
+  tool_choice: nullish(toolChoiceSchema),
+  parallel_tool_calls: nullish(z.boolean()),
 }).refine(streamOptionsNeedStream, streamOptionsRule).refine(topLogprobsNeedLogprobs, topLogprobsRule);
 
 export const completionSchema = z.object({

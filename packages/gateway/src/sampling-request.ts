@@ -1,13 +1,22 @@
-// Maps a validated request body onto protocol SamplingParams, checking the context budget.
-// Invariant: prompt + max tokens never exceed the model's context (else a 400 naming it).
+// Maps a validated request body onto protocol SamplingParams, checking the context budget, logit_bias ids and min_tokens.
+// Invariants: prompt + max tokens never exceed the model's context, biased ids are in the vocabulary, min_tokens ≤
+// max tokens (else a 400 naming the field).
 
-import type { SamplingParams } from '@mini-dynamo/protocol';
+import type { SamplingParams, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest } from './api-error.js';
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
 
 type Body = CompletionBody | ChatCompletionBody;
 
-export function samplingFor(body: Body, numPromptTokens: number, maxModelLen: number, choiceIndex: number): SamplingParams {
+/** What samplingFor checks against besides the body: the model's limits, and the request's parsed structured output. */
+export interface SamplingContext {
+  maxModelLen: number;
+  vocabSize: number;
+  structuredOutput: StructuredOutputSpec | null;
+}
+
+export function samplingFor(body: Body, numPromptTokens: number, ctx: SamplingContext, choiceIndex: number): SamplingParams {
+  const { maxModelLen } = ctx;
   const room = maxModelLen - numPromptTokens;
   if (room < 1) {
     throw badRequest(
@@ -21,6 +30,10 @@ export function samplingFor(body: Body, numPromptTokens: number, maxModelLen: nu
       `(${numPromptTokens} in the prompt, ${requested} for the completion).`,
       'max_tokens', 'context_length_exceeded');
   }
+  const maxTokens = requested ?? room;
+  if (body.min_tokens !== undefined && body.min_tokens > maxTokens) {
+    throw badRequest(`min_tokens (${body.min_tokens}) must be at most max_tokens (${maxTokens}).`, 'min_tokens', 'invalid_value');
+  }
   return {
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? 1,
@@ -28,12 +41,26 @@ export function samplingFor(body: Body, numPromptTokens: number, maxModelLen: nu
     seed: body.seed === undefined ? null : body.seed + choiceIndex,
     presencePenalty: body.presence_penalty ?? 0,
     frequencyPenalty: body.frequency_penalty ?? 0,
-    maxTokens: requested ?? room,
+    maxTokens,
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
     numLogprobs: numLogprobsFor(body),
     numPromptLogprobs: 'messages' in body || body.echo !== true ? null : body.logprobs ?? null,
+    structuredOutput: ctx.structuredOutput,
+    logitBias: logitBiasFor(body.logit_bias, ctx.vocabSize),
+    minP: body.min_p ?? 0,
+    repetitionPenalty: body.repetition_penalty ?? 1,
+    minTokens: body.min_tokens ?? 0,
   };
+}
+
+/** OpenAI's {"<token id>": bias} as [tokenId, bias] pairs; null when absent or empty. */
+function logitBiasFor(bias: Record<string, number> | undefined, vocabSize: number): [number, number][] | null {
+  if (bias === undefined) return null;
+  const pairs = Object.entries(bias).map(([id, value]): [number, number] => [Number(id), value]);
+  const bad = pairs.find(([id]) => id >= vocabSize);
+  if (bad !== undefined) throw badRequest(`Token id ${bad[0]} in logit_bias is outside the vocabulary (size ${vocabSize}).`, 'logit_bias', 'invalid_token_id');
+  return pairs.length === 0 ? null : pairs;
 }
 
 /**

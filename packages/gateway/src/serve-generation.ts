@@ -4,20 +4,25 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import type { RoutingPolicyName } from '@mini-dynamo/protocol';
+import type { RoutingPolicyName, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest, toApiError } from './api-error.js';
+import { checkStructuredOutput } from './check-structured-output.js';
 import { Generation, type ChoiceSpec } from './generation.js';
 import type { GenerationObserver } from './generation-observer.js';
 import type { ModelTokenizer } from '@mini-dynamo/model';
 import { chunkBody, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
 import { samplingFor, stopStrings } from './sampling-request.js';
+import { structuredOutputFor } from './structured-output-request.js';
+import { ToolCallStream } from './tool-call-stream.js';
+import { toolCallsOf, toolMode, type ToolMode } from './tool-calls.js';
 import type { RouteOverrides, WorkerPool } from './worker-pool.js';
 
 export interface ServeDeps {
   pool: WorkerPool;
   tokenizer: ModelTokenizer;
   maxModelLen: number;
+  vocabSize: number;
   observer: GenerationObserver;
   /** W3C carrier sent to workers (the request span's); null → the client's traceparent/tracestate. */
   traceContext?: () => Record<string, string> | null;
@@ -37,9 +42,11 @@ export async function serveGeneration(
     throw badRequest(`${prompts.length} prompts × n=${n} is more than ${MAX_CHOICES} choices per request.`, 'n', 'too_many_choices');
   }
   const stops = stopStrings(body.stop);
+  const { mode, structuredOutput } = outputConstraint(endpoint, body);
+  const sampling = { maxModelLen: deps.maxModelLen, vocabSize: deps.vocabSize, structuredOutput };
   const echo = 'echo' in body && body.echo === true;
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
-    index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, deps.maxModelLen, j),
+    index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, sampling, j),
     echo,
   })));
   const meta: ResponseMeta = {
@@ -57,17 +64,21 @@ export async function serveGeneration(
   else signal.addEventListener('abort', () => generation.abort(), { once: true });
   setRoutingHeaders(c, generation, meta.id);
   await generation.started;
-  if (body.stream) return streamResponse(c, endpoint, meta, generation, emptyResults(choices), n, body.stream_options?.include_usage ?? false);
-  const results = await collect(generation, emptyResults(choices));
+  const results = emptyResults(choices);
+  if (body.stream) return streamResponse(c, endpoint, meta, generation, new ToolCallStream(mode), results, n, body.stream_options?.include_usage ?? false);
+  await collect(generation, results);
+  for (const r of results) r.toolCalls = toolCallsOf(mode, r.text);
   return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
 }
 
 /** One result per choice; `tokens` is [] where logprobs were asked (so none generated reads `content: []`). */
 function emptyResults(choices: ChoiceSpec[]): ChoiceResult[] {
-  return choices.map((c, index) => ({ index, text: '', tokens: (c.sampling.numLogprobs ?? null) === null ? null : [], finishReason: null, usage: null }));
+  return choices.map((c, index) => ({
+    index, text: '', tokens: (c.sampling.numLogprobs ?? null) === null ? null : [], finishReason: null, usage: null, toolCalls: null,
+  }));
 }
 
-async function collect(generation: Generation, results: ChoiceResult[]): Promise<ChoiceResult[]> {
+async function collect(generation: Generation, results: ChoiceResult[]): Promise<void> {
   for await (const event of generation.events) {
     const r = results[event.index]!;
     if (event.kind === 'text') {
@@ -75,14 +86,14 @@ async function collect(generation: Generation, results: ChoiceResult[]): Promise
       if (event.tokens) r.tokens?.push(...event.tokens);
     } else Object.assign(r, { finishReason: event.finishReason, usage: event.usage });
   }
-  return results;
 }
 
 function streamResponse(
-  c: Context, endpoint: Endpoint, meta: ResponseMeta, generation: Generation, results: ChoiceResult[], n: number, includeUsage: boolean,
+  c: Context, endpoint: Endpoint, meta: ResponseMeta, generation: Generation, tools: ToolCallStream, results: ChoiceResult[], n: number,
+  includeUsage: boolean,
 ): Response {
   const encoder = new TextEncoder();
-  const lines = sseLines(endpoint, meta, generation, results, n, includeUsage)[Symbol.asyncIterator]();
+  const lines = sseLines(endpoint, meta, generation, tools, results, n, includeUsage)[Symbol.asyncIterator]();
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await lines.next();
@@ -100,7 +111,7 @@ function streamResponse(
 }
 
 async function* sseLines(
-  endpoint: Endpoint, meta: ResponseMeta, generation: Generation, results: ChoiceResult[], n: number, includeUsage: boolean,
+  endpoint: Endpoint, meta: ResponseMeta, generation: Generation, tools: ToolCallStream, results: ChoiceResult[], n: number, includeUsage: boolean,
 ): AsyncGenerator<string> {
   const numChoices = results.length;
   if (endpoint === 'chat') {
@@ -110,17 +121,33 @@ async function* sseLines(
   }
   try {
     for await (const event of generation.events) {
-      const finishReason = event.kind === 'finish' ? event.finishReason : null;
-      if (event.kind === 'finish') Object.assign(results[event.index]!, { finishReason, usage: event.usage });
-      const text = event.kind === 'text' ? event.text : '';
-      const tokens = event.kind === 'text' ? event.tokens : undefined;
-      yield JSON.stringify(chunkBody(endpoint, meta, { index: event.index, text, finishReason, tokens }, includeUsage));
+      const { index } = event;
+      const pieces = event.kind === 'text' ? tools.text(index, event.text, event.tokens) : tools.finish(index);
+      for (const p of pieces) yield JSON.stringify(chunkBody(endpoint, meta, { index, finishReason: null, ...p }, includeUsage));
+      if (event.kind === 'text') continue;
+      Object.assign(results[index]!, { finishReason: event.finishReason, usage: event.usage });
+      yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason: event.finishReason }, includeUsage));
     }
     if (includeUsage) yield JSON.stringify(usageChunkBody(endpoint, meta, totalUsage(results, n)));
   } catch (e) {
     yield JSON.stringify(toApiError(e).toJSON());
   }
   yield '[DONE]';
+}
+
+/** The request's tool mode and the one constraint on its output: a forced tool call's or a structured output's. */
+function outputConstraint(endpoint: Endpoint, body: ChatCompletionBody | CompletionBody): { mode: ToolMode; structuredOutput: StructuredOutputSpec | null } {
+  const structured = structuredOutputFor(body);
+  if (endpoint !== 'chat' || !('messages' in body)) return { mode: { kind: 'none' }, structuredOutput: structured };
+  const tools = toolMode(body);
+  if (tools.constraint === null) return { mode: tools.mode, structuredOutput: structured };
+  if (structured !== null) {
+    throw badRequest(`tool_choice '${tools.mode.kind}' constrains the output, so it cannot be combined with a structured-output field.`,
+      'tool_choice', 'conflicting_structured_outputs');
+  }
+  for (const { spec, param } of tools.parameters) checkStructuredOutput(spec, param);
+  checkStructuredOutput(tools.constraint, 'tools');
+  return { mode: tools.mode, structuredOutput: tools.constraint };
 }
 
 function routeOverrides(c: Context): RouteOverrides {

@@ -46,3 +46,11 @@ test('property: streamed output equals the reference cut, for any chunking', () 
     },
   ), { numRuns: 2000 });
 });
+
+test('checkStops false (before min_tokens) passes text through with what was held; matching resumes after', () => {
+  const m = new StopMatcher(['END']);
+  assert.deepEqual(m.push('a E', true), { text: 'a ', stopped: false });
+  assert.deepEqual(m.push('ND b END', false), { text: 'END b END', stopped: false }, 'held text and stop strings go out');
+  assert.deepEqual(m.push('c EN', true), { text: 'c ', stopped: false });
+  assert.deepEqual(m.push('D', true), { text: '', stopped: true });
+});

@@ -1,6 +1,7 @@
 // Finds stop strings in streamed, detokenized text across chunk boundaries.
 // Invariant: text that could still become the start of a stop string is held back, so a stop
-// string (or any part of it) never reaches the client; everything before it always does.
+// string (or any part of it) never reaches the client; everything before it always does. Text pushed with
+// checkStops false (before min_tokens, as vLLM) is passed through unmatched, with what was held before it.
 
 export interface StopMatch {
   /** Text safe to emit now. */
@@ -15,9 +16,13 @@ export class StopMatcher {
 
   constructor(private readonly stops: readonly string[]) {}
 
-  push(chunk: string): StopMatch {
+  push(chunk: string, checkStops = true): StopMatch {
     if (this.done) return { text: '', stopped: true };
     const buffer = this.held + chunk;
+    if (!checkStops) {
+      this.held = '';
+      return { text: buffer, stopped: false };
+    }
     const at = this.firstStopIndex(buffer);
     if (at !== null) {
       this.done = true;

@@ -10,6 +10,7 @@ import { badRequest } from './api-error.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt } from './prompt-input.js';
 import { chatMessage, parseBody } from './request-schemas.js';
+import { toolSchema } from './tool-calls.js';
 
 export interface TokenizeDeps {
   tokenizer: ModelTokenizer;
@@ -32,6 +33,7 @@ const tokenizeSchema = z.union([
   z.object({
     model, messages: z.array(chatMessage).min(1).max(4096),
     add_generation_prompt: z.boolean().nullish(),
+    tools: z.array(toolSchema).max(128).nullish().transform((v) => v ?? undefined),
   }).strict(),
 ], { error: 'Expected {prompt: string} or {messages: [...]} (add_special_tokens / add_generation_prompt optional).' });
 const detokenizeSchema = z.object({ model, tokens: z.array(z.number().int().min(0).max(0xffffffff)).max(1_000_000) }).strict();
@@ -42,7 +44,7 @@ export function registerTokenizeRoutes(app: Hono, deps: TokenizeDeps): void {
     if (body.model) deps.checkModel(body.model);
     const tokens = 'prompt' in body
       ? deps.tokenizer.encode(body.prompt, { addSpecialTokens: body.add_special_tokens ?? true })
-      : chatPrompt(body.messages, deps.tokenizer, deps.tokenizer.vocabSize, body.add_generation_prompt ?? true);
+      : chatPrompt(body.messages, deps.tokenizer, deps.tokenizer.vocabSize, { addGenerationPrompt: body.add_generation_prompt ?? true, tools: body.tools });
     return c.json({ count: tokens.length, max_model_len: deps.maxModelLen(), tokens, token_strs: null });
   });
 

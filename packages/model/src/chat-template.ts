@@ -6,6 +6,17 @@ import { Template } from '@huggingface/jinja';
 export interface ChatMessage {
   role: string;
   content: string;
+  /** An assistant turn's function calls (arguments parsed to objects where they are JSON, as vLLM passes them). */
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: unknown } }[];
+  /** A tool turn: the call it answers. */
+  tool_call_id?: string;
+  name?: string;
+}
+
+/** What a template may read besides the messages: the request's tools (OpenAI function definitions). */
+export interface ChatTemplateOptions {
+  addGenerationPrompt?: boolean;
+  tools?: readonly object[] | null;
 }
 
 /** Base models have no chat format: the conversation's contents, one per line, are the text to continue. */
@@ -24,10 +35,11 @@ export class ChatTemplate {
     this.template = new Template(source);
   }
 
-  render(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+  render(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
     return this.template.render({
       messages,
-      add_generation_prompt: addGenerationPrompt,
+      ...(opts.tools ? { tools: opts.tools } : {}),
+      add_generation_prompt: opts.addGenerationPrompt ?? true,
       bos_token: this.context.bosToken ?? '',
       eos_token: this.context.eosToken ?? '',
     });

@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Result } from '@mini-dynamo/protocol';
-import { ChatTemplate, chatTemplateSource, FALLBACK_CHAT_TEMPLATE, type ChatMessage } from './chat-template.js';
+import { ChatTemplate, chatTemplateSource, FALLBACK_CHAT_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
 import { IncrementalDetokenizer } from './incremental-detokenizer.js';
+import { computeTokenTexts } from './token-texts.js';
 import { hfSpecialTokenIds } from './hf-config.js';
 import { readJson, readJsonIfPresent, type Json } from './json-file.js';
 import { llama2cTokenizerConfig, llama2cTokenizerJson, parseLlama2cVocab } from './llama2c-tokenizer.js';
@@ -26,12 +27,17 @@ export interface ModelTokenizer {
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   /** skipSpecialTokens defaults to true (what an OpenAI client sees). */
   decode(ids: number[], opts?: { skipSpecialTokens?: boolean }): string;
-  /** addGenerationPrompt defaults to true. */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
+  /** addGenerationPrompt defaults to true; `tools` reach templates that render them. */
+  applyChatTemplate(messages: ChatMessage[], opts?: ChatTemplateOptions): string;
   /** Render + encode a chat, adding BOS only when the template did not already write it. */
-  encodeChat(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): number[];
+  encodeChat(messages: ChatMessage[], opts?: ChatTemplateOptions): number[];
   /** Streaming detokenizer (special tokens skipped); prompt ids give the first output token its left context. */
   createDetokenizer(promptTokenIds?: readonly number[]): IncrementalDetokenizer;
+  /**
+   * tokenTexts()[id]: the text id contributes after other text (structured outputs); null for special tokens and
+   * partial-UTF-8 tokens. A detokenizer fed non-null ids emits exactly the concatenation of their texts.
+   */
+  tokenTexts(): (string | null)[];
 }
 
 /** A special-token entry of tokenizer_config.json: a string or an AddedToken object. */
@@ -59,6 +65,7 @@ export class HfModelTokenizer implements ModelTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly chat: ChatTemplate;
   private readonly bosToken: string | null;
+  private cachedTokenTexts: (string | null)[] | null = null;
 
   constructor(src: TokenizerSources) {
     this.tokenizer = new Tokenizer(src.tokenizerJson, src.tokenizerConfig);
@@ -83,11 +90,11 @@ export class HfModelTokenizer implements ModelTokenizer {
     return this.tokenizer.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true, clean_up_tokenization_spaces: false });
   }
 
-  applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
-    return this.chat.render(messages, opts.addGenerationPrompt ?? true);
+  applyChatTemplate(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
+    return this.chat.render(messages, opts);
   }
 
-  encodeChat(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): number[] {
+  encodeChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): number[] {
     const text = this.applyChatTemplate(messages, opts);
     const hasBos = this.bosToken !== null && this.bosToken !== '' && text.startsWith(this.bosToken);
     return this.encode(text, { addSpecialTokens: !hasBos });
@@ -95,6 +102,16 @@ export class HfModelTokenizer implements ModelTokenizer {
 
   createDetokenizer(promptTokenIds: readonly number[] = []): IncrementalDetokenizer {
     return new IncrementalDetokenizer((ids) => this.decode(ids), promptTokenIds);
+  }
+
+  tokenTexts(): (string | null)[] {
+    this.cachedTokenTexts ??= computeTokenTexts({
+      vocabSize: this.vocabSize,
+      decode: (ids) => this.decode(ids),
+      specialIds: new Set([...this.tokenizer.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id)),
+      anchorId: this.encode('a', { addSpecialTokens: false }).at(-1) ?? 0,
+    });
+    return this.cachedTokenTexts.slice();
   }
 }
 

@@ -4,7 +4,7 @@
 // Invariant: step() calls never overlap (engine contract); the pool is written only after a run, at the new tokens' slots.
 
 import * as ort from 'onnxruntime-node';
-import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type StepSequence, type TokenLogprobs } from '@mini-dynamo/protocol';
+import { err, needsLogitsProcessing, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type StepSequence, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
 import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
@@ -167,7 +167,9 @@ export class OrtModelRunner implements ModelRunner {
         continue;
       }
       const row = rows[next++]!;
-      const tokenId = inGraphIds[i] ?? sampleToken(row, s.sampling, s.outputTokenIds, this.random);
+      const tokenId = inGraphIds[i] ?? sampleToken(row, s.sampling, s.outputTokenIds, this.random, {
+        eosTokenIds: this.info.eosTokenIds, allowedTokenMask: s.allowedTokenMask, promptTokenIds: s.promptTokenIds,
+      });
       const numTop = s.sampling.numLogprobs ?? null; // absent on the wire from an older gateway: none
       sampledTokenIds.push(tokenId);
       logprobs.push(numTop === null ? null : tokenLogprobs(row, tokenId, numTop));
@@ -222,11 +224,14 @@ export class OrtModelRunner implements ModelRunner {
   }
 }
 
-/** Only the token pick reads the sequence's logits: no prompt logprobs, penalties or logprobs (or nothing samples). */
+/**
+ * Only a plain pick reads the sequence's logits: no prompt logprobs, logprobs, or logits processing (bias, masks,
+ * penalties, min-p: needsLogitsProcessing) — else the logits go to JS. The one predicate of the graph paths.
+ */
 function onlyPickReadsLogits(s: StepSequence): boolean {
   const p = s.sampling;
   return s.promptLogprobs === undefined
-    && (p === null || (p.presencePenalty === 0 && p.frequencyPenalty === 0 && (p.numLogprobs ?? null) === null));
+    && (p === null || ((p.numLogprobs ?? null) === null && !needsLogitsProcessing(p, s.allowedTokenMask)));
 }
 
 /** True when the sequence's sampled token is the plain argmax of its logits and nothing else reads them. */

@@ -1,8 +1,11 @@
-// Next-token sampling: penalties, greedy, temperature, top-k, top-p, seeded draws.
+// Next-token sampling: protocol's logits processing (bias, masks, penalties), then greedy or temperature,
+// min-p, top-k, top-p and the draw.
 // Invariant: a seeded request's draw depends only on (seed, number of tokens generated so far) and the
 // logits — never on batch composition, preemption or other requests (counter-based hash RNG).
 
-import type { SamplingParams } from '@mini-dynamo/protocol';
+import { argmax, processLogits, type LogitsContext, type SamplingParams } from '@mini-dynamo/protocol';
+
+export { applyPenalties, argmax } from '@mini-dynamo/protocol';
 
 function fmix32(h: number): number {
   h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
@@ -20,25 +23,6 @@ export function counterUniform(seed: number, counter: number): number {
   return ((h1 >>> 5) * 67108864 + (h2 >>> 6)) / 9007199254740992;
 }
 
-/** logits - presence*[count>0] - frequency*count over generated tokens (OpenAI semantics); copies only if needed. */
-export function applyPenalties(logits: Float32Array, params: SamplingParams, outputTokenIds: readonly number[]): Float32Array {
-  if ((params.presencePenalty === 0 && params.frequencyPenalty === 0) || outputTokenIds.length === 0) return logits;
-  const counts = new Map<number, number>();
-  for (const id of outputTokenIds) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const out = Float32Array.from(logits);
-  for (const [id, n] of counts) {
-    if (id >= 0 && id < out.length) out[id] = out[id]! - params.presencePenalty - params.frequencyPenalty * n;
-  }
-  return out;
-}
-
-/** Index of the largest value (first index wins ties). */
-export function argmax(values: Float32Array | Float64Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
-
 /** Indices of the k largest values, descending (ties: lower index first); a partial selection, no full sort. */
 export function topKIndices(values: Float32Array, k: number): number[] {
   const top: number[] = [];
@@ -53,14 +37,21 @@ export function topKIndices(values: Float32Array, k: number): number[] {
   return top;
 }
 
-/** Candidates (token ids) and their unnormalised probabilities after temperature and top-k. */
+/**
+ * Candidates (token ids) and their unnormalised probabilities (the top one's is 1) after temperature, min-p and
+ * top-k (min-p is relative to the top probability, which top-k keeps, so the two commute); dropped → 0.
+ */
 function candidates(logits: Float32Array, params: SamplingParams): { ids: number[] | null; probs: Float64Array } {
   const ids = params.topK !== null && params.topK < logits.length ? topKIndices(logits, Math.max(1, params.topK)) : null;
   const n = ids === null ? logits.length : ids.length;
   let max = -Infinity;
   for (let i = 0; i < n; i++) max = Math.max(max, logits[ids === null ? i : ids[i]!]!);
   const probs = new Float64Array(n);
-  for (let i = 0; i < n; i++) probs[i] = Math.exp((logits[ids === null ? i : ids[i]!]! - max) / params.temperature);
+  const minP = params.minP ?? 0;
+  for (let i = 0; i < n; i++) {
+    const p = Math.exp((logits[ids === null ? i : ids[i]!]! - max) / params.temperature);
+    probs[i] = p < minP ? 0 : p;
+  }
   return { ids, probs };
 }
 
@@ -85,14 +76,21 @@ function nucleus(probs: Float64Array, topP: number): number[] {
   return kept;
 }
 
+/** What sampleToken reads besides logits, params and the generated tokens (the StepSequence's optional parts). */
+export interface SampleContext extends Omit<LogitsContext, 'outputTokenIds'> {
+  /** The model's EOS ids (the min-tokens mask bans them); default none. */
+  eosTokenIds?: readonly number[];
+}
+
 /**
  * Picks the next token. `random` supplies the uniform draw when params.seed is null
  * (the runner's own, non-reproducible stream).
  */
 export function sampleToken(
   logits: Float32Array, params: SamplingParams, outputTokenIds: readonly number[], random: () => number = Math.random,
+  context: SampleContext = {},
 ): number {
-  const penalised = applyPenalties(logits, params, outputTokenIds);
+  const penalised = processLogits(logits, params, { ...context, outputTokenIds }, context.eosTokenIds ?? []);
   if (params.temperature <= 0) return argmax(penalised);
   const { ids, probs } = candidates(penalised, params);
   const keep = params.topP < 1 ? nucleus(probs, params.topP) : null;
@@ -106,9 +104,12 @@ export function drawIndex(weights: Float64Array, u: number): number {
   let total = 0;
   for (const w of weights) total += w;
   let r = u * total;
+  let last = 0;
   for (let i = 0; i < weights.length; i++) {
+    if (weights[i]! <= 0) continue;
     r -= weights[i]!;
+    last = i;
     if (r < 0) return i;
   }
-  return weights.length - 1;
+  return last; // rounding left r ≥ 0: the last token with weight (never a dropped or masked one)
 }

@@ -8,6 +8,7 @@ export * from './block-hash.js';
 export * from './kv-events.js';
 export * from './worker-load.js';
 export * from './model-runner.js';
+export * from './logits-processing.js';
 export * from './worker-messages.js';
 export * from './routing.js';
 export * from './worker-connection.js';

@@ -31,6 +31,8 @@ export interface StepSequence {
    * outside it are -Infinity for the pick, while reported logprobs stay those of the raw logits. Absent: any.
    */
   allowedTokenMask?: Uint32Array;
+  /** The prompt's token ids; present only when sampling.repetitionPenalty is on (it reads prompt and output tokens). */
+  promptTokenIds?: readonly number[];
 }
 
 export interface PromptLogprobsRequest {

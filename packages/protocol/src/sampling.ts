@@ -34,6 +34,14 @@ export interface SamplingParams {
   numPromptLogprobs?: number | null;
   /** Constrain the output to a JSON schema, a choice or a regex; null = free text. Optional on the wire. */
   structuredOutput?: StructuredOutputSpec | null;
+  /** Added to the raw logits before anything else: [tokenId, bias] pairs, bias in [-100, 100]; null = none. Optional on the wire. */
+  logitBias?: [number, number][] | null;
+  /** Drop tokens whose probability (after temperature) is below minP × the top one's; 0 = off. Optional on the wire. */
+  minP?: number;
+  /** vLLM/HF: over prompt and output tokens, a positive logit is divided by it, a negative one multiplied; 1 = off. Optional on the wire. */
+  repetitionPenalty?: number;
+  /** EOS and stopTokenIds cannot be sampled (and stop strings do not apply) before this many tokens; 0 = off. Optional on the wire. */
+  minTokens?: number;
 }
 
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
@@ -49,6 +57,10 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   numLogprobs: null,
   numPromptLogprobs: null,
   structuredOutput: null,
+  logitBias: null,
+  minP: 0,
+  repetitionPenalty: 1,
+  minTokens: 0,
 });
 
 /** Whether a worker may serve this request's prompt from its prefix cache (not when it must score every prompt token). */

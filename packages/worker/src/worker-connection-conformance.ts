@@ -1,11 +1,12 @@
 // Conformance suite every WorkerConnection runs (thread here; the remote connection in its own
-// tests): ready info, generate → tokens → one terminal event, logprobs and prompt logprobs carried intact, rejected
+// tests): ready info, generate → tokens → one terminal event, logprobs, prompt logprobs and sampling extras carried intact, rejected
 // requests fail as events, abort frees blocks, audit/snapshot answer, a prefix-cache reset empties the cache, close fires
 // onClosed once and silences the connection.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mockLogprobs, mockNextToken } from '@mini-dynamo/engine';
+import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest, type WorkerConnection, type WorkerReport } from '@mini-dynamo/protocol';
 
 /** Builds a connection to a fresh mock-runner worker (block size 16, ≥64 blocks, maxModelLen ≤ 512). */
@@ -87,6 +88,39 @@ export function workerConnectionConformance(name: string, create: ConnectionFact
         assert.deepEqual(echoed[0]!.promptLogprobs, prompt.map((id, i) => (i === 0 ? null
           : mockLogprobs(mockNextToken(prompt[i - 1]!, i, 0, info), 2, info.vocabSize, id))));
         assert.ok(echoed.slice(1).every((e) => e.promptLogprobs === undefined));
+      } finally {
+        await connection.close();
+      }
+    });
+
+    test('sampling extras cross the connection: a logit bias moves every token, a structured-output spec is enforced by the worker', async () => {
+      const connection = await create();
+      try {
+        const inbox = reportInbox(connection);
+        await connection.ready;
+        const biased = generateRequest('c-bias', 3);
+        biased.sampling = { ...biased.sampling, logitBias: [[77, 100]], minTokens: 2, repetitionPenalty: 1, minP: 0 };
+        connection.send({ type: 'generate', request: biased });
+        const tokens: number[] = [];
+        for (;;) {
+          const r = await inbox.next(eventOf('c-bias'));
+          if (r.type === 'event' && r.event.kind === 'tokens') tokens.push(...r.event.tokenIds);
+          else break;
+        }
+        assert.deepEqual(tokens, [77, 77, 77]);
+        const guided = generateRequest('c-guided', 8);
+        guided.sampling = { ...guided.sampling, structuredOutput: { kind: 'choice', choices: ['yes', 'no'] } };
+        connection.send({ type: 'generate', request: guided });
+        const guidedTokens: number[] = [];
+        for (;;) {
+          const r = await inbox.next(eventOf('c-guided'));
+          assert.ok(r.type === 'event' && r.event.kind !== 'failed', JSON.stringify(r));
+          if (r.event.kind === 'tokens') guidedTokens.push(...r.event.tokenIds);
+          else break;
+        }
+        const tokenizer = await loadTokenizer(defaultModelDir());
+        assert.ok(tokenizer.ok);
+        assert.ok(['yes', 'no'].includes(tokenizer.value.decode(guidedTokens)), `the worker built the constraint over its vocabulary: ${guidedTokens}`);
       } finally {
         await connection.close();
       }

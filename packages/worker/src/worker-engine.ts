@@ -1,10 +1,12 @@
 // Builds the Engine a worker serves from WorkerOptions (runner + engine limits) and its tracing +
 // engine telemetry: shared by the worker-thread entry and the standalone worker so both configure
-// engines and metrics identically. Expected failures (model files, graph build) are Results.
+// engines and metrics identically, structured outputs included. Expected failures (model files, graph build) are Results.
 
 import { basename, resolve } from 'node:path';
 import { Engine, type EngineObserver } from '@mini-dynamo/engine';
-import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result } from '@mini-dynamo/protocol';
+import { loadTokenizer } from '@mini-dynamo/model';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type TokenConstraintFactory } from '@mini-dynamo/protocol';
+import { createTokenConstraintFactory } from '@mini-dynamo/structured-output';
 import { createTracing, type Tracing } from '@mini-dynamo/telemetry';
 import { createEngineTelemetry, type EngineTelemetry } from './engine-telemetry.js';
 import { createRunner, type RunnerBuildError } from './runner-factory.js';
@@ -24,6 +26,7 @@ export async function createWorkerEngine(
   if (!runner.ok) return err(runner.error);
   const engine = new Engine(runner.value, {
     workerId: options.workerId,
+    constraintFactory: await createConstraintFactory(options.modelDir, onProgress),
     blockSize: options.blockSize,
     numBlocks: options.numBlocks,
     ...definedOnly({
@@ -36,6 +39,19 @@ export async function createWorkerEngine(
   }, observer);
   const info = { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen };
   return ok({ engine, runner: runner.value, info });
+}
+
+/**
+ * Structured outputs over the model's own vocabulary (its tokenizer's token texts); without a loadable tokenizer
+ * the worker still serves, refusing structured-output requests. Built per worker: a factory holds closures.
+ */
+async function createConstraintFactory(modelDir: string, onProgress: (message: string) => void): Promise<TokenConstraintFactory | null> {
+  const tokenizer = await loadTokenizer(modelDir);
+  if (!tokenizer.ok) {
+    onProgress(`structured outputs disabled: ${tokenizer.error.message}`);
+    return null;
+  }
+  return createTokenConstraintFactory({ tokenTexts: tokenizer.value.tokenTexts(), eosTokenIds: tokenizer.value.eosTokenIds });
 }
 
 /** The worker's tracing and engine telemetry (`model` label: the served model name, else the folder's name). */

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError } from './api-error.js';
+import { toolCallsOf, toolMode, type Tool } from './tool-calls.js';
+
+const weather: Tool = {
+  type: 'function',
+  function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+};
+const time: Tool = { type: 'function', function: { name: 'get_time' } };
+
+const rejects = (f: () => unknown, param: string, pattern: RegExp) =>
+  assert.throws(f, (e) => e instanceof ApiError && e.status === 400 && e.param === param && pattern.test(e.message));
+
+test('tool_choice none (the default) leaves the output free, with or without tools', () => {
+  assert.deepEqual(toolMode({}), { mode: { kind: 'none' }, constraint: null, parameters: [] });
+  assert.deepEqual(toolMode({ tools: [weather] }), { mode: { kind: 'none' }, constraint: null, parameters: [] });
+});
+
+test('a named function constrains the output to its parameters (an empty object when it has none)', () => {
+  const spec = { kind: 'json', schema: weather.function.parameters };
+  assert.deepEqual(toolMode({ tools: [weather, time], tool_choice: { type: 'function', function: { name: 'get_weather' } } }), {
+    mode: { kind: 'named', name: 'get_weather' }, constraint: spec, parameters: [{ param: 'tools.0.function.parameters', spec }],
+  });
+  assert.deepEqual(toolMode({ tools: [weather, time], tool_choice: { type: 'function', function: { name: 'get_time' } } }).constraint,
+    { kind: 'json', schema: { type: 'object', properties: {} } });
+});
+
+test("'required' constrains the output to an array of {name, parameters}; parallel_tool_calls false allows one", () => {
+  const { mode, constraint } = toolMode({ tools: [weather, time], tool_choice: 'required', parallel_tool_calls: false });
+  assert.deepEqual(mode, { kind: 'required' });
+  const schema = (constraint as unknown as { schema: { minItems: number; maxItems?: number; items: { anyOf: { properties: { name: unknown } }[] } } }).schema;
+  assert.equal(schema.minItems, 1);
+  assert.deepEqual(toolMode({ tools: [weather, time], tool_choice: 'required' }).parameters.map((p) => p.param),
+    ['tools.0.function.parameters', 'tools.1.function.parameters'], 'each tool is checked on its own, named by its field');
+  assert.equal(schema.maxItems, 1);
+  assert.deepEqual(schema.items.anyOf.map((a) => a.properties.name), [{ const: 'get_weather' }, { const: 'get_time' }]);
+  assert.equal('maxItems' in (toolMode({ tools: [weather], tool_choice: 'required' }).constraint as unknown as { schema: object }).schema, false);
+});
+
+test('what vLLM refuses without a tool parser is a 400 naming tool_choice', () => {
+  rejects(() => toolMode({ tools: [weather], tool_choice: 'auto' }), 'tool_choice', /"auto" tool choice/);
+  rejects(() => toolMode({ tool_choice: 'required' }), 'tool_choice', /non-empty tools/);
+  rejects(() => toolMode({ tools: [weather], tool_choice: { type: 'function', function: { name: 'nope' } } }), 'tool_choice', /'nope'/);
+});
+
+test('a finished choice becomes tool calls; a cut named call keeps its partial arguments, a cut array stays text', () => {
+  let n = 0;
+  const ids = () => `call-${n++}`;
+  assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Oslo"}', ids),
+    [{ id: 'call-0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
+  assert.deepEqual(toolCallsOf({ kind: 'required' }, '[{"name":"get_time","parameters":{}},{"name":"get_weather","parameters":{"city":"Rome"}}]', ids), [
+    { id: 'call-1', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    { id: 'call-2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+  ]);
+  assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Os', ids),
+    [{ id: 'call-3', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } }]);
+  assert.equal(toolCallsOf({ kind: 'required' }, '{"name":"get_time"}', ids), null);
+  assert.equal(toolCallsOf({ kind: 'none' }, '{}', ids), null);
+});

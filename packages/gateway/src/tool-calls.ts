@@ -1,0 +1,128 @@
+// Function calling as vLLM does it without a tool parser: `tool_choice` naming a function or 'required'
+// constrains the output (structured outputs) to that function's arguments, or to a JSON array of
+// {name, parameters} calls, and the text becomes `tool_calls`. 'none' (the default) leaves tools to the template.
+// Invariant: a request that gets here with tools either has no tool mode or a constraint its output obeys.
+
+import { randomUUID } from 'node:crypto';
+import type { JsonSchema, StructuredOutputSpec } from '@mini-dynamo/protocol';
+import { z } from 'zod';
+import { badRequest } from './api-error.js';
+
+export const toolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 characters of a-z, A-Z, 0-9, _ or -'),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+export const toolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
+
+/** A call in an earlier assistant turn of `messages`. */
+export const messageToolCallSchema = z.object({
+  id: z.string().max(256),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().max(256), arguments: z.string() }),
+});
+
+export type Tool = z.output<typeof toolSchema>;
+export type ToolChoice = z.output<typeof toolChoiceSchema>;
+
+export type ToolMode =
+  | { kind: 'none' }
+  /** The output is the arguments of this one function. */
+  | { kind: 'named'; name: string }
+  /** The output is a JSON array of {name, parameters}, one call or more (exactly one without parallel calls). */
+  | { kind: 'required' };
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+interface ToolFields {
+  tools?: Tool[] | undefined;
+  tool_choice?: ToolChoice | undefined;
+  parallel_tool_calls?: boolean | undefined;
+}
+
+export interface ToolConstraint {
+  mode: ToolMode;
+  /** What the output must match; null: free text. */
+  constraint: StructuredOutputSpec | null;
+  /** The parameter schemas the constraint embeds, each with its request field (to check one by one, naming it). */
+  parameters: { param: string; spec: StructuredOutputSpec }[];
+}
+
+/** The request's tool mode and the constraint it puts on the output; a 400 for what vLLM also refuses. */
+export function toolMode(body: ToolFields): ToolConstraint {
+  const choice = body.tool_choice ?? 'none';
+  const tools = body.tools ?? [];
+  if (choice === 'none') return { mode: { kind: 'none' }, constraint: null, parameters: [] };
+  if (tools.length === 0) throw badRequest('tool_choice needs a non-empty tools list.', 'tool_choice', 'invalid_value');
+  if (choice === 'auto') {
+    throw badRequest('"auto" tool choice needs a tool-call parser for the model, and this server has none: '
+      + 'use tool_choice "required" or name a function.', 'tool_choice', 'unsupported_value');
+  }
+  const parameters = (i: number) => ({ param: `tools.${i}.function.parameters`, spec: { kind: 'json', schema: parametersOf(tools[i]!) } as const });
+  if (choice === 'required') {
+    const schema = callsSchema(tools, body.parallel_tool_calls ?? true);
+    return { mode: { kind: 'required' }, constraint: { kind: 'json', schema }, parameters: tools.map((_, i) => parameters(i)) };
+  }
+  const i = tools.findIndex((t) => t.function.name === choice.function.name);
+  if (i < 0) throw badRequest(`tool_choice names function '${choice.function.name}', which is not in tools.`, 'tool_choice', 'invalid_value');
+  return { mode: { kind: 'named', name: choice.function.name }, constraint: parameters(i).spec, parameters: [parameters(i)] };
+}
+
+/** A function without `parameters` takes none (OpenAI): its arguments are an empty object. */
+function parametersOf(tool: Tool): JsonSchema {
+  return tool.function.parameters ?? { type: 'object', properties: {} };
+}
+
+/** vLLM's schema for 'required': an array of calls, each one tool's name with its parameters. */
+function callsSchema(tools: Tool[], parallel: boolean): JsonSchema {
+  const call = (t: Tool) => ({
+    type: 'object',
+    properties: { name: { const: t.function.name }, parameters: parametersOf(t) },
+    required: ['name', 'parameters'],
+  });
+  return { type: 'array', minItems: 1, ...(parallel ? {} : { maxItems: 1 }), items: { anyOf: tools.map(call) } };
+}
+
+export function newToolCallId(): string {
+  return `chatcmpl-tool-${randomUUID().replaceAll('-', '')}`;
+}
+
+/**
+ * The calls a finished choice made: the named function with the text as its arguments (as vLLM, even when
+ * max_tokens cut them: streamed pieces cannot be taken back), or the parsed array of calls — null when that
+ * text is no complete array (cut by max_tokens or a stop string): the client then gets it as content.
+ */
+export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = newToolCallId): ToolCall[] | null {
+  if (mode.kind === 'none') return null;
+  if (mode.kind === 'named') return [{ id: ids(), type: 'function', function: { name: mode.name, arguments: text } }];
+  const parsed = parseJson(text);
+  if (!Array.isArray(parsed)) return null;
+  const calls: ToolCall[] = [];
+  for (const c of parsed as unknown[]) {
+    const { name, parameters } = (c ?? {}) as { name?: unknown; parameters?: unknown };
+    if (typeof name !== 'string') return null;
+    calls.push({ id: ids(), type: 'function', function: { name, arguments: JSON.stringify(parameters ?? {}) } });
+  }
+  return calls;
+}
+
+/** The JSON value of text; undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
