@@ -1,12 +1,13 @@
 // Structured-output requests through the gateway with the official openai client (mock runner workers, whose
 // argmax picks go through the grammar mask like the real runner's): every accepted form (response_format,
 // guided_json/choice/regex, structured_outputs) on chat and completions comes back obeying its constraint;
-// `text` is free text; conflicting, unsupported and malformed forms are 400s naming the field; nothing leaks.
+// `text` is free text; conflicting, unsupported and malformed forms are 400s naming the field; forced tool calls
+// finish as OpenAI's (n > 1, streamed alike, own call ids); /tokenize takes tools; nothing leaks.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { assertNoLeakedBlocks, MODEL, mockServerForSuite } from './gateway-support.js';
+import { assertNoLeakedBlocks, assertOpenAiError, MODEL, mockServerForSuite, rawPost } from './gateway-support.js';
 
 type Chat = OpenAI.ChatCompletionCreateParamsNonStreaming;
 type Completion = OpenAI.Completions.CompletionCreateParamsNonStreaming;
@@ -99,5 +100,57 @@ describe('gateway structured outputs (mock runner)', () => {
     await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: badHistory as OpenAI.ChatCompletionMessageParam[] }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param!.startsWith('messages.0.tool_calls.0.function'));
     await assertNoLeakedBlocks(suite.server);
+  });
+
+  test("'required' tool calls finish with 'tool_calls' (a named call with 'stop'), n=2 streamed alike with each choice's own ids", async () => {
+    const { openai, server } = suite;
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'pick', parameters: { type: 'object', properties: { x: { enum: ['a', 'b'] } }, required: ['x'] } } },
+      { type: 'function', function: { name: 'noop' } },
+    ];
+    const body = { model: MODEL, messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: 120, n: 2, tools, tool_choice: 'required' as const, parallel_tool_calls: false };
+    const whole = await openai.chat.completions.create(body);
+    for (const c of whole.choices) {
+      assert.equal(c.finish_reason, 'tool_calls', JSON.stringify(c.message));
+      assert.equal(c.message.tool_calls!.length, 1);
+    }
+    assert.notEqual(whole.choices[0]!.message.tool_calls![0]!.id, whole.choices[1]!.message.tool_calls![0]!.id);
+    const finish = new Map<number, string | null>();
+    const calls = new Map<number, OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[]>();
+    for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) {
+      for (const c of chunk.choices) {
+        if (c.finish_reason !== null) finish.set(c.index, c.finish_reason);
+        calls.set(c.index, [...(calls.get(c.index) ?? []), ...(c.delta.tool_calls ?? [])]);
+      }
+    }
+    assert.deepEqual([...finish.entries()].sort(), [[0, 'tool_calls'], [1, 'tool_calls']]);
+    for (const [index, deltas] of calls) {
+      const call = whole.choices[index]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      assert.deepEqual(deltas.map((d) => [d.index, d.function?.name, d.function?.arguments]), [[0, call.function.name, call.function.arguments]]);
+    }
+    assert.notEqual(calls.get(0)![0]!.id, calls.get(1)![0]!.id);
+    const named = await openai.chat.completions.create({ ...body, tool_choice: { type: 'function', function: { name: 'pick' } } });
+    assert.deepEqual(named.choices.map((c) => c.finish_reason), ['stop', 'stop']);
+    await assertNoLeakedBlocks(server);
+  });
+
+  test('a forcing tool_choice with a structured output is a 400 naming tool_choice; /tokenize takes tools and names a bad one', async () => {
+    const { openai, server } = suite;
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'noop' } }];
+    for (const tool_choice of ['required', { type: 'function', function: { name: 'noop' } }] as const) {
+      await assert.rejects(openai.chat.completions.create(chat({ tools, tool_choice, response_format: { type: 'json_object' } })),
+        badParam('tool_choice', 'conflicting_structured_outputs'));
+    }
+    const free = await openai.chat.completions.create(chat({ tools, tool_choice: 'none', guided_choice: ['ok'] }));
+    assert.equal(free.choices[0]!.message.content, 'ok', "'none' forces nothing: the structured output applies");
+    const messages = [{ role: 'user', content: 'hi' }];
+    const tokenize = async (body: object) => rawPost(server.url, '/tokenize', JSON.stringify({ model: MODEL, messages, ...body }));
+    const plain = await tokenize({});
+    const withTools = await tokenize({ tools });
+    assert.equal(withTools.status, 200, withTools.body);
+    assert.deepEqual(JSON.parse(withTools.body).tokens, JSON.parse(plain.body).tokens, "stories260K's fallback template renders no tools");
+    const bad = assertOpenAiError(await tokenize({ tools: [{ type: 'function', function: { name: 'no spaces' } }] }), 400);
+    assert.equal(bad.param, 'tools.0.function.name');
+    await assertNoLeakedBlocks(server);
   });
 });

@@ -10,6 +10,9 @@ import type { ToolCall } from './tool-calls.js';
 
 export type Endpoint = 'chat' | 'completion';
 
+/** What a choice reports: a chat choice whose forced 'required' tool calls ended it says 'tool_calls' (tool-calls.ts). */
+export type ResponseFinishReason = ClientFinishReason | 'tool_calls';
+
 export interface OpenAiUsage {
   prompt_tokens: number;
   completion_tokens: number;
@@ -22,7 +25,7 @@ export interface ChoiceResult {
   text: string;
   /** Reported tokens; null when logprobs were not asked. */
   tokens: ReportedToken[] | null;
-  finishReason: ClientFinishReason | null;
+  finishReason: ResponseFinishReason | null;
   usage: Usage | null;
   /** Chat with a tool mode: the calls the text makes (the message then has no content); null: plain content. */
   toolCalls: ToolCall[] | null;
@@ -68,7 +71,7 @@ function chatMessage(c: ChoiceResult): object {
 export interface ChunkDelta {
   index: number;
   text: string;
-  finishReason: ClientFinishReason | null;
+  finishReason: ResponseFinishReason | null;
   /** Chat only: the first chunk of a choice announces the assistant role. */
   role?: 'assistant';
   /** The tokens of this chunk's text; null/absent when logprobs were not asked or there are none. */

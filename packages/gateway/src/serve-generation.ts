@@ -14,8 +14,8 @@ import { chunkBody, responseBody, totalUsage, usageChunkBody, type ChoiceResult,
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
 import { samplingFor, stopStrings } from './sampling-request.js';
 import { structuredOutputFor } from './structured-output-request.js';
-import { ToolCallStream } from './tool-call-stream.js';
-import { toolCallsOf, toolMode, type ToolMode } from './tool-calls.js';
+import { ToolCallStream, type StreamPiece } from './tool-call-stream.js';
+import { toolCallsOf, toolFinishReason, toolMode, type ToolMode } from './tool-calls.js';
 import type { RouteOverrides, WorkerPool } from './worker-pool.js';
 
 export interface ServeDeps {
@@ -67,7 +67,10 @@ export async function serveGeneration(
   const results = emptyResults(choices);
   if (body.stream) return streamResponse(c, endpoint, meta, generation, new ToolCallStream(mode), results, n, body.stream_options?.include_usage ?? false);
   await collect(generation, results);
-  for (const r of results) r.toolCalls = toolCallsOf(mode, r.text);
+  for (const r of results) {
+    r.toolCalls = toolCallsOf(mode, r.text);
+    if (r.finishReason !== null) r.finishReason = toolFinishReason(mode, r.finishReason, r.toolCalls);
+  }
   return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
 }
 
@@ -122,17 +125,24 @@ async function* sseLines(
   try {
     for await (const event of generation.events) {
       const { index } = event;
-      const pieces = event.kind === 'text' ? tools.text(index, event.text, event.tokens) : tools.finish(index);
-      for (const p of pieces) yield JSON.stringify(chunkBody(endpoint, meta, { index, finishReason: null, ...p }, includeUsage));
-      if (event.kind === 'text') continue;
-      Object.assign(results[index]!, { finishReason: event.finishReason, usage: event.usage });
-      yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason: event.finishReason }, includeUsage));
+      if (event.kind === 'text') {
+        for (const p of tools.text(index, event.text, event.tokens)) yield pieceChunk(endpoint, meta, index, p, includeUsage);
+        continue;
+      }
+      const { pieces, finishReason } = tools.finish(index, event.finishReason);
+      for (const p of pieces) yield pieceChunk(endpoint, meta, index, p, includeUsage);
+      Object.assign(results[index]!, { finishReason, usage: event.usage });
+      yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason }, includeUsage));
     }
     if (includeUsage) yield JSON.stringify(usageChunkBody(endpoint, meta, totalUsage(results, n)));
   } catch (e) {
     yield JSON.stringify(toApiError(e).toJSON());
   }
   yield '[DONE]';
+}
+
+function pieceChunk(endpoint: Endpoint, meta: ResponseMeta, index: number, piece: StreamPiece, includeUsage: boolean): string {
+  return JSON.stringify(chunkBody(endpoint, meta, { index, finishReason: null, ...piece }, includeUsage));
 }
 
 /** The request's tool mode and the one constraint on its output: a forced tool call's or a structured output's. */
@@ -146,7 +156,8 @@ function outputConstraint(endpoint: Endpoint, body: ChatCompletionBody | Complet
       'tool_choice', 'conflicting_structured_outputs');
   }
   for (const { spec, param } of tools.parameters) checkStructuredOutput(spec, param);
-  checkStructuredOutput(tools.constraint, 'tools');
+  // A named call's constraint is its parameters, just checked; 'required' wraps them all in one array schema.
+  if (tools.mode.kind === 'required') checkStructuredOutput(tools.constraint, 'tools');
   return { mode: tools.mode, structuredOutput: tools.constraint };
 }
 

@@ -1,10 +1,12 @@
 // Shapes a streamed chat choice's deltas for its tool mode: plain content ('none'); the named function's
 // call header on the first text, then argument pieces as they come ('named'); the parsed calls in one delta
-// when the choice finishes ('required': a call's name is only known once its JSON is complete).
-// Invariant: concatenated, a choice's argument pieces equal the non-streamed `arguments` for the same text.
+// when the choice finishes ('required': a call's name is only known once its JSON is complete), and its finish
+// reason. Invariant: concatenated, a choice's argument pieces equal the non-streamed `arguments` for the same text.
 
 import type { ReportedToken } from './choice-logprobs.js';
-import { newToolCallId, toolCallsOf, type ToolCall, type ToolMode } from './tool-calls.js';
+import type { ClientFinishReason } from './generation-observer.js';
+import type { ResponseFinishReason } from './openai-format.js';
+import { newToolCallId, toolCallsOf, toolFinishReason, type ToolCall, type ToolMode } from './tool-calls.js';
 
 /** One entry of a delta's `tool_calls` (OpenAI: id, type and name only on a call's first delta). */
 export interface DeltaToolCall {
@@ -44,14 +46,15 @@ export class ToolCallStream {
     }
   }
 
-  /** The pieces to send before the choice's finish chunk: the held calls, or the held text if it is no call. */
-  finish(index: number): StreamPiece[] {
+  /** The pieces to send before the choice's finish chunk (the held calls, or the held text if it is no call), and its reason. */
+  finish(index: number, reason: ClientFinishReason): { pieces: StreamPiece[]; finishReason: ResponseFinishReason } {
     const held = this.held.get(index);
-    if (this.mode.kind !== 'required' || held === undefined) return [];
+    if (this.mode.kind !== 'required' || held === undefined) return { pieces: [], finishReason: reason };
     this.held.delete(index);
     const calls = toolCallsOf(this.mode, held.text, this.ids);
-    if (calls === null) return [{ text: held.text, tokens: held.tokens }];
-    return [{ text: '', tokens: held.tokens, toolCalls: calls.map(fullDelta) }];
+    const finishReason = toolFinishReason(this.mode, reason, calls);
+    if (calls === null) return { pieces: [{ text: held.text, tokens: held.tokens }], finishReason };
+    return { pieces: [{ text: '', tokens: held.tokens, toolCalls: calls.map(fullDelta) }], finishReason };
   }
 
   private namedDelta(index: number, name: string, text: string): DeltaToolCall {

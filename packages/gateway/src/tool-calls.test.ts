@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createTokenConstraintFactory } from '@mini-dynamo/structured-output';
 import { ApiError } from './api-error.js';
-import { toolCallsOf, toolMode, type Tool } from './tool-calls.js';
+import { toolCallsOf, toolFinishReason, toolMode, type Tool } from './tool-calls.js';
 
 const weather: Tool = {
   type: 'function',
@@ -24,6 +25,9 @@ test('a named function constrains the output to its parameters (an empty object 
   });
   assert.deepEqual(toolMode({ tools: [weather, time], tool_choice: { type: 'function', function: { name: 'get_time' } } }).constraint,
     { kind: 'json', schema: { type: 'object', properties: {} } });
+  const empty: Tool = { type: 'function', function: { name: 'ping', parameters: {} } };
+  assert.deepEqual(toolMode({ tools: [empty], tool_choice: { type: 'function', function: { name: 'ping' } } }).constraint,
+    { kind: 'json', schema: { type: 'object', properties: {} } }, '`parameters: {}` still means an object, not any JSON value');
 });
 
 test("'required' constrains the output to an array of {name, parameters}; parallel_tool_calls false allows one", () => {
@@ -57,4 +61,31 @@ test('a finished choice becomes tool calls; a cut named call keeps its partial a
     [{ id: 'call-3', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } }]);
   assert.equal(toolCallsOf({ kind: 'required' }, '{"name":"get_time"}', ids), null);
   assert.equal(toolCallsOf({ kind: 'none' }, '{}', ids), null);
+});
+
+test("'required': a call names one function with that function's parameters, never another's (the anyOf per tool)", () => {
+  const { constraint } = toolMode({ tools: [weather, time, { type: 'function', function: { name: 'get_time_zone' } }], tool_choice: 'required' });
+  const chars = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
+  const eos = chars.length;
+  const factory = createTokenConstraintFactory({ tokenTexts: chars, eosTokenIds: [eos] });
+  const accepts = (text: string) => {
+    const c = factory.create(constraint!);
+    assert.ok(c.ok);
+    return [...text].every((ch) => c.value.accept(chars.indexOf(ch))) && c.value.accept(eos);
+  };
+  assert.ok(accepts('[{"name":"get_weather","parameters":{"city":"Oslo"}}]'));
+  assert.ok(accepts('[{"name":"get_time","parameters":{}},{"name":"get_time_zone","parameters":{}}]'));
+  assert.equal(accepts('[{"name":"get_time","parameters":{"city":"Oslo"}}]'), false);
+  assert.equal(accepts('[{"name":"get_weather","parameters":{}}]'), false);
+  assert.equal(accepts('[{"name":"get_wea","parameters":{"city":"Oslo"}}]'), false);
+  assert.equal(accepts('[]'), false);
+});
+
+test("finish reason: 'tool_calls' only for 'required' calls that ended by themselves", () => {
+  const call = toolCallsOf({ kind: 'named', name: 'f' }, '{}')!;
+  assert.equal(toolFinishReason({ kind: 'required' }, 'stop', call), 'tool_calls');
+  assert.equal(toolFinishReason({ kind: 'required' }, 'stop', null), 'stop', 'no complete array: content, stop');
+  assert.equal(toolFinishReason({ kind: 'required' }, 'length', call), 'length');
+  assert.equal(toolFinishReason({ kind: 'named', name: 'f' }, 'stop', call), 'stop');
+  assert.equal(toolFinishReason({ kind: 'none' }, 'length', null), 'length');
 });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { JsonSchema, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
+import type { ResponseFinishReason } from './openai-format.js';
 
 export const toolSchema = z.object({
   type: z.literal('function'),
@@ -80,9 +81,10 @@ export function toolMode(body: ToolFields): ToolConstraint {
   return { mode: { kind: 'named', name: choice.function.name }, constraint: parameters(i).spec, parameters: [parameters(i)] };
 }
 
-/** A function without `parameters` takes none (OpenAI): its arguments are an empty object. */
+/** A function without `parameters` (or with `{}`) takes none (OpenAI): its arguments are an object, here an empty one. */
 function parametersOf(tool: Tool): JsonSchema {
-  return tool.function.parameters ?? { type: 'object', properties: {} };
+  const parameters = tool.function.parameters;
+  return parameters === undefined || parameters === null || Object.keys(parameters).length === 0 ? { type: 'object', properties: {} } : parameters;
 }
 
 /** vLLM's schema for 'required': an array of calls, each one tool's name with its parameters. */
@@ -116,6 +118,11 @@ export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = ne
     calls.push({ id: ids(), type: 'function', function: { name, arguments: JSON.stringify(parameters ?? {}) } });
   }
   return calls;
+}
+
+/** As OpenAI and vLLM: a 'required' choice that ended by itself with its calls finishes with 'tool_calls'; a named call with 'stop'. */
+export function toolFinishReason(mode: ToolMode, reason: ResponseFinishReason, calls: ToolCall[] | null): ResponseFinishReason {
+  return mode.kind === 'required' && calls !== null && reason === 'stop' ? 'tool_calls' : reason;
 }
 
 /** The JSON value of text; undefined when it is not JSON. */

@@ -1,7 +1,7 @@
 // A set of UTF-16 code units as sorted, disjoint, non-adjacent inclusive ranges [lo0, hi0, lo1, hi1, ...].
 // Invariant: a CharSet is immutable once built; every constraint matches text one code unit at a time.
 
-export const MAX_CODE_UNIT = 0xffff;
+const MAX_CODE_UNIT = 0xffff;
 
 export class CharSet {
   private constructor(readonly ranges: readonly number[]) {}

@@ -30,6 +30,8 @@ test('schema errors name the JSON pointer, the keyword, and unsupported vs inval
     [{ type: 'string', pattern: '^a|b$' }, 'unsupported', 'top-level'],
     [{ type: 'string', pattern: '[', maxLength: 2 }, 'unsupported', "combining 'pattern'"],
     [{ type: 'array', minItems: 3, maxItems: 2 }, 'invalid', "'minItems' is greater than 'maxItems'"],
+    [{ type: 'string', minLength: 5, maxLength: 2 }, 'invalid', 'schema: no JSON value satisfies it'],
+    [{ type: 'object', properties: { a: { type: 'string', minLength: 3, maxLength: 1 } }, required: ['a'] }, 'invalid', 'schema at /properties/a: no JSON value satisfies it'],
     [{ type: 'string', maxLength: -1 }, 'invalid', 'non-negative integers'],
     [{ enum: ['a', 1], type: 'boolean' }, 'invalid', "no value of 'enum'/'const' has the schema's 'type'"],
     [{ $defs: { a: { anyOf: [{ $ref: '#/$defs/a' }, { type: 'null' }] } }, $ref: '#/$defs/a' }, 'invalid', 'refers back to itself'],
@@ -62,6 +64,9 @@ test('a dead anyOf branch is pruned instead of leaving a dead end', () => {
   assert.ok(compileStructuredOutput(spec).ok);
   assert.ok(!isViablePrefix(spec, '['), 'the array branch cannot complete, so it cannot start');
   assert.ok(acceptsText(spec, '7'));
+  const lengths = { kind: 'json' as const, schema: { anyOf: [{ type: 'string', minLength: 3, maxLength: 1 }, { type: 'integer' }] } };
+  assert.ok(compileStructuredOutput(lengths).ok);
+  assert.ok(!isViablePrefix(lengths, '"'), 'minLength > maxLength: the string branch cannot complete, so it cannot start');
 });
 
 test('choice and regex spec validation', () => {

@@ -29,10 +29,13 @@ function productiveRule(node: GrammarNode, p: Set<GrammarNode>): boolean {
     case 'chars': return !node.set.isEmpty;
     case 'seq': return node.items.every((n) => p.has(n));
     case 'alt': return node.options.some((n) => p.has(n));
-    case 'repeat': return node.min === 0 || p.has(node.item);
+    case 'repeat': return isSatisfiableCount(node) && (node.min === 0 || p.has(node.item));
     case 'ref': return node.target !== null && p.has(node.target);
   }
 }
+
+/** A repetition whose maximum is below its minimum (e.g. minLength > maxLength) matches nothing. */
+const isSatisfiableCount = (node: Extract<GrammarNode, { kind: 'repeat' }>): boolean => node.max === null || node.max >= node.min;
 
 function nullableRule(node: GrammarNode, n: Set<GrammarNode>): boolean {
   switch (node.kind) {
@@ -41,7 +44,7 @@ function nullableRule(node: GrammarNode, n: Set<GrammarNode>): boolean {
     case 'custom': return node.matcher.isAccepting(node.matcher.start);
     case 'seq': return node.items.every((i) => n.has(i));
     case 'alt': return node.options.some((o) => n.has(o));
-    case 'repeat': return node.min === 0 || n.has(node.item);
+    case 'repeat': return isSatisfiableCount(node) && (node.min === 0 || n.has(node.item));
     case 'ref': return node.target !== null && n.has(node.target);
   }
 }

@@ -22,7 +22,7 @@ const escape = (): GrammarNode =>
   seq(lit('\\'), alt(chars(CharSet.chars('"\\/bfnrt')), seq(lit('u'), ...Array.from({ length: 4 }, () => chars(HEX)))));
 
 /** One character of string content: a plain unit, a surrogate pair, or an escape. */
-export const stringChar = (): GrammarNode =>
+const stringChar = (): GrammarNode =>
   alt(chars(PLAIN_STRING_UNIT), seq(chars(SURROGATE_HIGH), chars(SURROGATE_LOW)), escape());
 
 /** A JSON string with between minLength and maxLength characters (code points; an escape counts as one). */
@@ -49,7 +49,7 @@ export function bracketed(open: string, items: GrammarNode | null, close: string
 }
 
 /** item (ws? ',' ws? item)* */
-export const commaList = (item: () => GrammarNode): GrammarNode => seq(item(), star(seq(comma(), item())));
+const commaList = (item: () => GrammarNode): GrammarNode => seq(item(), star(seq(comma(), item())));
 
 /** "key" ws? ':' ws? value */
 export const member = (key: GrammarNode, value: GrammarNode): GrammarNode => seq(key, ws(), lit(':'), ws(), value);

@@ -1,5 +1,10 @@
-// Resolves a local JSON pointer ('' or '/a/b~1c') inside a schema document for '$ref'.
-// Invariant: never throws; `found` is false when any step is missing.
+// Local JSON pointers ('' or '/a/b~1c'): resolving one inside a schema document for '$ref', escaping a token of one.
+// Invariant: never throws; `found` is false when any step is missing; escapePointer inverts resolvePointer's unescaping.
+
+/** A reference token as a pointer writes it ('~' → '~0', '/' → '~1'). */
+export function escapePointer(token: string): string {
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
+}
 
 export function resolvePointer(doc: unknown, pointer: string): { found: boolean; value: unknown } {
   if (pointer === '') return { found: true, value: doc };

@@ -18,7 +18,7 @@ function separated(items: GrammarNode[]): GrammarNode | null {
 }
 
 /** Exactly `value` (JSON data), whitespace allowed where JSON allows it. */
-export function valueGrammar(value: unknown): GrammarNode {
+function valueGrammar(value: unknown): GrammarNode {
   if (Array.isArray(value)) return bracketed('[', separated(value.map(valueGrammar)), ']', true);
   if (typeof value === 'object' && value !== null) {
     const members = Object.entries(value).map(([k, v]) => member(lit(JSON.stringify(k)), valueGrammar(v)));

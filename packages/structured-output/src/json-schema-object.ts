@@ -4,6 +4,7 @@
 
 import { custom, empty, lit, optional, seq, star, type GrammarNode } from './grammar.js';
 import { bracketed, comma, member } from './json-grammar.js';
+import { escapePointer } from './json-pointer.js';
 import { keyNotIn } from './key-not-in.js';
 import type { SchemaContext } from './schema-context.js';
 
@@ -75,8 +76,4 @@ export function objectGrammar(ctx: SchemaContext, schema: Record<string, unknown
   const lists = memberLists(entries, extra);
   if (lists.length === 0) return bracketed('{', null, '}');
   return bracketed('{', lists.length === 1 ? lists[0]! : ctx.alt(lists), '}', entries.some((e) => e.required));
-}
-
-export function escapePointer(token: string): string {
-  return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }

@@ -13,7 +13,7 @@ type Outcome = { ok: true; node: GrammarNode } | { ok: false; error: StructuredO
 
 const YEAR_LEAP = '(?:\\d\\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)';
 /** Formats whose full language is a regex (dates: days per month, Feb 29 only in leap years). */
-export const FORMAT_PATTERNS: Record<string, string> = {
+const FORMAT_PATTERNS: Record<string, string> = {
   date: `\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))|${YEAR_LEAP}-02-29`,
   uuid: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
   ipv4: '(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)',
