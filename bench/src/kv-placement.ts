@@ -3,8 +3,9 @@
 //    the pool would cost in JS and over PCIe; 2) step time and past-KV Gather kernel time vs context length;
 //    3) 'compact' KV transfer (what the CUDA EP path sends) vs the whole pool; 4) greedy argmax in the graph
 //    (greedy_ids fetched) vs logits fetched + JS argmax, decode at batch 1/8/32; 5) temperature-1 sampling in the
-//    graph (sampled_ids fetched) vs logits fetched + JS sampleToken, decode at batch 1/8/32.
-// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax,temperature]
+//    graph (sampled_ids fetched) vs logits fetched + JS sampleToken, decode at batch 1/8/32; 6) the same with an
+//    allowed-token mask (allowed_mask fed, picked in the graph) vs logits fetched + JS masking and sampling.
+// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax,temperature,masked]
 
 import { parseArgs } from 'node:util';
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type OrtModelRunner, type TemperatureSampling } from '@mini-dynamo/model';
+import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type MaskedPicks, type OrtModelRunner, type TemperatureSampling } from '@mini-dynamo/model';
 import { samplingParams, type SamplingParams, type StepBatch } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 import { median } from './percentiles.js';
@@ -41,9 +42,9 @@ async function stepMs(runner: OrtModelRunner, batch: StepBatch, runs: number): P
 
 async function withRunner<T>(
   model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>,
-  greedyArgmax: GreedyArgmax = 'graph', temperatureSampling: TemperatureSampling = 'graph',
+  greedyArgmax: GreedyArgmax = 'graph', temperatureSampling: TemperatureSampling = 'graph', maskedPicks: MaskedPicks = 'graph',
 ): Promise<T> {
-  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax, temperatureSampling });
+  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax, temperatureSampling, maskedPicks });
   if (!r.ok) throw new Error(r.error.message);
   try { return await fn(r.value); } finally { await r.value.close(); }
 }
@@ -151,7 +152,36 @@ async function temperatureSweep(model: GraphModel, runs: number): Promise<void> 
   }
 }
 
-const SECTIONS = ['pool', 'context', 'argmax', 'temperature'] as const;
+/** A mask allowing a fraction `density` of the vocabulary (every id whose hash falls below it). */
+function maskOf(vocabSize: number, density: number): Uint32Array {
+  const mask = new Uint32Array(Math.ceil(vocabSize / 32));
+  for (let id = 0; id < vocabSize; id++) if (((Math.imul(id, 0x9e3779b1) >>> 0) / 2 ** 32) < density) mask[id >>> 5]! |= 1 << (id & 31);
+  return mask;
+}
+
+/** Masked temperature-1 decode steps: picked in the graph over allowed_mask vs logits fetched + JS mask and sampling. */
+async function maskedSweep(model: GraphModel, runs: number): Promise<void> {
+  const vocab = model.config.vocabSize;
+  console.log(`\n### ${model.name}: masked temperature-1 decode step (context 64), in the graph vs logits fetched + JS\n`);
+  console.log('| batch | allowed | step ms (logits + JS) | step ms (in-graph) | in-graph ÷ JS | bytes in/out per step (in-graph vs logits) |\n|---|---|---|---|---|---|');
+  for (const numSeqs of [1, 8, 32]) {
+    for (const density of [0.01, 0.9]) {
+      const batch = decodeBatch(numSeqs, 64, 16, samplingParams({ temperature: 1, seed: 7 }));
+      batch.sequences.forEach((s) => { s.allowedTokenMask = maskOf(vocab, density); });
+      const numBlocks = numSeqs * Math.ceil(65 / 16);
+      const [graphMs, jsMs] = await withRunner(model, numBlocks, 'pool', (graph) => withRunner(model, numBlocks, 'pool', async (js) => {
+        const ms = await pairedStepMs(graph, js, batch, runs);
+        if (graph.numStepsByFetch.logits !== 0 || js.numStepsByFetch.sampled !== 0) throw new Error('a runner took the other fetch path');
+        return ms;
+      }, 'graph', 'graph', 'js'), 'graph', 'graph', 'graph');
+      const kB = (n: number) => `${(n / 1e3).toFixed(1)} kB`;
+      console.log(`| ${numSeqs} | ${density * 100}% | ${jsMs.toFixed(2)} | ${graphMs.toFixed(2)} | ${(graphMs / jsMs).toFixed(3)} | `
+        + `${kB(numSeqs * 4 * Math.ceil(vocab / 32))} vs ${kB(numSeqs * 4 * vocab)} |`);
+    }
+  }
+}
+
+const SECTIONS = ['pool', 'context', 'argmax', 'temperature', 'masked'] as const;
 
 export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args, options: {
@@ -168,6 +198,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<void
     if (sections.includes('context')) await contextSweep(model, runs);
     if (sections.includes('argmax')) await argmaxSweep(model, runs);
     if (sections.includes('temperature')) await temperatureSweep(model, runs);
+    if (sections.includes('masked')) await maskedSweep(model, runs);
   }
 }
 

@@ -6,21 +6,26 @@
 //   ((2l+kv)*Hkv + h)*numBlocks + block), g_q_index [B,Q] i32 (token index of each query), g_past_blocks [B,NB] i32
 //   (pool block of each whole block of past positions, P = NB*blockSize keys; the mask hides the block tails),
 //   g_mask [B,Q,P+Q] f32 additive (0 or -1e9), out_index [T] i32 (row of token t in concat(single, multi)),
-//   logits_index [S] i32, sample_rows [R] i32 (logits rows sampled in the graph), inv_temperature [R] f32, uniform [R] f32.
+//   logits_index [S] i32, sample_rows [R] i32 (logits rows picked in the graph), inv_temperature [R] f32, uniform [R] f32,
+//   allowed_mask [R, 4*ceil(vocab/32)] u8 (each row's TokenConstraint mask words as little-endian bytes: bit j of
+//   byte k allows token 8k+j; all ones = no mask; vocab/8 bytes a row, vs 4*vocab for an additive bias).
 //   Outputs: logits [S, vocab], new_kv [2L, T, Hkv*D] (rotated K, V of the new tokens),
 //   greedy_ids [S] i32 (ArgMax of each logits row, first index on ties like sampler.argmax: fetching it instead of
-//   logits keeps the S*vocab floats on the device), sampled_ids [R] i32 (temperature sampling of row sample_rows[r]:
-//   the first i whose cumulative softmax(logits·inv_temperature) exceeds uniform·total, sampler.drawIndex's rule,
-//   but in float32: a draw within float32 rounding of a CDF boundary may pick the neighbouring token).
+//   logits keeps the S*vocab floats on the device), masked rows = row sample_rows[r] with -inf where allowed_mask[r]
+//   is clear (logits + 0 elsewhere: bit-exact), sampled_greedy_ids [R] i32 (ArgMax of each masked row, first index on
+//   ties), sampled_ids [R] i32 (temperature sampling of each masked row: the first i whose cumulative
+//   softmax(row·inv_temperature) exceeds uniform·total, sampler.drawIndex's rule, but in float32: a draw within
+//   float32 rounding of a CDF boundary may pick the neighbouring token).
 //   ORT runs every node whatever is fetched: R rows (not S) keep the sampling cost off steps that do not use it.
 
 import type { LlamaConfig } from './llama-config.js';
 import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
 import { ElemType, GraphBuilder } from './onnx-builder.js';
+import { maskBytesPerRow, maskRows, temperatureSample } from './graph-pick-ops.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
-export const LLAMA_GRAPH_VERSION = 9;
+export const LLAMA_GRAPH_VERSION = 10;
 export const ATTENTION_GROUPS = ['single', 'multi'] as const;
 export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
 export const MASKED = -1e9;
@@ -96,6 +101,7 @@ class LlamaGraph {
     const sampleRows = g.input('sample_rows', I, ['R']);
     const invTemperature = g.input('inv_temperature', ElemType.Float, ['R']);
     const uniform = g.input('uniform', ElemType.Float, ['R']);
+    const allowedMask = g.input('allowed_mask', ElemType.Uint8, ['R', maskBytesPerRow(c.vocabSize)]);
     const rope = this.ropeAt(positions);
     const { numBlocks32, headSlots, masks } = this.poolIndexing(kvCache, groups);
     const step: StepTensors = { rope, kvCache, groups, headSlots, masks, outIndex };
@@ -117,25 +123,15 @@ class LlamaGraph {
     const logits = g.op('Gemm', [normed, head], { transB: 1 }, 'logits');
     const argmax = g.op('ArgMax', [logits], { axis: -1, keepdims: 0, select_last_index: 0 });
     g.op('Cast', [argmax], { to: ElemType.Int32 }, 'greedy_ids');
-    this.temperatureSample(g.op('Gather', [logits, sampleRows], { axis: 0 }), invTemperature, uniform);
+    const picked = maskRows(g, g.op('Gather', [logits, sampleRows], { axis: 0 }), allowedMask, c.vocabSize);
+    g.op('Cast', [g.op('ArgMax', [picked], { axis: -1, keepdims: 0, select_last_index: 0 })], { to: ElemType.Int32 }, 'sampled_greedy_ids');
+    temperatureSample(g, picked, invTemperature, uniform, c.vocabSize, 'sampled_ids');
     g.output('logits', ElemType.Float, ['S', c.vocabSize]);
     g.output('new_kv', ElemType.Float, [2 * c.numLayers, 'T', this.kvDim]);
     g.output('greedy_ids', ElemType.Int32, ['S']);
+    g.output('sampled_greedy_ids', ElemType.Int32, ['R']);
     g.output('sampled_ids', ElemType.Int32, ['R']);
     return g;
-  }
-
-  /** sampled_ids = #{i : cdf[i] ≤ u·cdf[last]} (inverse CDF of softmax(rows·invT)), clamped to vocab−1. */
-  private temperatureSample(logits: string, invTemperature: string, uniform: string): void {
-    const { g, c } = this;
-    const col = (x: string) => g.op('Unsqueeze', [x, g.int64([1])]); // [R] -> [R,1]
-    const probs = g.op('Softmax', [g.op('Mul', [logits, col(invTemperature)])], { axis: -1 });
-    const cdf = g.op('CumSum', [probs, g.int64([1], [])]);
-    const total = g.op('Slice', [cdf, g.int64([-1]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]); // [R,1]
-    const below = g.op('Cast', [g.op('LessOrEqual', [cdf, g.op('Mul', [col(uniform), total])])], { to: ElemType.Float });
-    const count = g.op('ReduceSum', [below, g.int64([1])], { keepdims: 0 }); // exact in f32 below 2^24 columns
-    const clamped = g.op('Min', [count, g.float([c.vocabSize - 1])]);
-    g.op('Cast', [clamped], { to: ElemType.Int32 }, 'sampled_ids');
   }
 
   private groupInputs(): Map<AttentionGroup, GroupTensors> {

@@ -4,7 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 
-export enum ElemType { Float = 1, Int32 = 6, Int64 = 7 }
+export enum ElemType { Float = 1, Uint8 = 2, Int32 = 6, Int64 = 7 }
 export type Dim = number | string;
 export type AttrValue = number | number[] | { float: number } | string;
 type TensorData = Float32Array | Int32Array | BigInt64Array;

@@ -1,6 +1,7 @@
 // OrtModelRunner with logits processing on a tiny real ONNX model: masked sequences (greedy and seeded) only pick
 // allowed tokens, unmasked neighbours in the same batch get exactly what they get alone, every processing param
-// sends its sequence down the logits (JS) path, and a seeded processed draw does not depend on its neighbours.
+// sends its sequence down the logits (JS) path while a mask alone is picked in the graph, and a seeded processed draw
+// does not depend on its neighbours.
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,9 +59,11 @@ describe('OrtModelRunner logits processing', () => {
     assert.ok(numDistinct.size > 1, 'the seeded draws vary over the allowed set');
   });
 
-  it('every processing parameter (and the mask) takes the logits path; the plain sequence keeps the graph', async () => {
+  it('every processing parameter (with or without a mask) takes the logits path; plain and mask-only sequences keep the graph', async () => {
+    const masked = { allowedTokenMask: maskOf(ALLOWED) };
     const extras: [Partial<SamplingParams>, Partial<StepSequence>][] = [
-      [{ logitBias: [[9, 3]] }, {}], [{ minP: 0.1 }, {}], [{ minTokens: 2 }, {}], [{ repetitionPenalty: 1.2 }, { promptTokenIds: [7] }], [{}, { allowedTokenMask: maskOf(ALLOWED) }],
+      [{ logitBias: [[9, 3]] }, {}], [{ minP: 0.1 }, {}], [{ minTokens: 2 }, {}], [{ repetitionPenalty: 1.2 }, { promptTokenIds: [7] }],
+      [{ logitBias: [[9, 3]] }, masked], [{ minTokens: 2 }, masked], [{ numLogprobs: 1 }, masked],
     ];
     for (const [params, extra] of extras) {
       for (const temperature of [0, 1]) {
@@ -72,6 +75,11 @@ describe('OrtModelRunner logits processing', () => {
     const before = { ...runner.numStepsByFetch };
     await runner.step(batchOf([seq(0, 7, samplingParams({ temperature: 1, seed: 1, logitBias: [] }))]));
     assert.equal(runner.numStepsByFetch.sampled, before.sampled + 1, 'an empty bias list is no processing');
+    for (const temperature of [0, 1]) {
+      const { sampled, logits } = runner.numStepsByFetch;
+      await runner.step(batchOf([seq(0, 7, samplingParams({ temperature, seed: 1 }), masked)]));
+      assert.deepEqual([runner.numStepsByFetch.sampled, runner.numStepsByFetch.logits], [sampled + 1, logits], `mask only at temperature ${temperature}`);
+    }
   });
 
   it('greedy picks are the argmax of processLogits (bias, repetition over the prompt, min-tokens on EOS)', async () => {

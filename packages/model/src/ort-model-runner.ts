@@ -1,14 +1,16 @@
 // The ModelRunner on ONNX Runtime: one session.run() per scheduler step over the cached step graph,
-// KV in a JS-owned paged pool passed zero-copy; greedy and temperature-only sequences take their token from the
-// graph (greedy_ids, sampled_ids), and logits are fetched only when some sequence of the step needs them in JS.
+// KV in a JS-owned paged pool passed zero-copy; greedy and temperature-only sequences, with or without an allowed-token
+// mask, take their token from the graph (graph-picks.ts); logits are fetched only when some sequence needs them in JS.
 // Invariant: step() calls never overlap (engine contract); the pool is written only after a run, at the new tokens' slots.
 
 import * as ort from 'onnxruntime-node';
-import { err, needsLogitsProcessing, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type StepSequence, type TokenLogprobs } from '@mini-dynamo/protocol';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
 import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
-import { counterUniform, sampleToken } from './sampler.js';
+import { sampleToken } from './sampler.js';
+import { graphDraws, graphPick, type GraphDraws } from './graph-picks.js';
+import { maskBytesPerRow } from './graph-pick-ops.js';
 import { tokenLogprobs } from './token-logprobs.js';
 import { packStep, type PackedStep } from './step-packing.js';
 
@@ -29,8 +31,13 @@ export type GreedyArgmax = 'graph' | 'js';
  */
 export type TemperatureSampling = 'graph' | 'js';
 /**
- * Which outputs a step fetched besides new_kv: 'argmax' = greedy_ids only, 'sampled' = sampled_ids (+ greedy_ids
- * when some sequence is greedy), 'logits' = logits (+ sampled_ids when some sequence samples in the graph).
+ * Where sequences with an allowed-token mask (and no other logits processing) are picked when greedy or
+ * temperature-only: 'graph' feeds the mask (allowed_mask) and reads sampled_greedy_ids / sampled_ids; 'js' fetches logits.
+ */
+export type MaskedPicks = 'graph' | 'js';
+/**
+ * Which outputs a step fetched besides new_kv: 'argmax' = greedy_ids only, 'sampled' = sampled_ids or
+ * sampled_greedy_ids (+ greedy_ids), 'logits' = logits (+ those when some sequence is picked in the graph).
  */
 export type StepFetch = 'argmax' | 'sampled' | 'logits';
 
@@ -47,6 +54,8 @@ export interface OrtModelRunnerOptions {
   greedyArgmax?: GreedyArgmax;
   /** Default 'graph'. */
   temperatureSampling?: TemperatureSampling;
+  /** Default 'graph'. */
+  maskedPicks?: MaskedPicks;
   cacheDir?: string;
   intraOpNumThreads?: number;
   onProgress?: (msg: string) => void;
@@ -63,6 +72,8 @@ export class OrtModelRunner implements ModelRunner {
   private closed = false;
   /** Reused buffer of the compact KV transfer (grows to the largest step seen). */
   private compactScratch: Float32Array | null = null;
+  /** allowed_mask of the one dummy row fed when nothing is picked in the graph. */
+  private unmaskedRow: Uint8Array | null = null;
   /** session.run calls per fetch path, step() and forward() alike (introspection for tests and benchmarks). */
   readonly numStepsByFetch: Record<StepFetch, number> = { argmax: 0, sampled: 0, logits: 0 };
   /** Uniform draws of unseeded sampled sequences (the runner's own, non-reproducible stream). */
@@ -77,6 +88,7 @@ export class OrtModelRunner implements ModelRunner {
     readonly kvTransfer: KvTransfer = 'pool',
     readonly greedyArgmax: GreedyArgmax = 'graph',
     readonly temperatureSampling: TemperatureSampling = 'graph',
+    readonly maskedPicks: MaskedPicks = 'graph',
   ) {
     this.info = info;
     this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows / pool.shape.blockSize, pool.shape.blockSize, pool.shape.headDim]);
@@ -91,24 +103,28 @@ export class OrtModelRunner implements ModelRunner {
 
   async step(batch: StepBatch): Promise<StepOutput> {
     const packed = packStep(batch, this.pool);
-    const inGraph = batch.sequences.map((s) => (this.temperatureSampling === 'graph' && samplesInGraph(s, this.info.vocabSize)));
-    const draws = this.graphDraws(batch, inGraph);
-    const needsLogits = batch.sequences.some((s, i) => !inGraph[i] && !(this.greedyArgmax === 'graph' && needsOnlyArgmax(s)));
-    const anySampled = draws.numDraws > 0;
-    const names = needsLogits ? ['logits'] : ['greedy_ids'];
-    if (anySampled) names.push('sampled_ids');
+    const picks = batch.sequences.map((s) => graphPick(s, this.info.vocabSize, this));
+    const draws = graphDraws(batch, picks, this.info.vocabSize, () => this.random());
+    const needsLogits = picks.some((p) => p === null);
+    const names = [needsLogits ? 'logits' : 'greedy_ids'];
+    if (picks.includes('draw')) names.push('sampled_ids');
+    if (picks.includes('masked-argmax')) names.push('sampled_greedy_ids');
     const out = await this.run(packed, draws, names);
-    const sampled = anySampled ? (out.sampled_ids as Int32Array) : null;
+    const fromRows = (i: number): number | null => {
+      const r = draws.rowOf[i] ?? null;
+      if (r === null) return null;
+      return (picks[i] === 'draw' ? out.sampled_ids as Int32Array : out.sampled_greedy_ids as Int32Array)[r]!;
+    };
     if (!needsLogits) {
       const greedy = out.greedy_ids as Int32Array;
       let next = 0;
       return { sampledTokenIds: batch.sequences.map((s, i) => {
         if (s.sampling === null) return null;
-        const d = draws.drawOf[i] ?? null, id = greedy[next++]!;
-        return d === null ? id : sampled![d]!;
+        const id = greedy[next++]!;
+        return fromRows(i) ?? id;
       }) };
     }
-    return this.sampleRows(batch, this.rows(out.logits as Float32Array, packed.logitsIndex.length), draws.drawOf.map((d) => (d === null ? null : sampled![d]!)));
+    return this.sampleRows(batch, this.rows(out.logits as Float32Array, packed.logitsIndex.length), batch.sequences.map((_, i) => fromRows(i)));
   }
 
   private rows(data: Float32Array, numRows: number): Float32Array[] {
@@ -116,36 +132,11 @@ export class OrtModelRunner implements ModelRunner {
     return Array.from({ length: numRows }, (_, i) => data.subarray(i * v, (i + 1) * v));
   }
 
-  /**
-   * The logits rows sampled in the graph (packStep's row order) with their 1/temperature and uniform draw, and each
-   * sequence's index into them (null: not sampled in the graph). No such row: one dummy row (row 0), never read.
-   * The draw is sampleToken's: counterUniform(seed, #generated) when seeded, else the runner's random stream.
-   */
-  private graphDraws(batch: StepBatch, inGraph: boolean[]): SamplingDraws {
-    const rows: number[] = [], invTemperature: number[] = [], uniform: number[] = [];
-    const drawOf: (number | null)[] = [];
-    let next = 0;
-    batch.sequences.forEach((s, i) => {
-      next += s.promptLogprobs?.targetTokenIds.length ?? 0;
-      drawOf.push(s.sampling !== null && inGraph[i] ? rows.length : null);
-      if (s.sampling === null) return;
-      if (inGraph[i]) {
-        rows.push(next);
-        invTemperature.push(1 / s.sampling.temperature);
-        uniform.push(s.sampling.seed === null ? this.random() : counterUniform(s.sampling.seed, s.outputTokenIds.length));
-      }
-      next++;
-    });
-    const numDraws = rows.length;
-    if (numDraws === 0) { rows.push(0); invTemperature.push(1); uniform.push(0); }
-    return { rows: Int32Array.from(rows), invTemperature: Float32Array.from(invTemperature), uniform: Float32Array.from(uniform), numDraws, drawOf };
-  }
-
   /** One session.run fetching new_kv plus `names`; scatters the new K/V and returns the outputs. */
-  private async run(packed: PackedStep, draws: SamplingDraws | null, names: string[]): Promise<Record<string, ort.Tensor['data']>> {
+  private async run(packed: PackedStep, draws: GraphDraws | null, names: string[]): Promise<Record<string, ort.Tensor['data']>> {
     if (this.closed) throw new Error('OrtModelRunner is closed');
     const out = await this.session.run(this.feeds(packed, draws), ['new_kv', ...names]);
-    this.numStepsByFetch[names.includes('logits') ? 'logits' : names.includes('sampled_ids') ? 'sampled' : 'argmax']++;
+    this.numStepsByFetch[names.includes('logits') ? 'logits' : names.length > 1 ? 'sampled' : 'argmax']++;
     this.pool.scatter(out.new_kv!.data as Float32Array, packed.slots);
     return Object.fromEntries(names.map((n) => [n, out[n]!.data]));
   }
@@ -200,7 +191,14 @@ export class OrtModelRunner implements ModelRunner {
     return new ort.Tensor('float32', compact.data, [compact.numRows / blockSize, blockSize, headDim]);
   }
 
-  private feeds(p: PackedStep, draws: SamplingDraws | null): Record<string, ort.Tensor> {
+  /** The rows' allowed_mask bytes; without draws one unmasked dummy row (a constant buffer). */
+  private maskFeed(draws: GraphDraws | null): ort.Tensor {
+    const perRow = maskBytesPerRow(this.info.vocabSize);
+    this.unmaskedRow ??= new Uint8Array(perRow).fill(0xff);
+    return new ort.Tensor('uint8', draws?.allowedMask ?? this.unmaskedRow, [draws?.rows.length ?? 1, perRow]);
+  }
+
+  private feeds(p: PackedStep, draws: GraphDraws | null): Record<string, ort.Tensor> {
     const i32 = (data: Int32Array, dims: number[]) => new ort.Tensor('int32', data, dims);
     const kvCache = this.kvFeed(p); // first: in compact mode it rewrites the groups' past blocks
     // An empty logits_index would make zero-row tensors; compute one throwaway row instead.
@@ -214,6 +212,7 @@ export class OrtModelRunner implements ModelRunner {
       sample_rows: i32(draws?.rows ?? Int32Array.of(0), [draws?.rows.length ?? 1]),
       inv_temperature: new ort.Tensor('float32', draws?.invTemperature ?? Float32Array.of(1), [draws?.rows.length ?? 1]),
       uniform: new ort.Tensor('float32', draws?.uniform ?? Float32Array.of(0), [draws?.rows.length ?? 1]),
+      allowed_mask: this.maskFeed(draws),
     };
     for (const [name, g] of Object.entries(p.groups)) {
       feeds[`${name}_q_index`] = i32(g.qIndex, [g.numSeqs, g.maxQ]);
@@ -222,36 +221,6 @@ export class OrtModelRunner implements ModelRunner {
     }
     return feeds;
   }
-}
-
-/**
- * Only a plain pick reads the sequence's logits: no prompt logprobs, logprobs, or logits processing (bias, masks,
- * penalties, min-p: needsLogitsProcessing) — else the logits go to JS. The one predicate of the graph paths.
- */
-function onlyPickReadsLogits(s: StepSequence): boolean {
-  const p = s.sampling;
-  return s.promptLogprobs === undefined
-    && (p === null || ((p.numLogprobs ?? null) === null && !needsLogitsProcessing(p, s.allowedTokenMask)));
-}
-
-/** True when the sequence's sampled token is the plain argmax of its logits and nothing else reads them. */
-function needsOnlyArgmax(s: StepSequence): boolean {
-  return onlyPickReadsLogits(s) && (s.sampling === null || s.sampling.temperature <= 0);
-}
-
-/**
- * True when the sequence's token is a plain temperature draw over the whole vocabulary that nothing else reads:
- * decided from its own params only, so batch neighbours never change how a (seeded) request is sampled.
- */
-function samplesInGraph(s: StepSequence, vocabSize: number): boolean {
-  const p = s.sampling;
-  return p !== null && p.temperature > 0 && (p.topK === null || p.topK >= vocabSize) && p.topP >= 1 && onlyPickReadsLogits(s);
-}
-
-interface SamplingDraws {
-  rows: Int32Array; invTemperature: Float32Array; uniform: Float32Array;
-  /** Rows really sampled (rows may hold one dummy); drawOf[i]: sequence i's index into them, or null. */
-  numDraws: number; drawOf: (number | null)[];
 }
 
 export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise<Result<OrtModelRunner, OrtRunnerError>> {
@@ -289,5 +258,5 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
   const info: ModelRunnerInfo = {
     modelName: model.name, blockSize, numBlocks, maxModelLen, vocabSize: c.vocabSize, eosTokenIds: [...c.eosTokenIds],
   };
-  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph', opts.temperatureSampling ?? 'graph'));
+  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph', opts.temperatureSampling ?? 'graph', opts.maskedPicks ?? 'graph'));
 }

@@ -1,9 +1,9 @@
 // sampleToken with the logits processing: min_p after temperature (exact kept sets), masks and bias under greedy
-// and seeded draws (never a masked token, for any draw), the min-tokens mask, and drawIndex never landing on a
-// zero weight.
+// and seeded draws (never a masked token, for any draw), the min-tokens mask, drawIndex never landing on a
+// zero weight, and the allowed-ids pick of a masked row equal to the full-row pick for every draw.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { samplingParams } from '@mini-dynamo/protocol';
+import { processLogits, samplingParams, type SamplingParams } from '@mini-dynamo/protocol';
 import { counterUniform, drawIndex, sampleToken } from './sampler.js';
 
 const logitsOf = (probs: number[]) => Float32Array.from(probs.map(Math.log));
@@ -59,5 +59,30 @@ describe('sampler with logits processing', () => {
     assert.equal(drawIndex(Float64Array.of(0, 1, 0, 0), 0.9999999999999999), 1);
     assert.equal(drawIndex(Float64Array.of(0.3, 0, 0.7, 0), 0.5), 2);
     assert.equal(drawIndex(Float64Array.of(0.3, 0, 0.7, 0), 0.1), 0);
+  });
+
+  it('a masked row is picked over its allowed ids exactly as over the whole -Infinity-masked row', () => {
+    const vocab = 1000, eos = [7];
+    const rand = (n: number) => counterUniform(77, n);
+    let draw = 0;
+    const mixes: Partial<SamplingParams>[] = [
+      { temperature: 0 }, { temperature: 1 }, { temperature: 0.7, topK: 5 }, { temperature: 1, topK: 400 }, { temperature: 1.3, topP: 0.8 },
+      { temperature: 1, minP: 0.05, topK: 50, topP: 0.9 }, { temperature: 1, minTokens: 3 }, { temperature: 0, logitBias: [[3, 4], [900, -2]] },
+    ];
+    for (let trial = 0; trial < 120; trial++) {
+      const logits = Float32Array.from({ length: vocab }, () => (rand(draw++) - 0.5) * 8);
+      const density = [0.002, 0.05, 0.5, 0.95][trial % 4]!;
+      const ids = Array.from({ length: vocab }, (_, id) => id).filter((id) => id === 7 || rand(draw++) < density);
+      const mask = maskOf(ids, vocab);
+      const params = samplingParams({ seed: trial, ...mixes[trial % mixes.length]! });
+      const out = new Array<number>(trial % 5).fill(1);
+      const dense = processLogits(logits, params, { outputTokenIds: out, allowedTokenMask: mask }, eos);
+      const plain = samplingParams({ seed: trial, temperature: params.temperature, topK: params.topK, topP: params.topP, minP: params.minP });
+      const picked = sampleToken(logits, params, out, Math.random, { allowedTokenMask: mask, eosTokenIds: eos });
+      assert.equal(picked, sampleToken(dense, plain, out), `trial ${trial}`);
+      assert.ok(ids.includes(picked), `trial ${trial}: ${picked} is allowed`);
+    }
+    const none = sampleToken(new Float32Array(vocab), samplingParams({ seed: 1 }), [], Math.random, { allowedTokenMask: maskOf([], vocab) });
+    assert.ok(Number.isInteger(none) && none >= 0 && none < vocab, `a mask allowing nothing still yields a token id: ${none}`);
   });
 });

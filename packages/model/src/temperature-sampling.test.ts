@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { samplingParams, type SamplingParams, type StepBatch, type StepSequence } from '@mini-dynamo/protocol';
 import { randomLlamaWeights, tinyLlamaConfig } from './random-weights.js';
 import { createOrtModelRunner, type OrtModelRunner, type TemperatureSampling } from './ort-model-runner.js';
+import { boundaryDistance } from './cdf-boundary.js';
 import { counterUniform, drawIndex } from './sampler.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'md-temperature-'));
@@ -37,18 +38,6 @@ function sameRowBatch(n: number, sampling: SamplingParams, token = 7): StepBatch
 function weightsOf(row: Float32Array, temperature: number): Float64Array {
   const max = row.reduce((m, x) => Math.max(m, x), -Infinity);
   return Float64Array.from(row, (x) => Math.exp((x - max) / temperature));
-}
-
-/** Distance (relative to the total) from u·total to the nearest CDF step between picks a and b (float32 rounding). */
-function boundaryDistance(w: Float64Array, u: number, a: number, b: number): number {
-  let total = 0;
-  for (const x of w) total += x;
-  let cum = 0, best = Infinity;
-  for (let j = 0; j < Math.max(a, b); j++) {
-    cum += w[j]!;
-    if (j >= Math.min(a, b)) best = Math.min(best, Math.abs(cum - u * total));
-  }
-  return best / total;
 }
 
 describe('temperature sampling in the step graph (sampled_ids)', () => {

@@ -1,8 +1,10 @@
 // processLogits: each step's exact effect, vLLM V1's order (bias before masks before penalties), the EOS-wins rule
-// when the min-tokens mask meets an allowed-token mask, and the caller's logits left untouched.
+// when the min-tokens mask meets an allowed-token mask, the caller's logits left untouched, and the word-wise mask
+// against a per-id reference (any vocabulary size, bits past it, scratch reuse).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyPenalties, minTokensBan, needsLogitsProcessing, processLogits } from './logits-processing.js';
+import { allowedTokenIds, applyPenalties, minTokensBan, needsLogitsProcessing, numAllowedTokens, processLogits } from './logits-processing.js';
+import { isTokenAllowed } from './structured-output.js';
 import { samplingParams } from './sampling.js';
 
 const f32 = (...xs: number[]) => Float32Array.from(xs);
@@ -71,5 +73,29 @@ describe('logits processing', () => {
     const p = samplingParams({ presencePenalty: 0.2, frequencyPenalty: 0.2 });
     assert.deepEqual(Array.from(applyPenalties(logits, p, [0, 0, 2])), [5 - 0.2 - 0.4, 4.5, -0.4].map(Math.fround));
     assert.equal(applyPenalties(logits, p, []), logits);
+  });
+
+  it('word-wise masking equals the per-id rule over random masks, bans and vocabulary sizes; scratch is reused', () => {
+    let seed = 12345;
+    const rand = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 >>> 0) / 2 ** 32);
+    const scratch = new Float32Array(200);
+    for (let trial = 0; trial < 200; trial++) {
+      const vocab = 1 + Math.floor(rand() * 150);
+      const mask = new Uint32Array(Math.ceil(vocab / 32) + (trial % 3 === 0 ? 1 : 0));
+      const density = [0, 0.03, 0.5, 0.97, 1][trial % 5]!;
+      for (let w = 0; w < mask.length; w++) for (let b = 0; b < 32; b++) if (rand() < density) mask[w]! |= 1 << b;
+      const logits = Float32Array.from({ length: vocab }, () => rand() * 10 - 5);
+      const eos = [Math.floor(rand() * vocab)];
+      const params = samplingParams({ minTokens: trial % 2, stopTokenIds: [Math.floor(rand() * vocab), vocab + 3] });
+      const got = processLogits(logits, params, { outputTokenIds: [], allowedTokenMask: mask }, eos, trial % 2 === 0 ? scratch : undefined);
+      const banned = new Set(minTokensBan(params, 0, eos));
+      const allowed = Array.from({ length: vocab }, (_, id) => id).filter((id) => isTokenAllowed(mask, id));
+      const keepsOne = allowed.some((id) => !banned.has(id));
+      const want = Array.from(logits, (v, id) => (!isTokenAllowed(mask, id) || keepsOne && banned.has(id) ? -Infinity : v));
+      assert.deepEqual(Array.from(got), want, `trial ${trial}`);
+      if (trial % 2 === 0) assert.equal(got.buffer, scratch.buffer, 'written into the scratch');
+      assert.equal(numAllowedTokens(mask, vocab), allowed.length);
+      assert.deepEqual(Array.from(allowedTokenIds(mask, vocab)), allowed);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // The logits processing every ModelRunner applies before its pick, in vLLM V1's order: logit bias, min-tokens
 // mask, allowed-token mask (structured output), penalties (repetition, then presence/frequency); temperature,
 // min-p, top-k and top-p follow in the sampler. Invariants: the caller's logits are never modified (one copy,
-// only when a step applies); when the min-tokens mask would leave no allowed token it is skipped (EOS wins).
+// only when a step applies, into the caller's scratch when given); when the min-tokens mask would leave no allowed
+// token it is skipped (EOS wins). Masks are applied word-wise (32 ids at a time), never per id over the vocabulary.
 
 import type { StepSequence } from './model-runner.js';
 import type { SamplingParams } from './sampling.js';
@@ -21,12 +22,16 @@ export function needsLogitsProcessing(params: SamplingParams, allowedTokenMask: 
     || (params.minTokens ?? 0) > 0 || (params.repetitionPenalty ?? 1) !== 1 || (params.minP ?? 0) > 0;
 }
 
-/** The logits the pick reads: `logits` itself when nothing applies, else a processed copy. */
+/**
+ * The logits the pick reads: `logits` itself when nothing applies, else a processed copy — written into `scratch`
+ * (a view of its first logits.length floats) when it is long enough, so a hot loop allocates nothing.
+ */
 export function processLogits(
-  logits: Float32Array, params: SamplingParams, ctx: LogitsContext, eosTokenIds: readonly number[],
+  logits: Float32Array, params: SamplingParams, ctx: LogitsContext, eosTokenIds: readonly number[], scratch?: Float32Array,
 ): Float32Array {
   if (!needsLogitsProcessing(params, ctx.allowedTokenMask)) return logits;
-  const out = Float32Array.from(logits);
+  const out = scratch !== undefined && scratch.length >= logits.length ? scratch.subarray(0, logits.length) : new Float32Array(logits.length);
+  out.set(logits);
   for (const [id, bias] of params.logitBias ?? []) if (id >= 0 && id < out.length) out[id] = out[id]! + bias;
   applyMasks(out, minTokensBan(params, ctx.outputTokenIds.length, eosTokenIds), ctx.allowedTokenMask);
   applyRepetitionPenalty(out, params.repetitionPenalty ?? 1, ctx.promptTokenIds ?? [], ctx.outputTokenIds);
@@ -50,15 +55,59 @@ export function minTokensBan(params: SamplingParams, numGenerated: number, eosTo
 
 /** -Infinity outside the allowed mask and on banned ids — unless that bans every allowed token (then the mask alone). */
 function applyMasks(out: Float32Array, banned: readonly number[], mask: Uint32Array | undefined): void {
-  const bannedSet = new Set(banned.filter((id) => id >= 0 && id < out.length));
+  const inRange = banned.filter((id) => id >= 0 && id < out.length);
   if (mask === undefined) {
-    if (bannedSet.size < out.length) for (const id of bannedSet) out[id] = -Infinity;
+    if (new Set(inRange).size < out.length) for (const id of inRange) out[id] = -Infinity;
     return;
   }
-  let numLeft = 0;
-  for (let id = 0; id < out.length; id++) if (isTokenAllowed(mask, id) && !bannedSet.has(id)) numLeft++;
-  const ban = numLeft > 0 ? bannedSet : new Set<number>();
-  for (let id = 0; id < out.length; id++) if (!isTokenAllowed(mask, id) || ban.has(id)) out[id] = -Infinity;
+  maskOutDisallowed(out, mask);
+  const bannedAllowed = new Set(inRange.filter((id) => isTokenAllowed(mask, id)));
+  if (bannedAllowed.size === 0 || numAllowedTokens(mask, out.length) === bannedAllowed.size) return;
+  for (const id of bannedAllowed) out[id] = -Infinity;
+}
+
+/** -Infinity on every id whose mask bit is clear: all-ones words are skipped, all-zero words filled at once. */
+function maskOutDisallowed(out: Float32Array, mask: Uint32Array): void {
+  const numWords = Math.ceil(out.length / 32);
+  for (let w = 0; w < numWords; w++) {
+    const bits = mask[w] ?? 0;
+    if (bits === 0xffffffff) continue;
+    const base = w * 32;
+    if (bits === 0) { out.fill(-Infinity, base, Math.min(base + 32, out.length)); continue; }
+    for (let clear = ~bits >>> 0; clear !== 0; clear &= clear - 1) {
+      const id = base + 31 - Math.clz32(clear & -clear);
+      if (id < out.length) out[id] = -Infinity;
+    }
+  }
+}
+
+/** Set bits of `mask` below vocabSize (popcount over words). */
+export function numAllowedTokens(mask: Uint32Array, vocabSize: number): number {
+  let n = 0;
+  const numWords = Math.ceil(vocabSize / 32);
+  for (let w = 0; w < numWords; w++) {
+    let v = (mask[w] ?? 0) >>> 0;
+    if (w === numWords - 1 && vocabSize % 32 !== 0) v &= (1 << (vocabSize % 32)) - 1;
+    v -= (v >>> 1) & 0x55555555;
+    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+    n += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+  }
+  return n;
+}
+
+/** Ids whose mask bit is set, ascending, below vocabSize (word-wise: set bits only); into `scratch` when long enough. */
+export function allowedTokenIds(mask: Uint32Array, vocabSize: number, scratch?: Int32Array): Int32Array {
+  const numIds = numAllowedTokens(mask, vocabSize);
+  const ids = scratch !== undefined && scratch.length >= numIds ? scratch.subarray(0, numIds) : new Int32Array(numIds);
+  let n = 0;
+  const numWords = Math.ceil(vocabSize / 32);
+  for (let w = 0; w < numWords; w++) {
+    for (let set = (mask[w] ?? 0) >>> 0; set !== 0; set &= set - 1) {
+      const id = w * 32 + 31 - Math.clz32(set & -set);
+      if (id < vocabSize) ids[n++] = id;
+    }
+  }
+  return ids;
 }
 
 /** vLLM/HF repetition penalty over every distinct token of prompt and output: logit > 0 → /p, else ×p. */
