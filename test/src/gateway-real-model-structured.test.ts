@@ -5,6 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
 import { assertNoLeakedBlocks, client, MODEL } from './gateway-support.js';
 
@@ -114,6 +116,22 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
     const streamed: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) streamed.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
     assert.deepEqual(streamed.map((c) => [c.function?.name, c.function?.arguments]), [[calls[0]!.function.name, calls[0]!.function.arguments]]);
+  });
+
+  test("the openai SDK's zod helpers work as against OpenAI: chat.completions.parse gives parsed objects and parsed tool arguments", async () => {
+    const Pet = z.object({
+      name: z.string().max(12), kind: z.enum(['cat', 'dog']), age: z.number().int().min(0).max(20),
+      owner: z.string().max(8).nullable(), toys: z.array(z.enum(['ball', 'box'])).max(2),
+    });
+    const parsed = await openai.chat.completions.parse({ model: MODEL, messages, max_tokens: 200, temperature: 0.8, seed: 5, response_format: zodResponseFormat(Pet, 'pet') });
+    const pet = parsed.choices[0]!.message.parsed!;
+    assert.deepEqual(Pet.parse(pet), pet, 'the SDK validated it with the zod schema');
+    const getWeather = zodFunction({ name: 'get_weather', parameters: z.object({ city: z.enum(['Oslo', 'Rome']), days: z.number().int().min(1).max(7) }) });
+    const called = await openai.chat.completions.parse({
+      model: MODEL, messages, max_tokens: 100, temperature: 0, tools: [getWeather], tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    });
+    const args = (called.choices[0]!.message.tool_calls![0] as { function: { parsed_arguments: unknown } }).function.parsed_arguments;
+    assert.ok(['Oslo', 'Rome'].includes((args as { city: string }).city), JSON.stringify(args));
   });
 
   test('what cannot be enforced is a 400 naming its field, and nothing leaks', async () => {
