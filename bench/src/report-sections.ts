@@ -61,8 +61,8 @@ export function reportSections(quick: boolean): ReportSection[] {
     }]),
     ...(quick ? [] : [{
       id: 'structured-output-cost', timeoutS: 420,
-      title: 'Structured outputs: JSON-schema-constrained vs free requests (Engine + OrtModelRunner, CPU EP)',
-      what: 'c requests constrained to `{"story": <string>}` vs the same c requests free (same seeds, temperature 1, one ORT thread), interleaved rounds, best of each: what a user pays per token for a JSON schema. Free requests run a fixed length sampled in the graph; constrained ones fetch logits, apply the grammar mask (memoised per grammar state) and sample in JS, and end when the value closes. The mask column is the time `allowedTokenMask()` takes per sequence per step, cold masks included.',
+      title: 'Structured outputs: JSON-schema constrained vs free requests (Engine + OrtModelRunner, CPU EP)',
+      what: 'c requests constrained to `{"story": <string>}` vs the same c requests free (same seeds, temperature 1, one ORT thread), interleaved rounds, best of each: what a user pays per token for a JSON schema. Free requests run a fixed length sampled in the graph; constrained ones send their grammar mask (memoised per grammar state) into the graph as a vocab/8-byte `allowed_mask` row and are picked there too (`--masked-picks js`: logits fetched, mask + sampling in JS), and end when the value closes. The mask column is the time `allowedTokenMask()` takes per sequence per step, cold masks included.',
       argv: ['structured-output-cost', '--models', 'stories260k,smollm2-random', '--concurrency', '1,8,32', '--output-tokens', '32', '--rounds', '3', '--threads', '1'],
     }]),
     {
