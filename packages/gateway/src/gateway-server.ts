@@ -11,6 +11,7 @@ import type { ModelTokenizer } from '@mini-dynamo/model';
 import type { AllocatorAudit, Router, WorkerConnection } from '@mini-dynamo/protocol';
 import { createApp } from './app.js';
 import { NOOP_OBSERVER, type GenerationObserver } from './generation-observer.js';
+import type { ToolCallParserName } from './tool-call-parser.js';
 import { DEFAULT_BODY_LIMITS, type JsonBodyLimits } from './json-body.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -26,6 +27,8 @@ export interface GatewayParts {
   observer?: GenerationObserver;
   middleware?: MiddlewareHandler[];
   traceContext?: () => Record<string, string> | null;
+  /** Auto tool choice's parser (vLLM --enable-auto-tool-choice --tool-call-parser); null/absent: off. */
+  toolCallParser?: ToolCallParserName | null;
   metricsText(pool: WorkerPool): Promise<string>;
   log?: (line: string) => void;
 }
@@ -52,6 +55,7 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     metricsText: () => parts.metricsText(pool),
     ...(parts.middleware ? { middleware: parts.middleware } : {}),
     apiKey: parts.apiKey,
+    toolCallParser: parts.toolCallParser ?? null,
     ...(parts.traceContext ? { traceContext: parts.traceContext } : {}),
   });
   const server = await listen(app.fetch, parts.host, parts.port);

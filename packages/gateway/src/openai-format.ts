@@ -10,7 +10,7 @@ import type { ToolCall } from './tool-calls.js';
 
 export type Endpoint = 'chat' | 'completion';
 
-/** What a choice reports: a chat choice whose forced 'required' tool calls ended it says 'tool_calls' (tool-calls.ts). */
+/** What a choice reports: a chat choice ended by 'required' tool calls, or that made 'auto' ones, says 'tool_calls' (tool-calls.ts). */
 export type ResponseFinishReason = ClientFinishReason | 'tool_calls';
 
 export interface OpenAiUsage {
@@ -27,8 +27,10 @@ export interface ChoiceResult {
   tokens: ReportedToken[] | null;
   finishReason: ResponseFinishReason | null;
   usage: Usage | null;
-  /** Chat with a tool mode: the calls the text makes (the message then has no content); null: plain content. */
+  /** Chat with a tool mode: the calls the text makes; null: plain content. */
   toolCalls: ToolCall[] | null;
+  /** With toolCalls: the message content beside the calls (auto tool choice), else none. */
+  toolContent?: string | null;
 }
 
 export interface ResponseMeta {
@@ -65,7 +67,7 @@ export function responseBody(endpoint: Endpoint, meta: ResponseMeta, choices: Ch
 function chatMessage(c: ChoiceResult): object {
   return c.toolCalls === null
     ? { role: 'assistant', content: c.text, refusal: null }
-    : { role: 'assistant', content: null, refusal: null, tool_calls: c.toolCalls };
+    : { role: 'assistant', content: c.toolContent ?? null, refusal: null, tool_calls: c.toolCalls };
 }
 
 export interface ChunkDelta {

@@ -4,7 +4,8 @@
 import { badRequest } from './api-error.js';
 import type { ChatMessage as TemplateMessage, ModelTokenizer } from '@mini-dynamo/model';
 import type { ChatMessage, CompletionBody } from './request-schemas.js';
-import { parseJson, type Tool } from './tool-calls.js';
+import { parseJson } from './json-object-scan.js';
+import type { Tool } from './tool-calls.js';
 
 export function completionPrompts(prompt: CompletionBody['prompt'], tokenizer: ModelTokenizer, vocabSize: number): number[][] {
   const prompts = typeof prompt === 'string' ? [tokenizer.encode(prompt)]

@@ -67,3 +67,14 @@ test('an env var\'s bad value names the flag and the env var', () => {
   assert.throws(() => parseServeArgs([], { MINI_DYNAMO_WORKERS: 'two' }), /^Error: --workers must be an integer ≥ 1, got 'two' \(from MINI_DYNAMO_WORKERS\)$/);
   assert.throws(() => parseServeArgs([], { MINI_DYNAMO_ROUTER: 'fastest' }), /--router must be one of kv, round_robin, random, least_loaded, got 'fastest' \(from MINI_DYNAMO_ROUTER\)/);
 });
+
+test('--enable-auto-tool-choice with --tool-call-parser (or their env vars); one without the other is a startup error', () => {
+  assert.deepEqual(parseServeArgs(['--enable-auto-tool-choice', '--tool-call-parser', 'hermes'], {}).server,
+    { enableAutoToolChoice: true, toolCallParser: 'hermes' });
+  assert.deepEqual(parseServeArgs([], { MINI_DYNAMO_ENABLE_AUTO_TOOL_CHOICE: '1', MINI_DYNAMO_TOOL_CALL_PARSER: 'llama3_json' }).server,
+    { enableAutoToolChoice: true, toolCallParser: 'llama3_json' });
+  assert.throws(() => parseServeArgs(['--enable-auto-tool-choice'], {}), /^Error: --enable-auto-tool-choice requires --tool-call-parser \(one of hermes, llama3_json\)$/);
+  assert.throws(() => parseServeArgs(['--tool-call-parser', 'hermes'], {}), /--tool-call-parser hermes requires --enable-auto-tool-choice/);
+  assert.throws(() => parseServeArgs(['--enable-auto-tool-choice', '--tool-call-parser', 'mistral'], {}),
+    /--tool-call-parser must be one of hermes, llama3_json, got 'mistral'/);
+});

@@ -5,13 +5,15 @@ import type { RoutingPolicyName } from '@mini-dynamo/protocol';
 import type { BusyThresholds } from '@mini-dynamo/router';
 import { ENGINE_FLAGS, readEngineFlags, readFlags, type Env, type FlagReader } from '@mini-dynamo/worker';
 import { DEFAULT_PORT, type ServerOptions } from './start-server.js';
+import { TOOL_CALL_PARSER_NAMES } from './tool-call-parser.js';
+import { autoToolChoiceParser } from './tool-call-parsers.js';
 
 const FLAGS = {
   ...ENGINE_FLAGS, model: 'string', workers: 'string', port: 'string', host: 'string',
   router: 'string', 'overlap-weight': 'string', 'router-temperature': 'string', 'no-kv-events': 'boolean',
   'busy-kv-threshold': 'string', 'busy-prefill-threshold': 'string', 'on-all-busy': 'string',
   'served-model-name': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string',
-  'api-key': 'string', help: 'boolean',
+  'api-key': 'string', 'enable-auto-tool-choice': 'boolean', 'tool-call-parser': 'string', help: 'boolean',
 } as const;
 
 export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -23,6 +25,7 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+         [--enable-auto-tool-choice --tool-call-parser hermes|llama3_json]   (tool_choice "auto", the default with tools)
          [--api-key KEY]   (require 'Authorization: Bearer KEY' on all but /health, /ready, /metrics, /version; prefer MINI_DYNAMO_API_KEY)
        mini-dynamo worker ...   (standalone worker, see --help there)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_WORKERS=4, MINI_DYNAMO_NO_KV_EVENTS=1.`;
@@ -52,8 +55,17 @@ export function parseServeArgs(argv: string[], env: Env = process.env): ServeArg
     busyThresholds: busyThresholds(p),
     maxBodyBytes: p.int('max-body-bytes'),
     apiKey: p.secret('api-key'),
+    ...autoToolChoice(p),
   };
   return { server: withoutUndefined(server), traceFile: p.string('trace-file') };
+}
+
+/** Both auto-tool-choice flags or neither (vLLM's pair), checked now so `serve` fails before loading anything. */
+function autoToolChoice(p: Flags): Pick<ServerOptions, 'enableAutoToolChoice' | 'toolCallParser'> {
+  const enableAutoToolChoice = p.bool('enable-auto-tool-choice');
+  const toolCallParser = p.oneOf('tool-call-parser', TOOL_CALL_PARSER_NAMES);
+  autoToolChoiceParser(enableAutoToolChoice, toolCallParser);
+  return { enableAutoToolChoice, toolCallParser };
 }
 
 function busyThresholds(p: Flags): BusyThresholds | undefined {

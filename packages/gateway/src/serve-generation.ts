@@ -15,7 +15,8 @@ import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
 import { samplingFor, stopStrings } from './sampling-request.js';
 import { structuredOutputFor } from './structured-output-request.js';
 import { ToolCallStream, type StreamPiece } from './tool-call-stream.js';
-import { toolCallsOf, toolFinishReason, toolMode, type ToolMode } from './tool-calls.js';
+import type { ToolCallParserName } from './tool-call-parser.js';
+import { autoToolCalls, toolCallsOf, toolFinishReason, toolMode, type ToolMode } from './tool-calls.js';
 import type { RouteOverrides, WorkerPool } from './worker-pool.js';
 
 export interface ServeDeps {
@@ -24,6 +25,8 @@ export interface ServeDeps {
   maxModelLen: number;
   vocabSize: number;
   observer: GenerationObserver;
+  /** The tool-call parser of auto tool choice (vLLM --enable-auto-tool-choice --tool-call-parser); null/absent: off. */
+  toolCallParser?: ToolCallParserName | null;
   /** W3C carrier sent to workers (the request span's); null → the client's traceparent/tracestate. */
   traceContext?: () => Record<string, string> | null;
 }
@@ -42,7 +45,7 @@ export async function serveGeneration(
     throw badRequest(`${prompts.length} prompts × n=${n} is more than ${MAX_CHOICES} choices per request.`, 'n', 'too_many_choices');
   }
   const stops = stopStrings(body.stop);
-  const { mode, structuredOutput } = outputConstraint(endpoint, body);
+  const { mode, structuredOutput } = outputConstraint(endpoint, body, deps.toolCallParser ?? null);
   const sampling = { maxModelLen: deps.maxModelLen, vocabSize: deps.vocabSize, structuredOutput };
   const echo = 'echo' in body && body.echo === true;
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
@@ -68,7 +71,10 @@ export async function serveGeneration(
   if (body.stream) return streamResponse(c, endpoint, meta, generation, new ToolCallStream(mode), results, n, body.stream_options?.include_usage ?? false);
   await collect(generation, results);
   for (const r of results) {
-    r.toolCalls = toolCallsOf(mode, r.text);
+    if (mode.kind === 'auto') {
+      const auto = autoToolCalls(mode.parser, r.text);
+      Object.assign(r, { toolCalls: auto.toolCalls, toolContent: auto.content });
+    } else r.toolCalls = toolCallsOf(mode, r.text);
     if (r.finishReason !== null) r.finishReason = toolFinishReason(mode, r.finishReason, r.toolCalls);
   }
   return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
@@ -145,11 +151,16 @@ function pieceChunk(endpoint: Endpoint, meta: ResponseMeta, index: number, piece
   return JSON.stringify(chunkBody(endpoint, meta, { index, finishReason: null, ...piece }, includeUsage));
 }
 
-/** The request's tool mode and the one constraint on its output: a forced tool call's or a structured output's. */
-function outputConstraint(endpoint: Endpoint, body: ChatCompletionBody | CompletionBody): { mode: ToolMode; structuredOutput: StructuredOutputSpec | null } {
+/**
+ * The request's tool mode and the one constraint on its output: a forced tool call's or a structured output's.
+ * 'auto' forces nothing, so it goes with a structured output (which may then spell the calls the parser finds).
+ */
+function outputConstraint(
+  endpoint: Endpoint, body: ChatCompletionBody | CompletionBody, autoParser: ToolCallParserName | null,
+): { mode: ToolMode; structuredOutput: StructuredOutputSpec | null } {
   const structured = structuredOutputFor(body);
   if (endpoint !== 'chat' || !('messages' in body)) return { mode: { kind: 'none' }, structuredOutput: structured };
-  const tools = toolMode(body);
+  const tools = toolMode(body, autoParser);
   if (tools.constraint === null) return { mode: tools.mode, structuredOutput: structured };
   if (structured !== null) {
     throw badRequest(`tool_choice '${tools.mode.kind}' constrains the output, so it cannot be combined with a structured-output field.`,

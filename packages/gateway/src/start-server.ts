@@ -13,6 +13,8 @@ import { acquireProcessGpuMetrics, ThreadWorkerConnection, type ProcessGpuMetric
 import { startGateway, type GatewayHandle } from './gateway-server.js';
 import { combineObservers, type GenerationObserver } from './generation-observer.js';
 import { activeTraceCarrier, GatewayTelemetry } from './request-telemetry.js';
+import type { ToolCallParserName } from './tool-call-parser.js';
+import { autoToolChoiceParser } from './tool-call-parsers.js';
 
 /** Gateway options plus the engine/runner options every worker gets (WorkerOptions, less its id). */
 export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> {
@@ -33,6 +35,10 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   maxBodyBytes?: number;
   /** Require `Authorization: Bearer <apiKey>` on every route but /health, /ready, /metrics and /version (vLLM --api-key). */
   apiKey?: string;
+  /** vLLM --enable-auto-tool-choice: tool_choice "auto" (the default with tools) parsed by `toolCallParser`; needs it. */
+  enableAutoToolChoice?: boolean;
+  /** vLLM --tool-call-parser: the model's tool-call format; needs enableAutoToolChoice. */
+  toolCallParser?: ToolCallParserName;
   /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;
   onProgress?: (line: string) => void;
@@ -51,6 +57,7 @@ export const DEFAULT_PORT = 8000;
 
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
   const progress = options.onProgress ?? (() => {});
+  const toolCallParser = autoToolChoiceParser(options.enableAutoToolChoice, options.toolCallParser);
   const modelDir = options.modelDir ?? defaultModelDir();
   progress(`loading tokenizer from ${modelDir}`);
   const tokenizer = await loadTokenizer(modelDir);
@@ -74,6 +81,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT,
     bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
     apiKey: options.apiKey,
+    toolCallParser,
     observer: options.observer ? combineObservers(telemetry.observer, options.observer) : telemetry.observer,
     middleware: [telemetry.middleware()],
     traceContext: activeTraceCarrier,
@@ -123,7 +131,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
     routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
-    maxBodyBytes: _max, apiKey: _apiKey, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
+    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

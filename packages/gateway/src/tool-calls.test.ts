@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTokenConstraintFactory } from '@mini-dynamo/structured-output';
 import { ApiError } from './api-error.js';
-import { toolCallsOf, toolFinishReason, toolMode, type Tool } from './tool-calls.js';
+import { autoToolCalls, toolCallsOf, toolFinishReason, toolMode, type Tool } from './tool-calls.js';
 
 const weather: Tool = {
   type: 'function',
@@ -43,7 +43,8 @@ test("'required' constrains the output to an array of {name, parameters}; parall
 });
 
 test('what vLLM refuses without a tool parser is a 400 naming tool_choice', () => {
-  rejects(() => toolMode({ tools: [weather], tool_choice: 'auto' }), 'tool_choice', /"auto" tool choice/);
+  rejects(() => toolMode({ tools: [weather], tool_choice: 'auto' }), 'tool_choice',
+    /^"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set/);
   rejects(() => toolMode({ tool_choice: 'required' }), 'tool_choice', /non-empty tools/);
   rejects(() => toolMode({ tools: [weather], tool_choice: { type: 'function', function: { name: 'nope' } } }), 'tool_choice', /'nope'/);
 });
@@ -88,4 +89,28 @@ test("finish reason: 'tool_calls' only for 'required' calls that ended by themse
   assert.equal(toolFinishReason({ kind: 'required' }, 'length', call), 'length');
   assert.equal(toolFinishReason({ kind: 'named', name: 'f' }, 'stop', call), 'stop');
   assert.equal(toolFinishReason({ kind: 'none' }, 'length', null), 'length');
+});
+
+test("with auto tool choice enabled, 'auto' is allowed and the default with tools; it constrains nothing", () => {
+  const auto = { mode: { kind: 'auto', parser: 'hermes' }, constraint: null, parameters: [] };
+  assert.deepEqual(toolMode({ tools: [weather], tool_choice: 'auto' }, 'hermes'), auto);
+  assert.deepEqual(toolMode({ tools: [weather] }, 'hermes'), auto, 'tools without tool_choice → auto');
+  assert.deepEqual(toolMode({}, 'hermes').mode, { kind: 'none' }, 'no tools → none');
+  assert.deepEqual(toolMode({ tools: [weather], tool_choice: 'none' }, 'hermes').mode, { kind: 'none' });
+  rejects(() => toolMode({ tool_choice: 'auto' }, 'hermes'), 'tool_choice', /non-empty tools/);
+  assert.equal(toolMode({ tools: [weather], tool_choice: 'required' }, 'hermes').mode.kind, 'required', 'forcing choices are unchanged');
+});
+
+test("'auto': the parser's calls with the content beside them, 'tool_calls' however the choice ended; no call → plain content", () => {
+  let n = 0;
+  const ids = () => `call-${n++}`;
+  const text = 'Checking.<tool_call>\n{"name": "elsewhere", "arguments": {"q": 1}}\n</tool_call>';
+  const out = autoToolCalls('hermes', text, ids);
+  assert.deepEqual(out, { toolCalls: [{ id: 'call-0', type: 'function', function: { name: 'elsewhere', arguments: '{"q": 1}' } }], content: 'Checking.' },
+    'a function not in tools is kept, as vLLM');
+  assert.deepEqual(autoToolCalls('llama3_json', ' just text ', ids), { toolCalls: null, content: ' just text ' });
+  const mode = { kind: 'auto', parser: 'hermes' } as const;
+  assert.equal(toolFinishReason(mode, 'length', out.toolCalls), 'tool_calls');
+  assert.equal(toolFinishReason(mode, 'stop', null), 'stop');
+  assert.deepEqual(toolCallsOf(mode, text, ids)?.map((c) => c.function.name), ['elsewhere']);
 });

@@ -1,13 +1,16 @@
-// Function calling as vLLM does it without a tool parser: `tool_choice` naming a function or 'required'
-// constrains the output (structured outputs) to that function's arguments, or to a JSON array of
-// {name, parameters} calls, and the text becomes `tool_calls`. 'none' (the default) leaves tools to the template.
-// Invariant: a request that gets here with tools either has no tool mode or a constraint its output obeys.
+// Function calling as vLLM does it: `tool_choice` naming a function or 'required' constrains the output (structured
+// outputs) to that function's arguments, or to a JSON array of {name, parameters} calls, and the text becomes
+// `tool_calls`; 'auto' (with --enable-auto-tool-choice, then also the default with tools) leaves the output free and a
+// tool-call parser finds the calls in it; 'none' leaves tools to the template. Invariant: a forcing mode has a constraint.
 
 import { randomUUID } from 'node:crypto';
 import type { JsonSchema, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
+import { parseJson } from './json-object-scan.js';
+import { TOOL_CALL_PARSERS } from './tool-call-parsers.js';
 import type { ResponseFinishReason } from './openai-format.js';
+import type { ToolCallParserName } from './tool-call-parser.js';
 
 export const toolSchema = z.object({
   type: z.literal('function'),
@@ -39,7 +42,9 @@ export type ToolMode =
   /** The output is the arguments of this one function. */
   | { kind: 'named'; name: string }
   /** The output is a JSON array of {name, parameters}, one call or more (exactly one without parallel calls). */
-  | { kind: 'required' };
+  | { kind: 'required' }
+  /** Free output; the named parser finds the calls in it (vLLM --enable-auto-tool-choice --tool-call-parser). */
+  | { kind: 'auto'; parser: ToolCallParserName };
 
 export interface ToolCall {
   id: string;
@@ -61,14 +66,18 @@ export interface ToolConstraint {
   parameters: { param: string; spec: StructuredOutputSpec }[];
 }
 
-/** The request's tool mode and the constraint it puts on the output; a 400 for what vLLM also refuses. */
-export function toolMode(body: ToolFields): ToolConstraint {
-  const choice = body.tool_choice ?? 'none';
+/**
+ * The request's tool mode and the constraint it puts on the output; a 400 for what vLLM also refuses. `autoParser`:
+ * the server's tool-call parser when auto tool choice is enabled (then 'auto' is the default with tools), else null.
+ */
+export function toolMode(body: ToolFields, autoParser: ToolCallParserName | null = null): ToolConstraint {
   const tools = body.tools ?? [];
+  const choice = body.tool_choice ?? (autoParser !== null && tools.length > 0 ? 'auto' : 'none');
   if (choice === 'none') return { mode: { kind: 'none' }, constraint: null, parameters: [] };
   if (tools.length === 0) throw badRequest('tool_choice needs a non-empty tools list.', 'tool_choice', 'invalid_value');
   if (choice === 'auto') {
-    throw badRequest('"auto" tool choice needs a tool-call parser for the model, and this server has none: '
+    if (autoParser !== null) return { mode: { kind: 'auto', parser: autoParser }, constraint: null, parameters: [] };
+    throw badRequest('"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set on the server: '
       + 'use tool_choice "required" or name a function.', 'tool_choice', 'unsupported_value');
   }
   const parameters = (i: number) => ({ param: `tools.${i}.function.parameters`, spec: { kind: 'json', schema: parametersOf(tools[i]!) } as const });
@@ -108,6 +117,7 @@ export function newToolCallId(): string {
  */
 export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = newToolCallId): ToolCall[] | null {
   if (mode.kind === 'none') return null;
+  if (mode.kind === 'auto') return autoToolCalls(mode.parser, text, ids).toolCalls;
   if (mode.kind === 'named') return [{ id: ids(), type: 'function', function: { name: mode.name, arguments: text } }];
   const parsed = parseJson(text);
   if (!Array.isArray(parsed)) return null;
@@ -120,16 +130,21 @@ export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = ne
   return calls;
 }
 
-/** As OpenAI and vLLM: a 'required' choice that ended by itself with its calls finishes with 'tool_calls'; a named call with 'stop'. */
+/**
+ * As OpenAI and vLLM: a 'required' choice that ended by itself with its calls finishes with 'tool_calls', a named
+ * call with 'stop'; an 'auto' choice that made calls with 'tool_calls' however it ended (vLLM).
+ */
 export function toolFinishReason(mode: ToolMode, reason: ResponseFinishReason, calls: ToolCall[] | null): ResponseFinishReason {
+  if (mode.kind === 'auto') return calls !== null ? 'tool_calls' : reason;
   return mode.kind === 'required' && calls !== null && reason === 'stop' ? 'tool_calls' : reason;
 }
 
-/** The JSON value of text; undefined when it is not JSON. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+/**
+ * An 'auto' reply read by its parser: the calls it makes (null: none, plain content) and the content beside them.
+ * A call naming a function that is not in `tools` is kept, as vLLM does (the client decides what to do with it).
+ */
+export function autoToolCalls(parser: ToolCallParserName, text: string, ids: () => string = newToolCallId): { toolCalls: ToolCall[] | null; content: string | null } {
+  const { content, calls } = TOOL_CALL_PARSERS[parser].extract(text);
+  if (calls.length === 0) return { toolCalls: null, content: text };
+  return { toolCalls: calls.map((c) => ({ id: ids(), type: 'function', function: { name: c.name, arguments: c.arguments } })), content };
 }
