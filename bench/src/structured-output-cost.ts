@@ -117,7 +117,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Cost
     const tokenizer = await loadTokenizer(entry.dir());
     if (!tokenizer.ok) throw new Error(tokenizer.error.message);
     const timing = { ms: 0, calls: 0 };
-    const factory = timedFactory(createTokenConstraintFactory({ tokenTexts: tokenizer.value.tokenTexts(), eosTokenIds: tokenizer.value.eosTokenIds }), timing);
+    const factory = timedFactory(createTokenConstraintFactory({ tokenBytes: tokenizer.value.tokenBytes(), eosTokenIds: tokenizer.value.eosTokenIds }), timing);
     const model = await loadBenchModel(key);
     const runner = await createOrtModelRunner({
       model, numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), 2 + outputTokens), maskedPicks,

@@ -1,7 +1,8 @@
 // Structured outputs over the real vocabularies (stories260K's byte-fallback SentencePiece, SmolLM2's byte-level
 // BPE): random walks that pick uniformly among the allowed tokens until the constraint ends always detokenize — through
-// the same IncrementalDetokenizer the gateway streams with — to text that equals the walked tokens' texts and satisfies
-// the schema / regex / choice. This is the end-to-end guarantee: grammar-valid tokens are grammar-valid client text.
+// the same IncrementalDetokenizer the gateway streams with — to text that equals the UTF-8 decoding of the walked tokens'
+// bytes and satisfies the schema / regex / choice. This is the end-to-end guarantee: grammar-valid tokens are
+// grammar-valid client text, including characters no single token spells (byte tokens / partial-UTF-8 pieces).
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +33,16 @@ const CASES: { name: string; spec: StructuredOutputSpec; check: (text: string) =
   { name: 'date format', spec: { kind: 'json', schema: { type: 'string', format: 'date' } }, check: (t) => /^"\d{4}-\d{2}-\d{2}"$/.test(t.trim()) && !Number.isNaN(Date.parse(JSON.parse(t) as string)) },
   { name: 'regex', spec: { kind: 'regex', pattern: '[a-z]{1,5}@[a-z]{2,4}\\.(com|org)' }, check: (t) => /^[a-z]{1,5}@[a-z]{2,4}\.(com|org)$/.test(t) },
   { name: 'choice with shared prefixes', spec: { kind: 'choice', choices: ['yes', 'yes!', 'no way', 'no'] }, check: (t) => ['yes', 'yes!', 'no way', 'no'].includes(t) },
+  {
+    name: 'enum with CJK and an accent (byte tokens needed)',
+    spec: { kind: 'json', schema: { type: 'object', properties: { place: { enum: ['日本', 'café'] } }, required: ['place'] } },
+    check: (t) => ['日本', 'café'].includes((JSON.parse(t) as Record<string, unknown>)['place'] as string),
+  },
+  { name: 'choice with emoji (byte tokens needed)', spec: { kind: 'choice', choices: ['🦀 crab', '日本', '🦀🦀'] }, check: (t) => ['🦀 crab', '日本', '🦀🦀'].includes(t) },
 ];
+
+/** Characters that no single token of either real vocabulary spells whole (checked, so the cases above need bytes). */
+const UNSPELLED = ['日', '🦀'];
 
 /** A walk: uniform picks among allowed tokens (seeded) until EOS or the constraint terminates; the ids without EOS. */
 function walk(factory: TokenConstraintFactory, spec: StructuredOutputSpec, eos: readonly number[], vocabSize: number, seed: number): number[] {
@@ -60,24 +70,30 @@ function runOn(label: string, dir: string, numWalks: number): void {
   describe(`structured outputs over ${label}'s vocabulary`, { skip: existsSync(dir) ? false : `no model at ${dir}` }, () => {
     let tokenizer: ModelTokenizer;
     let factory: TokenConstraintFactory;
-    let texts: (string | null)[];
-    test('setup: the worker-side factory over tokenTexts()', async () => {
+    let bytes: (Uint8Array | null)[];
+    test('setup: the worker-side factory over tokenBytes()', async () => {
       const t = await loadTokenizer(dir);
       assert.ok(t.ok);
       tokenizer = t.value;
-      texts = tokenizer.tokenTexts();
-      factory = createTokenConstraintFactory({ tokenTexts: texts, eosTokenIds: tokenizer.eosTokenIds });
+      bytes = tokenizer.tokenBytes();
+      factory = createTokenConstraintFactory({ tokenBytes: bytes, eosTokenIds: tokenizer.eosTokenIds });
+      const texts = tokenizer.tokenTexts();
+      for (const ch of UNSPELLED) assert.ok(!texts.some((x) => x !== null && x.includes(ch)), `no token spells ${ch}`);
     });
     for (const { name, spec, check } of CASES) {
       test(`${name}: ${numWalks} random walks detokenize to valid text`, () => {
         const prompt = tokenizer.encode('Once upon a time');
+        const outputs: string[] = [];
         for (let seed = 1; seed <= numWalks; seed++) {
-          const ids = walk(factory, spec, tokenizer.eosTokenIds, texts.length, seed);
+          const ids = walk(factory, spec, tokenizer.eosTokenIds, bytes.length, seed);
           const detok = tokenizer.createDetokenizer(prompt);
           const text = detok.push(ids) + detok.flush();
-          assert.equal(text, ids.map((id) => texts[id]).join(''), 'the client text is the walked tokens\' texts');
+          const walked = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(ids.flatMap((id) => [...bytes[id]!])));
+          assert.equal(text, walked, 'the client text is the walked tokens\' bytes, whole UTF-8');
           assert.ok(check(text), `${name}: ${JSON.stringify(text)}`);
+          outputs.push(text);
         }
+        if (name.includes('byte tokens needed')) assert.ok(outputs.some((t) => UNSPELLED.some((ch) => t.includes(ch))), outputs.join(' | '));
       });
     }
   });

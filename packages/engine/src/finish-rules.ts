@@ -32,7 +32,7 @@ export function judgeToken(seq: Sequence, tokenId: number, eosTokenIds: readonly
 
 /**
  * A refused token: either no token of the vocabulary could continue the output (the grammar needs a character no
- * token spells, e.g. a non-ASCII property name over a byte-fallback vocabulary: the request's fault) or the runner
+ * token spells, e.g. a non-ASCII one over a vocabulary without byte tokens: the request's fault) or the runner
  * ignored the mask (a bug).
  */
 function refusedToken(constraint: TokenConstraint, tokenId: number): EngineError {

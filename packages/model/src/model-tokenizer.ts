@@ -8,7 +8,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { Result } from '@mini-dynamo/protocol';
 import { ChatTemplate, chatTemplateSource, FALLBACK_CHAT_TEMPLATE, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
 import { IncrementalDetokenizer } from './incremental-detokenizer.js';
-import { computeTokenTexts } from './token-texts.js';
+import { computeTokenBytes, pieceEncodingOf, tokenTextOf, type PieceEncoding } from './token-texts.js';
 import { hfSpecialTokenIds } from './hf-config.js';
 import { readJson, readJsonIfPresent, type Json } from './json-file.js';
 import { llama2cTokenizerConfig, llama2cTokenizerJson, parseLlama2cVocab } from './llama2c-tokenizer.js';
@@ -38,6 +38,12 @@ export interface ModelTokenizer {
    * partial-UTF-8 tokens. A detokenizer fed non-null ids emits exactly the concatenation of their texts.
    */
   tokenTexts(): (string | null)[];
+  /**
+   * tokenBytes()[id]: the UTF-8 bytes id contributes after other output (byte-fallback `<0xNN>` and partial
+   * byte-level tokens included); null for special tokens. A detokenizer fed non-null ids emits exactly the UTF-8
+   * decoding of their concatenated bytes. tokenTexts() is derived from it.
+   */
+  tokenBytes(): (Uint8Array | null)[];
 }
 
 /** A special-token entry of tokenizer_config.json: a string or an AddedToken object. */
@@ -65,10 +71,12 @@ export class HfModelTokenizer implements ModelTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly chat: ChatTemplate;
   private readonly bosToken: string | null;
-  private cachedTokenTexts: (string | null)[] | null = null;
+  private readonly pieceEncoding: PieceEncoding;
+  private cachedTokenBytes: (Uint8Array | null)[] | null = null;
 
   constructor(src: TokenizerSources) {
     this.tokenizer = new Tokenizer(src.tokenizerJson, src.tokenizerConfig);
+    this.pieceEncoding = pieceEncodingOf(src.tokenizerJson);
     const vocab = this.tokenizer.get_vocab(true);
     this.vocabSize = Math.max(...vocab.values()) + 1;
     this.bosToken = tokenContent(src.tokenizerConfig['bos_token']);
@@ -105,13 +113,19 @@ export class HfModelTokenizer implements ModelTokenizer {
   }
 
   tokenTexts(): (string | null)[] {
-    this.cachedTokenTexts ??= computeTokenTexts({
+    return this.tokenBytes().map(tokenTextOf);
+  }
+
+  tokenBytes(): (Uint8Array | null)[] {
+    this.cachedTokenBytes ??= computeTokenBytes({
       vocabSize: this.vocabSize,
       decode: (ids) => this.decode(ids),
       specialIds: new Set([...this.tokenizer.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id)),
       anchorId: this.encode('a', { addSpecialTokens: false }).at(-1) ?? 0,
+      idToToken: (id) => this.tokenizer.id_to_token(id),
+      pieceEncoding: this.pieceEncoding,
     });
-    return this.cachedTokenTexts.slice();
+    return this.cachedTokenBytes.map((b) => (b === null ? null : b.slice()));
   }
 }
 

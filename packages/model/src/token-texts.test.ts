@@ -11,6 +11,34 @@ async function tokenizerAt(dir: string): Promise<ModelTokenizer> {
   return r.value;
 }
 
+/** The detokenizer fed ids one by one then flushed emits exactly the UTF-8 decoding of the concatenated token bytes. */
+function assertDetokenizerDecodesBytes(t: ModelTokenizer, numRuns: number): void {
+  const bytes = t.tokenBytes();
+  const usable = bytes.flatMap((b, id) => (b === null ? [] : [id]));
+  const texts = t.tokenTexts();
+  const partial = usable.filter((id) => texts[id] === null);
+  assert.ok(partial.length > 0, 'some tokens are partial UTF-8');
+  const prompts = [t.encode('Once upon a time'), t.encode('{"name": "Tom", "age"', { addSpecialTokens: false })];
+  const pick = fc.oneof(fc.constantFrom(...usable), fc.constantFrom(...partial));
+  fc.assert(
+    fc.property(fc.array(pick, { minLength: 1, maxLength: 12 }), fc.nat(prompts.length - 1), (ids, p) => {
+      const detokenizer = t.createDetokenizer(prompts[p]!);
+      const out = ids.map((id) => detokenizer.push([id])).join('') + detokenizer.flush();
+      const concatenated = Uint8Array.from(ids.flatMap((id) => [...bytes[id]!]));
+      assert.equal(out, new TextDecoder().decode(concatenated), JSON.stringify(ids));
+    }),
+    { numRuns, seed: 43 },
+  );
+}
+
+/** Whole characters split into the tokens the tokenizer picks still concatenate to their UTF-8. */
+function assertEncodedBytes(t: ModelTokenizer, text: string): void {
+  const bytes = t.tokenBytes();
+  const ids = t.encode(text, { addSpecialTokens: false });
+  const concatenated = Uint8Array.from(ids.flatMap((id) => [...bytes[id]!]));
+  assert.equal(new TextDecoder().decode(concatenated).trimStart(), text);
+}
+
 /** The detokenizer fed ids one by one then flushed emits exactly the concatenated token texts. */
 function assertDetokenizerConcatenates(t: ModelTokenizer, numRuns: number): void {
   const texts = t.tokenTexts();
@@ -43,6 +71,16 @@ describe('tokenTexts on stories260K (SentencePiece, llama2.c vocab)', { skip: ex
   test('a detokenizer emits exactly the concatenation of the token texts', async () => {
     assertDetokenizerConcatenates(await tokenizerAt(defaultModelDir()), 300);
   });
+
+  test('tokenBytes: <0xNN> pieces are their byte, texts are UTF-8, specials null; a detokenizer decodes the bytes', async () => {
+    const t = await tokenizerAt(defaultModelDir());
+    const bytes = t.tokenBytes();
+    assert.deepEqual(bytes[403], new TextEncoder().encode(' Once'));
+    assert.deepEqual(bytes[t.encode('\u00ff', { addSpecialTokens: false }).at(-1)!], Uint8Array.of(0xbf));
+    assert.equal(bytes[1], null);
+    for (const text of ['日本', 'café 😀']) assertEncodedBytes(t, text);
+    assertDetokenizerDecodesBytes(t, 300);
+  });
 });
 
 describe('tokenTexts on SmolLM2 (byte-level BPE, 49152 tokens)', { skip: existsSync(smollm2ShapeDir()) ? false : `no tokenizer at ${smollm2ShapeDir()}` }, () => {
@@ -58,5 +96,17 @@ describe('tokenTexts on SmolLM2 (byte-level BPE, 49152 tokens)', { skip: existsS
 
   test('a detokenizer emits exactly the concatenation of the token texts', async () => {
     assertDetokenizerConcatenates(await tokenizerAt(smollm2ShapeDir()), 300);
+  });
+
+  test("tokenBytes: 'Ġthe' is ' the', partial pieces keep their bytes, specials null; a detokenizer decodes the bytes", async () => {
+    const t = await tokenizerAt(smollm2ShapeDir());
+    const bytes = t.tokenBytes();
+    assert.deepEqual(bytes[t.encode(' the', { addSpecialTokens: false })[0]!], new TextEncoder().encode(' the'));
+    for (const special of [0, 1, 2]) assert.equal(bytes[special], null);
+    const texts = t.tokenTexts();
+    assert.ok(texts.every((x, id) => x === null || new TextDecoder().decode(bytes[id]!) === x), 'texts are the bytes decoded');
+    assert.ok(bytes.filter((b) => b !== null).length > texts.filter((x) => x !== null).length, 'partial pieces have bytes');
+    for (const text of ['日本', 'café 😀', '🦀']) assertEncodedBytes(t, text);
+    assertDetokenizerDecodesBytes(t, 300);
   });
 });

@@ -42,6 +42,16 @@ export class CharSet {
     return false;
   }
 
+  /** Whether some unit in [lo, hi] is in the set. */
+  intersectsRange(lo: number, hi: number): boolean {
+    const r = this.ranges;
+    for (let i = 0; i < r.length; i += 2) {
+      if (r[i]! > hi) return false;
+      if (r[i + 1]! >= lo) return true;
+    }
+    return false;
+  }
+
   union(other: CharSet): CharSet {
     return CharSet.of([...pairs(this.ranges), ...pairs(other.ranges)]);
   }

@@ -11,6 +11,8 @@ export interface CustomMatcher<S = unknown> {
   isAccepting(state: S): boolean;
   /** Some unit can follow (the state is not final). */
   canStep(state: S): boolean;
+  /** Some unit in [lo, hi] can follow. */
+  canStepIn(state: S, lo: number, hi: number): boolean;
   key(state: S): string;
 }
 

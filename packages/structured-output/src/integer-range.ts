@@ -42,6 +42,10 @@ export function integerRange(bounds: IntegerBounds): CustomMatcher<string> {
     step,
     isAccepting: (state) => COMPLETE.test(state) && inRange(BigInt(state), bounds),
     canStep: (state) => [...NEXT_CHARS].some((ch) => step(state, ch.charCodeAt(0)) !== null),
+    canStepIn: (state, lo, hi) => [...NEXT_CHARS].some((ch) => {
+      const unit = ch.charCodeAt(0);
+      return unit >= lo && unit <= hi && step(state, unit) !== null;
+    }),
     key: (state) => state,
   };
 }

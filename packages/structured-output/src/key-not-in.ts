@@ -16,6 +16,13 @@ function isPlainKeyUnit(unit: number): boolean {
   return unit >= 0x20 && unit !== QUOTE && unit !== BACKSLASH;
 }
 
+/** Whether [lo, hi] holds a plain key unit: at least one unit from 0x20 up that is neither quote nor backslash. */
+function hasPlainKeyUnitIn(lo: number, hi: number): boolean {
+  const from = Math.max(lo, 0x20);
+  const numExcluded = [QUOTE, BACKSLASH].filter((u) => u >= from && u <= hi).length;
+  return hi - from + 1 > numExcluded;
+}
+
 export function keyNotIn(names: readonly string[]): CustomMatcher<KeyState> {
   const excluded = new Set(names);
   const prefixes = new Set(names.flatMap((n) => Array.from({ length: n.length + 1 }, (_, i) => n.slice(0, i))));
@@ -31,6 +38,7 @@ export function keyNotIn(names: readonly string[]): CustomMatcher<KeyState> {
     },
     isAccepting: (state) => state.phase === 'closed',
     canStep: (state) => state.phase !== 'closed',
+    canStepIn: (state, lo, hi) => (state.phase === 'before' ? lo <= QUOTE && QUOTE <= hi : state.phase === 'inside' && hasPlainKeyUnitIn(lo, hi)),
     key: (state) => (state.phase === 'inside' ? `i${state.prefix === null ? '*' : JSON.stringify(state.prefix)}` : state.phase),
   };
 }

@@ -21,18 +21,14 @@ function range(lo: number, hi: number): number[] {
   return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 }
 
-/** tokenTexts for a byte-level BPE tokenizer.json: bytes decoded as UTF-8, partial characters and specials null. */
-function byteLevelTokenTexts(path: string): (string | null)[] {
+/** tokenBytes for a byte-level BPE tokenizer.json: each token's bytes (partial characters too), specials null. */
+function byteLevelTokenBytes(path: string): (Uint8Array | null)[] {
   const json = JSON.parse(readFileSync(path, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens: { id: number }[] };
   const decoder = byteDecoder();
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const texts: (string | null)[] = [];
-  for (const [token, id] of Object.entries(json.model.vocab)) {
-    const bytes = [...token].map((ch) => decoder.get(ch) ?? 0);
-    try { texts[id] = utf8.decode(Uint8Array.from(bytes)); } catch { texts[id] = null; }
-  }
-  for (const added of json.added_tokens) texts[added.id] = null;
-  return Array.from(texts, (t) => t ?? null);
+  const bytes: (Uint8Array | null)[] = [];
+  for (const [token, id] of Object.entries(json.model.vocab)) bytes[id] = Uint8Array.from([...token], (ch) => decoder.get(ch) ?? 0);
+  for (const added of json.added_tokens) bytes[added.id] = null;
+  return Array.from(bytes, (b) => b ?? null);
 }
 
 const CASES: { name: string; spec: StructuredOutputSpec; prefix: string }[] = [
@@ -50,16 +46,17 @@ function personSchema(): Record<string, unknown> {
 }
 
 function main(): void {
-  const tokenTexts = byteLevelTokenTexts(process.argv[2] ?? DEFAULT_TOKENIZER);
-  const vocab = { tokenTexts, eosTokenIds: [2] };
+  const tokenBytes = byteLevelTokenBytes(process.argv[2] ?? DEFAULT_TOKENIZER);
+  const vocab = { tokenBytes, eosTokenIds: [2] };
+  const idOf = new Map(tokenBytes.map((b, id) => [b === null ? '' : String.fromCharCode(...b), id]));
   const t0 = performance.now();
   createTokenConstraintFactory(vocab);
-  console.log(`vocabulary: ${tokenTexts.length} tokens; factory build ${(performance.now() - t0).toFixed(1)} ms`);
+  console.log(`vocabulary: ${tokenBytes.length} tokens; factory build ${(performance.now() - t0).toFixed(1)} ms`);
   for (const c of CASES) {
     const factory = createTokenConstraintFactory(vocab);
     const r = factory.create(c.spec);
     if (!r.ok) throw new Error(r.error.message);
-    const ids = [...c.prefix].map((ch) => tokenTexts.indexOf(ch));
+    const ids = [...c.prefix].map((ch) => idOf.get(ch) ?? 0);
     for (const id of ids) if (!r.value.accept(id)) throw new Error(`prefix ${c.prefix} refused`);
     const coldStart = performance.now();
     const mask = r.value.allowedTokenMask();

@@ -1,9 +1,33 @@
 // Immutable matcher states over a Grammar: a set of "heads", each a hash-consed persistent stack whose top frame
 // consumes the next code unit. Invariant: states are never mutated (only their transition memo grows); stepping
-// shares stack tails, so a trie walk branches for free; equal keys mean equal futures.
+// shares stack tails, so a trie walk branches for free; equal keys mean equal futures. Bytes step it as UTF-8:
+// ASCII steps directly, a multi-byte character waits in a PendingUtf8 and steps its UTF-16 units once complete.
 
 import type { GrammarNode } from './grammar.js';
-import { StackTable, type Stack } from './stack-table.js';
+import { PendingUtf8 } from './pending-utf8.js';
+import { StackTable, type Frame, type Stack } from './stack-table.js';
+import { highSurrogate, lowSurrogate } from './utf8.js';
+
+/** A matcher position reached by UTF-8 bytes (a MatchState, or one inside an incomplete character). */
+export interface ByteState {
+  /** Canonical key: equal keys mean equal futures. */
+  readonly key: string;
+  readonly isAccepting: boolean;
+  /** Nothing may follow. */
+  readonly isFinal: boolean;
+  stepByte(byte: number): ByteState | null;
+}
+
+/** Whether a head's top frame can consume some code unit in [lo, hi]. */
+function frameAllowsIn(frame: Frame, lo: number, hi: number): boolean {
+  const { node, pos, custom } = frame;
+  if (node.kind === 'lit') {
+    const unit = node.text.charCodeAt(pos);
+    return unit >= lo && unit <= hi;
+  }
+  if (node.kind === 'chars') return node.set.intersectsRange(lo, hi);
+  return node.kind === 'custom' && node.matcher.canStepIn(custom, lo, hi);
+}
 
 /** Expands stacks until their top frame consumes input (the epsilon closure), collecting heads. */
 class Closure {
@@ -84,9 +108,11 @@ class Closure {
 }
 
 /** A viable prefix's set of positions in the grammar (interned: equal states are one object per table). */
-export class MatchState {
+export class MatchState implements ByteState {
   private readonly generation: number;
   private readonly transitions = new Map<number, MatchState | null>();
+  /** Lead bytes (0x80 and up) to the pending character they start. */
+  private readonly leadTransitions = new Map<number, ByteState | null>();
 
   constructor(
     private readonly table: StackTable<MatchState>,
@@ -115,12 +141,47 @@ export class MatchState {
     if (memo !== undefined) return memo;
     const closure = new Closure(this.table);
     for (const head of this.heads) closure.advance(head, unit);
-    const next = closure.state();
+    return this.remember(this.transitions, unit, closure.state());
+  }
+
+  /** Memoises `value` under `key` while this state's table generation is current (bounded memory); returns it. */
+  remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
     if (this.generation === this.table.generation) {
-      this.transitions.set(unit, next);
+      memo.set(key, value);
       this.table.count();
     }
-    return next;
+    return value;
+  }
+
+  stepByte(byte: number): ByteState | null {
+    if (byte < 0x80) return this.step(byte);
+    const memo = this.leadTransitions.get(byte);
+    if (memo !== undefined) return memo;
+    return this.remember(this.leadTransitions, byte, PendingUtf8.after(this, [byte]));
+  }
+
+  /** A whole character: one code unit, or a surrogate pair above U+FFFF. */
+  stepCodePoint(codePoint: number): MatchState | null {
+    if (codePoint < 0x10000) return this.step(codePoint);
+    return this.step(highSurrogate(codePoint))?.step(lowSurrogate(codePoint)) ?? null;
+  }
+
+  /** Whether some head can consume a code unit in [lo, hi]. */
+  allowsUnitIn(lo: number, hi: number): boolean {
+    return this.heads.some((head) => frameAllowsIn(head.frame, lo, hi));
+  }
+
+  /** Whether some character in [lo, hi] (all BMP or all supplementary) can come next. */
+  canTakeCodePointIn(lo: number, hi: number): boolean {
+    if (hi < 0x10000) return this.allowsUnitIn(lo, hi);
+    if (!this.allowsUnitIn(highSurrogate(lo), highSurrogate(hi))) return false;
+    for (let first = lo; first <= hi; first = (first | 0x3ff) + 1) {
+      const high = highSurrogate(first);
+      if (!this.allowsUnitIn(high, high)) continue;
+      const last = Math.min(hi, first | 0x3ff);
+      if (this.step(high)?.allowsUnitIn(lowSurrogate(first), lowSurrogate(last))) return true;
+    }
+    return false;
   }
 
   /** The state after all of `text`, or null when text leaves the language's prefixes. */

@@ -6,8 +6,8 @@ import type { StructuredOutputSpec, TokenConstraint, TokenConstraintFactory } fr
 import { err, ok } from '@mini-dynamo/protocol';
 import { compileStructuredOutput } from './compile.js';
 import { LruCache } from './lru-cache.js';
-import { MatchState } from './match-state.js';
-import { TokenIndex, type Vocabulary } from './token-index.js';
+import { MatchState, type ByteState } from './match-state.js';
+import { stepPiece, TokenIndex, type Vocabulary } from './token-index.js';
 
 const NUM_CACHED_MASKS = 512;
 const NUM_CACHED_GRAMMARS = 32;
@@ -16,7 +16,7 @@ class GrammarTokenConstraint implements TokenConstraint {
   private hasEnded = false;
 
   constructor(
-    private state: MatchState,
+    private state: ByteState,
     private readonly index: TokenIndex,
     private readonly masks: LruCache<string, Uint32Array>,
   ) {}
@@ -42,8 +42,8 @@ class GrammarTokenConstraint implements TokenConstraint {
       this.hasEnded = this.state.isAccepting;
       return this.hasEnded;
     }
-    const text = this.index.text(tokenId);
-    const next = text === null ? null : this.state.stepText(text);
+    const piece = this.index.piece(tokenId);
+    const next = piece === null ? null : stepPiece(this.state, piece);
     if (next === null) return false;
     this.state = next;
     return true;

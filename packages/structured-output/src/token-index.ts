@@ -1,13 +1,34 @@
-// A model vocabulary as an implicit token trie: token texts sorted by code units with the longest common prefix
-// to the previous text, so a mask is one pass that shares each prefix's matcher steps and prunes a dead prefix's
-// whole subtree. Invariant: a token is allowed iff every prefix of its text is a viable state; EOS iff accepting.
+// A model vocabulary as an implicit token trie: token UTF-8 bytes (kept as binary strings, one char per byte)
+// sorted with the longest common prefix to the previous token, so a mask is one pass that shares each prefix's
+// matcher steps and prunes a dead prefix's whole subtree. Invariant: a token is allowed iff every prefix of its
+// bytes is a viable state (partial characters included); EOS iff accepting.
 
-import type { MatchState } from './match-state.js';
+import type { ByteState } from './match-state.js';
 
-export interface Vocabulary {
-  /** tokenTexts[id]: the text id contributes after other text; null (or '') = never allowed by a constraint. */
-  readonly tokenTexts: readonly (string | null)[];
-  readonly eosTokenIds: readonly number[];
+/** tokenBytes[id] (or tokenTexts[id], UTF-8 encoded): what id contributes after other output; null or empty =
+ * never allowed by a constraint. Bytes let partial-UTF-8 tokens (byte fallback, byte-level BPE) take part. */
+export type Vocabulary = { readonly eosTokenIds: readonly number[] } & (
+  | { readonly tokenBytes: readonly (Uint8Array | null)[] }
+  | { readonly tokenTexts: readonly (string | null)[] }
+);
+
+/** Each id's bytes as a binary string (char code = byte), or null. */
+function binaryPieces(vocab: Vocabulary): (string | null)[] {
+  const toBinary = (bytes: Uint8Array): string => {
+    let piece = '';
+    for (const byte of bytes) piece += String.fromCharCode(byte);
+    return piece;
+  };
+  if ('tokenBytes' in vocab) return vocab.tokenBytes.map((b) => (b === null || b === undefined ? null : toBinary(b)));
+  const encoder = new TextEncoder();
+  return vocab.tokenTexts.map((t) => (t === null || t === undefined ? null : toBinary(encoder.encode(t))));
+}
+
+/** The state after a token's bytes (a binary string), or null when they leave the language's prefixes. */
+export function stepPiece(start: ByteState, piece: string): ByteState | null {
+  let state: ByteState | null = start;
+  for (let i = 0; i < piece.length && state !== null; i++) state = state.stepByte(piece.charCodeAt(i));
+  return state;
 }
 
 function commonPrefixLength(a: string, b: string): number {
@@ -20,46 +41,48 @@ function commonPrefixLength(a: string, b: string): number {
 export class TokenIndex {
   readonly numMaskWords: number;
   readonly eosTokenIds: ReadonlySet<number>;
-  private readonly texts: string[];
+  private readonly sortedPieces: string[];
   private readonly ids: Int32Array;
   private readonly commonPrefix: Int32Array;
+  private readonly pieces: (string | null)[];
 
-  constructor(private readonly vocab: Vocabulary) {
-    const numIds = Math.max(vocab.tokenTexts.length, ...vocab.eosTokenIds.map((id) => id + 1));
+  constructor(vocab: Vocabulary) {
+    this.pieces = binaryPieces(vocab);
+    const numIds = Math.max(this.pieces.length, ...vocab.eosTokenIds.map((id) => id + 1));
     this.numMaskWords = Math.ceil(numIds / 32);
     this.eosTokenIds = new Set(vocab.eosTokenIds);
-    const usable = [...vocab.tokenTexts.keys()].filter((id) => this.text(id) !== null);
-    const entries = usable.map((id) => [vocab.tokenTexts[id]!, id] as const);
+    const usable = [...this.pieces.keys()].filter((id) => this.piece(id) !== null);
+    const entries = usable.map((id) => [this.pieces[id]!, id] as const);
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    this.texts = entries.map(([text]) => text);
+    this.sortedPieces = entries.map(([piece]) => piece);
     this.ids = Int32Array.from(entries, ([, id]) => id);
-    this.commonPrefix = Int32Array.from(this.texts, (t, i) => (i === 0 ? 0 : commonPrefixLength(this.texts[i - 1]!, t)));
+    this.commonPrefix = Int32Array.from(this.sortedPieces, (t, i) => (i === 0 ? 0 : commonPrefixLength(this.sortedPieces[i - 1]!, t)));
   }
 
   get numUsableTokens(): number {
-    return this.texts.length;
+    return this.sortedPieces.length;
   }
 
-  /** The text a constraint matches for this id, or null when the id is never allowed (EOS is handled apart). */
-  text(id: number): string | null {
-    const t = this.vocab.tokenTexts[id];
-    return t === null || t === undefined || t === '' || this.eosTokenIds.has(id) ? null : t;
+  /** The bytes (binary string) a constraint matches for this id, or null when never allowed (EOS is apart). */
+  piece(id: number): string | null {
+    const p = this.pieces[id];
+    return p === null || p === undefined || p === '' || this.eosTokenIds.has(id) ? null : p;
   }
 
   /** The allowed-token mask from `start`: a depth-first walk of the implicit trie. */
-  computeMask(start: MatchState): Uint32Array {
+  computeMask(start: ByteState): Uint32Array {
     const mask = new Uint32Array(this.numMaskWords);
-    const states: MatchState[] = [start];
+    const states: ByteState[] = [start];
     let numValid = 0;
     let isDead = false;
-    for (let k = 0; k < this.texts.length; k++) {
+    for (let k = 0; k < this.sortedPieces.length; k++) {
       const shared = this.commonPrefix[k]!;
       if (isDead && shared > numValid) continue;
-      const text = this.texts[k]!;
+      const piece = this.sortedPieces[k]!;
       let depth = Math.min(shared, numValid);
       isDead = false;
-      for (; depth < text.length; depth++) {
-        const next = states[depth]!.step(text.charCodeAt(depth));
+      for (; depth < piece.length; depth++) {
+        const next = states[depth]!.stepByte(piece.charCodeAt(depth));
         if (next === null) {
           isDead = true;
           break;

@@ -42,7 +42,7 @@ export async function createWorkerEngine(
 }
 
 /**
- * Structured outputs over the model's own vocabulary (its tokenizer's token texts); without a loadable tokenizer
+ * Structured outputs over the model's own vocabulary (its tokenizer's token bytes); without a loadable tokenizer
  * the worker still serves, refusing structured-output requests. Built per worker: a factory holds closures.
  */
 async function createConstraintFactory(modelDir: string, onProgress: (message: string) => void): Promise<TokenConstraintFactory | null> {
@@ -51,7 +51,7 @@ async function createConstraintFactory(modelDir: string, onProgress: (message: s
     onProgress(`structured outputs disabled: ${tokenizer.error.message}`);
     return null;
   }
-  return createTokenConstraintFactory({ tokenTexts: tokenizer.value.tokenTexts(), eosTokenIds: tokenizer.value.eosTokenIds });
+  return createTokenConstraintFactory({ tokenBytes: tokenizer.value.tokenBytes(), eosTokenIds: tokenizer.value.eosTokenIds });
 }
 
 /** The worker's tracing and engine telemetry (`model` label: the served model name, else the folder's name). */
