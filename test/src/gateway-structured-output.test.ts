@@ -2,7 +2,8 @@
 // argmax picks go through the grammar mask like the real runner's): every accepted form (response_format,
 // guided_json/choice/regex, structured_outputs) on chat and completions comes back obeying its constraint;
 // `text` is free text; conflicting, unsupported and malformed forms are 400s naming the field; forced tool calls
-// finish as OpenAI's (n > 1, streamed alike, own call ids); /tokenize takes tools; nothing leaks.
+// finish as OpenAI's (n > 1, own call ids; 'required' calls streamed as header then argument pieces, adding up to the
+// non-streamed calls; cut by max_tokens: content non-streamed, the calls already sent streamed); /tokenize takes tools; nothing leaks.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,23 @@ const chat = (extra: Record<string, unknown>) => ({ model: MODEL, messages: [{ r
 const completion = (extra: Record<string, unknown>) => ({ model: MODEL, prompt: 'Once', max_tokens: 3, ...extra }) as Completion;
 const badParam = (param: string, code?: string) => (e: unknown) =>
   e instanceof OpenAI.BadRequestError && e.param === param && (code === undefined || e.code === code);
+
+type StreamedChoice = { content: string; deltas: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[]; finish: string | null };
+
+/** Each choice's streamed content, tool_calls deltas in order, and finish reason. */
+async function streamedChoices(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<Map<number, StreamedChoice>> {
+  const choices = new Map<number, StreamedChoice>();
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      const acc = choices.get(c.index) ?? { content: '', deltas: [], finish: null };
+      choices.set(c.index, acc);
+      acc.content += c.delta.content ?? '';
+      acc.deltas.push(...(c.delta.tool_calls ?? []));
+      if (c.finish_reason !== null) acc.finish = c.finish_reason;
+    }
+  }
+  return choices;
+}
 
 /** Each accepted form with a check of the text it must produce. */
 const ACCEPTED: [Record<string, unknown>, (text: string) => boolean][] = [
@@ -115,22 +133,43 @@ describe('gateway structured outputs (mock runner)', () => {
       assert.equal(c.message.tool_calls!.length, 1);
     }
     assert.notEqual(whole.choices[0]!.message.tool_calls![0]!.id, whole.choices[1]!.message.tool_calls![0]!.id);
-    const finish = new Map<number, string | null>();
-    const calls = new Map<number, OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[]>();
-    for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) {
-      for (const c of chunk.choices) {
-        if (c.finish_reason !== null) finish.set(c.index, c.finish_reason);
-        calls.set(c.index, [...(calls.get(c.index) ?? []), ...(c.delta.tool_calls ?? [])]);
-      }
-    }
-    assert.deepEqual([...finish.entries()].sort(), [[0, 'tool_calls'], [1, 'tool_calls']]);
+    const streamed = await streamedChoices(await openai.chat.completions.create({ ...body, stream: true }));
+    assert.deepEqual([...streamed].map(([index, c]) => [index, c.finish, c.content]).sort(), [[0, 'tool_calls', ''], [1, 'tool_calls', '']]);
+    const calls = new Map([...streamed].map(([index, c]) => [index, c.deltas]));
     for (const [index, deltas] of calls) {
       const call = whole.choices[index]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
-      assert.deepEqual(deltas.map((d) => [d.index, d.function?.name, d.function?.arguments]), [[0, call.function.name, call.function.arguments]]);
+      const [first, ...rest] = deltas;
+      assert.deepEqual([first!.index, first!.type, first!.function?.name, first!.function?.arguments], [0, 'function', call.function.name, ''],
+        "the call's header first, as soon as its name is complete");
+      assert.match(first!.id!, /^chatcmpl-tool-/);
+      assert.ok(rest.length > 1 && rest.every((d) => d.index === 0 && d.id === undefined && d.function?.name === undefined), 'then argument pieces');
+      assert.equal(rest.map((d) => d.function?.arguments).join(''), call.function.arguments, 'which add up to the non-streamed arguments');
     }
     assert.notEqual(calls.get(0)![0]!.id, calls.get(1)![0]!.id);
+    const assembled = await openai.chat.completions.stream({ ...body, stream: true }).finalChatCompletion();
+    const withoutIds = (choices: OpenAI.ChatCompletion.Choice[]) => choices.map((c) => [c.finish_reason, c.message.tool_calls!.map((t) => ({ ...t, id: '' }))]);
+    assert.deepEqual(withoutIds(assembled.choices), withoutIds(whole.choices), "the SDK's ChatCompletionStream assembles the non-streamed calls");
     const named = await openai.chat.completions.create({ ...body, tool_choice: { type: 'function', function: { name: 'pick' } } });
     assert.deepEqual(named.choices.map((c) => c.finish_reason), ['stop', 'stop']);
+    await assertNoLeakedBlocks(server);
+  });
+
+  test("'required' cut by max_tokens: non-streamed it is content; streamed, the calls whose names went out stay, no content; 'length' both", async () => {
+    const { openai, server } = suite;
+    const body = { model: MODEL, messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: 100, tools: [{ type: 'function' as const, function: { name: 'noop' } }], tool_choice: 'required' as const };
+    const whole = (await openai.chat.completions.create(body)).choices[0]!;
+    assert.deepEqual([whole.finish_reason, whole.message.tool_calls], ['length', undefined], 'the mock runner repeats calls past max_tokens');
+    const text = whole.message.content!;
+    assert.match(text, /^\s*\[/);
+    const streamed = (await streamedChoices(await openai.chat.completions.create({ ...body, stream: true }))).get(0)!;
+    assert.deepEqual([streamed.finish, streamed.content], ['length', '']);
+    const headers = streamed.deltas.filter((d) => d.id !== undefined);
+    assert.deepEqual(headers.map((d) => [d.index, d.function?.name]), [...text.matchAll(/"name"\s*:\s*"noop"/g)].map((_, i) => [i, 'noop']),
+      'one header for each name the text completes, in order');
+    const args = headers.map((h) => streamed.deltas.filter((d) => d.index === h.index).map((d) => d.function?.arguments).join(''));
+    assert.ok(args.length > 1 && args.slice(0, -1).every((a) => JSON.stringify(JSON.parse(a)) === '{}'), `earlier calls are whole: ${JSON.stringify(args)}`);
+    const elements = args.map((a, i) => (i < args.length - 1 ? `{"name":"noop","parameters":${a}}` : `{"name":"noop"${a === '' ? '' : `,"parameters":${a}`}`));
+    assert.ok(text.replace(/\s/g, '').startsWith(`[${elements.join(',')}`.replace(/\s/g, '')), "the streamed calls are the text's elements, the last cut");
     await assertNoLeakedBlocks(server);
   });
 

@@ -1,6 +1,7 @@
 // Scans a JSON object's text that may be cut short (a streamed prefix): where each top-level key's value starts
 // and ends, and whether the object closed. Invariant: a span found in a prefix is the same span in any longer text
 // (so a ScanCache resumes a scan where it stopped). Nested values are only bracket-matched; JSON.parse (parseJson) checks.
+// Callers walking the JSON around objects (the 'required' array) skip its whitespace with skipJsonWhitespace.
 
 /** A top-level value's text: [start, end); end null while it is not finished in the text scanned. */
 export interface ValueSpan {
@@ -136,6 +137,13 @@ class Scanner {
     this.state = 'key';
     return 'ok';
   }
+}
+
+/** The index of the first character at or after `from` that is not JSON whitespace (text.length when none is). */
+export function skipJsonWhitespace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && WHITESPACE.has(text[i]!)) i++;
+  return i;
 }
 
 function parseKey(quoted: string): string | null {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { ExtractedToolCalls, ParsedToolCall, ToolCallDelta, ToolCallParser } from './tool-call-parser.js';
+import type { ExtractedToolCalls, ParsedToolCall, ToolCallDelta, ToolCallFormat, ToolCallParser } from './tool-call-parser.js';
 
 /** A call as a test writes it. */
 export interface TestCall {
@@ -38,17 +38,18 @@ export function collectDeltas(deltas: ToolCallDelta[]): ExtractedToolCalls {
   return { content: content.trim() === '' ? null : content, calls };
 }
 
-/** Streams `text` cut at `cuts` (sorted offsets) through a fresh streaming parser. */
-export function streamed(parser: ToolCallParser, text: string, cuts: number[]): ExtractedToolCalls {
-  const stream = parser.stream();
+/** Streams `text` cut at `cuts` (sorted offsets) through a fresh streaming parser; checks finish()'s count of calls. */
+export function streamed(format: ToolCallFormat, text: string, cuts: number[]): ExtractedToolCalls {
+  const stream = format.stream();
   const deltas: ToolCallDelta[] = [];
   let from = 0;
   for (const cut of [...cuts, text.length]) {
     deltas.push(...stream.push(text.slice(from, cut)));
     from = cut;
   }
-  deltas.push(...stream.finish());
-  return collectDeltas(deltas);
+  const { deltas: rest, numCalls } = stream.finish();
+  assert.equal(numCalls, format.extract(text).calls.length, "finish() counts extract()'s calls");
+  return collectDeltas([...deltas, ...rest]);
 }
 
 const WEATHER: TestCall = { name: 'get_weather', args: { city: 'Oslo', days: 3 } };
@@ -58,7 +59,7 @@ const nameArb = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_-]{0,15}$/).filter((n) =
 /** Strings without '<' (a Hermes tag inside a string would end the block, as in vLLM) and without control characters. */
 const stringArb = fc.string({ maxLength: 12 }).map((s) => s.replace(/[<\u0000-\u001f]/g, ''));
 const valueArb = fc.oneof(stringArb, fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }));
-const callArb = fc.record({ name: nameArb, args: fc.dictionary(nameArb, valueArb, { maxKeys: 3 }) });
+export const callArb = fc.record({ name: nameArb, args: fc.dictionary(nameArb, valueArb, { maxKeys: 3 }) });
 /** Content that starts no call in either format. */
 const contentArb = fc.string({ maxLength: 16 }).map((s) => s.replace(/[<{};]/g, ''));
 
@@ -113,7 +114,7 @@ export function toolCallParserConformance(format: ParserFormat): void {
     const stream = parser.stream();
     const kinds: string[] = [];
     for (const ch of text) kinds.push(...stream.push(ch).map((d) => d.kind));
-    kinds.push(...stream.finish().map((d) => d.kind));
+    kinds.push(...stream.finish().deltas.map((d) => d.kind));
     const first = kinds.indexOf('call');
     assert.ok(first > 0 && kinds.slice(0, first).every((k) => k === 'content'), kinds.join());
     assert.ok(kinds.slice(first + 1).every((k) => k === 'arguments') && kinds.length - first > 2, 'arguments stream in pieces');

@@ -28,15 +28,19 @@ export type ToolCallDelta =
 export interface StreamingToolCallParser {
   /** The deltas a new piece of text settles (text that may still be a call's start is held back). */
   push(text: string): ToolCallDelta[];
-  /** The held-back rest once the text is complete. */
-  finish(): ToolCallDelta[];
+  /** The held-back rest once the text is complete, and how many calls extract() finds in the whole text. */
+  finish(): { deltas: ToolCallDelta[]; numCalls: number };
 }
 
-export interface ToolCallParser {
-  readonly name: ToolCallParserName;
+/** A call format read whole or streamed (the auto parsers' formats, and the 'required' array). */
+export interface ToolCallFormat {
   /** A whole reply's calls and content; malformed calls stay content. */
   extract(text: string): ExtractedToolCalls;
   stream(): StreamingToolCallParser;
+}
+
+export interface ToolCallParser extends ToolCallFormat {
+  readonly name: ToolCallParserName;
 }
 
 /** A piece of a (possibly partial) text: a call's name is null until it is complete in the text. */
@@ -49,23 +53,29 @@ export type CallSegment = { kind: 'call'; name: string | null; arguments: string
  */
 export type Segmenter = (text: string, final: boolean, cache?: ScanCache) => Segment[];
 
-/** A parser from its format's segmenter. */
-export function segmentParser(name: ToolCallParserName, segments: Segmenter): ToolCallParser {
+/** A format from its segmenter. */
+export function segmentFormat(segments: Segmenter): ToolCallFormat {
   return {
-    name,
     extract: (text) => extractFrom(segments(text, true)),
     stream: () => new SegmentStream(segments),
   };
 }
 
+/** A parser from its format's segmenter. */
+export function segmentParser(name: ToolCallParserName, segments: Segmenter): ToolCallParser {
+  return { name, ...segmentFormat(segments) };
+}
+
 function extractFrom(segments: Segment[]): ExtractedToolCalls {
   let content = '';
-  const calls: ParsedToolCall[] = [];
-  for (const s of segments) {
-    if (s.kind === 'content') content += s.text;
-    else if (s.kind === 'call' && s.name !== null) calls.push({ name: s.name, arguments: s.arguments });
-  }
+  for (const s of segments) if (s.kind === 'content') content += s.text;
+  const calls = segments.filter(isCall).map((s) => ({ name: s.name, arguments: s.arguments }));
   return { content: content.trim() === '' ? null : content, calls };
+}
+
+/** A call segment whose name is known (in a final segmentation every call segment's is). */
+function isCall(segment: Segment): segment is CallSegment & { name: string } {
+  return segment.kind === 'call' && segment.name !== null;
 }
 
 type Emitted = { kind: 'none' } | { kind: 'content'; length: number } | { kind: 'call'; index: number; length: number };
@@ -84,8 +94,9 @@ class SegmentStream implements StreamingToolCallParser {
     return this.diff(this.segments(this.text, false, this.cache));
   }
 
-  finish(): ToolCallDelta[] {
-    return this.diff(this.segments(this.text, true, this.cache));
+  finish(): { deltas: ToolCallDelta[]; numCalls: number } {
+    const segments = this.segments(this.text, true, this.cache);
+    return { deltas: this.diff(segments), numCalls: segments.filter(isCall).length };
   }
 
   private diff(segments: Segment[]): ToolCallDelta[] {
@@ -122,13 +133,13 @@ export type ObjectCall =
   | { kind: 'invalid' };
 
 /**
- * A complete call needs a string `name` and an object (or no) `arguments`/`parameters`; a partial one has its name
- * once that string is complete, and streams its arguments' text once they are an object.
+ * A complete call needs a string `name` and an object (or no) value under one of `argumentKeys`; a partial one has its
+ * name once that string is complete, and streams its arguments' text once they are an object.
  */
-export function objectCall(text: string, start: number, cache?: ScanCache): ObjectCall {
+export function objectCall(text: string, start: number, cache?: ScanCache, argumentKeys: readonly string[] = ARGUMENT_KEYS): ObjectCall {
   const scan = scanJsonObject(text, start, cache);
   if (scan.kind === 'invalid') return scan;
-  const args = argumentSpan(scan.keys);
+  const args = argumentSpan(scan.keys, argumentKeys);
   if (scan.kind === 'complete') return { kind: 'complete', end: scan.end, call: completeCall(text, start, scan, args) };
   const name = scan.keys.get('name');
   const value = name?.end === undefined || name.end === null ? undefined : parseJson(text.slice(name.start, name.end));
@@ -145,8 +156,8 @@ function completeCall(text: string, start: number, scan: Extract<ObjectScan, { k
 }
 
 /** The span of the first of the argument keys present (the first written, so a prefix decides as the whole text). */
-function argumentSpan(keys: Map<string, ValueSpan>): ValueSpan | null {
-  const spans = ARGUMENT_KEYS.flatMap((k) => keys.get(k) ?? []);
+function argumentSpan(keys: Map<string, ValueSpan>, argumentKeys: readonly string[]): ValueSpan | null {
+  const spans = argumentKeys.flatMap((k) => keys.get(k) ?? []);
   return spans.reduce<ValueSpan | null>((first, s) => (first === null || s.start < first.start ? s : first), null);
 }
 

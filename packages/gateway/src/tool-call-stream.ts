@@ -1,15 +1,16 @@
 // Shapes a streamed chat choice's deltas for its tool mode: plain content ('none'); the named function's
-// call header on the first text, then argument pieces as they come ('named'); the parsed calls in one delta
-// when the choice finishes ('required': a call's name is only known once its JSON is complete); content and calls
-// as the tool-call parser finds them ('auto'), and its finish reason. Invariant: concatenated, a choice's argument
-// pieces equal the non-streamed `arguments` for the same text.
+// call header on the first text, then argument pieces as they come ('named'); content and calls as the mode's call
+// format finds them ('required': the array's calls, 'auto': the parser's), each call's header once its name is
+// complete, then its argument pieces; and the finish reason. Invariant: concatenated, a choice's argument pieces
+// equal the non-streamed `arguments` for the same text (a 'required' or 'auto' call cut short stays as sent).
 
 import type { ReportedToken } from './choice-logprobs.js';
 import type { ClientFinishReason } from './generation-observer.js';
 import type { ResponseFinishReason } from './openai-format.js';
-import type { StreamingToolCallParser, ToolCallDelta, ToolCallParserName } from './tool-call-parser.js';
+import { requiredToolCallFormat } from './required-tool-call-format.js';
+import type { StreamingToolCallParser, ToolCallDelta, ToolCallFormat } from './tool-call-parser.js';
 import { TOOL_CALL_PARSERS } from './tool-call-parsers.js';
-import { newToolCallId, toolCallsOf, toolFinishReason, type ToolCall, type ToolMode } from './tool-calls.js';
+import { finishReasonFor, newToolCallId, type ToolMode } from './tool-calls.js';
 
 /** One entry of a delta's `tool_calls` (OpenAI: id, type and name only on a call's first delta). */
 export interface DeltaToolCall {
@@ -26,59 +27,62 @@ export interface StreamPiece {
   toolCalls?: DeltaToolCall[];
 }
 
+/** A choice streamed through a call format: its parser, the ids of the calls it started, tokens not yet sent with a piece. */
+interface FormatState {
+  parser: StreamingToolCallParser;
+  ids: string[];
+  tokens: ReportedToken[] | undefined;
+}
+
 export class ToolCallStream {
   /** named: choices whose call header went out. */
   private readonly started = new Set<number>();
-  /** required: each choice's text and tokens so far. */
-  private readonly held = new Map<number, { text: string; tokens: ReportedToken[] | undefined }>();
-  /** auto: each choice's streaming parser, the ids of the calls it started, and tokens not yet sent with a piece. */
-  private readonly parsed = new Map<number, { parser: StreamingToolCallParser; ids: string[]; tokens: ReportedToken[] | undefined }>();
+  /** required, auto: each choice's state. */
+  private readonly parsed = new Map<number, FormatState>();
 
   constructor(private readonly mode: ToolMode, private readonly ids: () => string = newToolCallId) {}
 
-  /** The pieces to send for a text event now (none while 'required' holds the text). */
+  /** The pieces to send for a text event now (none while a call format holds text back). */
   text(index: number, text: string, tokens: ReportedToken[] | undefined): StreamPiece[] {
     switch (this.mode.kind) {
       case 'none': return [{ text, tokens }];
       case 'named': return [{ text: '', tokens, toolCalls: [this.namedDelta(index, this.mode.name, text)] }];
-      case 'required': {
-        const held = this.held.get(index) ?? { text: '', tokens: undefined };
-        held.text += text;
-        if (tokens) held.tokens = [...(held.tokens ?? []), ...tokens];
-        this.held.set(index, held);
-        return [];
+      case 'required':
+      case 'auto': {
+        const state = this.state(index);
+        return this.pieces(state, state.parser.push(text), tokens, false);
       }
-      case 'auto': return this.autoPieces(this.mode.parser, index, (p) => p.push(text), tokens);
     }
   }
 
-  /** The pieces to send before the choice's finish chunk (the held calls, or the held text if it is no call), and its reason. */
+  /** The pieces to send before the choice's finish chunk (what a call format held back), and its reason. */
   finish(index: number, reason: ClientFinishReason): { pieces: StreamPiece[]; finishReason: ResponseFinishReason } {
-    if (this.mode.kind === 'auto') {
-      const pieces = this.autoPieces(this.mode.parser, index, (p) => p.finish(), undefined, true);
-      const numCalls = this.parsed.get(index)?.ids.length ?? 0;
-      this.parsed.delete(index);
-      return { pieces, finishReason: numCalls > 0 ? 'tool_calls' : reason };
-    }
-    const held = this.held.get(index);
-    if (this.mode.kind !== 'required' || held === undefined) return { pieces: [], finishReason: reason };
-    this.held.delete(index);
-    const calls = toolCallsOf(this.mode, held.text, this.ids);
-    const finishReason = toolFinishReason(this.mode, reason, calls);
-    if (calls === null) return { pieces: [{ text: held.text, tokens: held.tokens }], finishReason };
-    return { pieces: [{ text: '', tokens: held.tokens, toolCalls: calls.map(fullDelta) }], finishReason };
+    if (this.mode.kind === 'none' || this.mode.kind === 'named') return { pieces: [], finishReason: reason };
+    const state = this.state(index);
+    this.parsed.delete(index);
+    const { deltas, numCalls } = state.parser.finish();
+    // 'auto' reports the calls it streamed (vLLM); 'required' whether its whole text is an array of calls (as non-streamed).
+    const madeCalls = this.mode.kind === 'auto' ? state.ids.length > 0 : numCalls > 0;
+    return { pieces: this.pieces(state, deltas, undefined, true), finishReason: finishReasonFor(this.mode, reason, madeCalls) };
+  }
+
+  private state(index: number): FormatState {
+    let state = this.parsed.get(index);
+    if (state === undefined) this.parsed.set(index, state = { parser: this.format().stream(), ids: [], tokens: undefined });
+    return state;
+  }
+
+  private format(): ToolCallFormat {
+    return this.mode.kind === 'auto' ? TOOL_CALL_PARSERS[this.mode.parser] : requiredToolCallFormat;
   }
 
   /** The pieces a parser step gives: runs of content or of one call's deltas; tokens ride on the first piece sent. */
-  private autoPieces(
-    parser: ToolCallParserName, index: number, step: (p: StreamingToolCallParser) => ToolCallDelta[], tokens: ReportedToken[] | undefined, last = false,
-  ): StreamPiece[] {
-    let state = this.parsed.get(index);
-    if (state === undefined) this.parsed.set(index, state = { parser: TOOL_CALL_PARSERS[parser].stream(), ids: [], tokens: undefined });
+  private pieces(state: FormatState, deltas: ToolCallDelta[], tokens: ReportedToken[] | undefined, last: boolean): StreamPiece[] {
     if (tokens) state.tokens = [...(state.tokens ?? []), ...tokens];
     const pieces: StreamPiece[] = [];
-    for (const delta of step(state.parser)) appendDelta(pieces, delta, state.ids, this.ids);
-    if (pieces.length === 0 && last && state.tokens) pieces.push({ text: '' });
+    for (const delta of deltas) appendDelta(pieces, delta, state.ids, this.ids);
+    if (state.tokens === undefined) return pieces;
+    if (pieces.length === 0 && last) pieces.push({ text: '' });
     if (pieces.length > 0) {
       pieces[0]!.tokens = state.tokens;
       state.tokens = undefined;
@@ -91,10 +95,6 @@ export class ToolCallStream {
     this.started.add(index);
     return { index: 0, id: this.ids(), type: 'function', function: { name, arguments: text } };
   }
-}
-
-function fullDelta(call: ToolCall, index: number): DeltaToolCall {
-  return { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } };
 }
 
 /** Adds a parser delta to the pieces, merging it into the last piece when both are content or both one call's arguments. */

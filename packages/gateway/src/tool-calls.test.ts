@@ -60,7 +60,10 @@ test('a finished choice becomes tool calls; a cut named call keeps its partial a
   ]);
   assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Os', ids),
     [{ id: 'call-3', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } }]);
+  assert.deepEqual(toolCallsOf({ kind: 'required' }, '[{"name": "get_weather", "parameters": { "city" : "Oslo" }}]', ids)?.map((c) => c.function.arguments),
+    ['{ "city" : "Oslo" }'], "'required' arguments are the parameters text the model wrote (as streamed)");
   assert.equal(toolCallsOf({ kind: 'required' }, '{"name":"get_time"}', ids), null);
+  assert.equal(toolCallsOf({ kind: 'required' }, '[{"name":"get_time","parameters":{}}', ids), null, 'cut by max_tokens: content');
   assert.equal(toolCallsOf({ kind: 'none' }, '{}', ids), null);
 });
 

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { JsonSchema, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
-import { parseJson } from './json-object-scan.js';
-import { TOOL_CALL_PARSERS } from './tool-call-parsers.js';
 import type { ResponseFinishReason } from './openai-format.js';
-import type { ToolCallParserName } from './tool-call-parser.js';
+import { requiredToolCallFormat } from './required-tool-call-format.js';
+import type { ParsedToolCall, ToolCallParserName } from './tool-call-parser.js';
+import { TOOL_CALL_PARSERS } from './tool-call-parsers.js';
 
 export const toolSchema = z.object({
   type: z.literal('function'),
@@ -112,22 +112,15 @@ export function newToolCallId(): string {
 
 /**
  * The calls a finished choice made: the named function with the text as its arguments (as vLLM, even when
- * max_tokens cut them: streamed pieces cannot be taken back), or the parsed array of calls — null when that
- * text is no complete array (cut by max_tokens or a stop string): the client then gets it as content.
+ * max_tokens cut them: streamed pieces cannot be taken back), or the array's calls, each with its `parameters` text as
+ * the model wrote it (as the stream sends it) — null when that text is no complete array (cut by max_tokens or a stop
+ * string): the client then gets it as content.
  */
 export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = newToolCallId): ToolCall[] | null {
   if (mode.kind === 'none') return null;
   if (mode.kind === 'auto') return autoToolCalls(mode.parser, text, ids).toolCalls;
   if (mode.kind === 'named') return [{ id: ids(), type: 'function', function: { name: mode.name, arguments: text } }];
-  const parsed = parseJson(text);
-  if (!Array.isArray(parsed)) return null;
-  const calls: ToolCall[] = [];
-  for (const c of parsed as unknown[]) {
-    const { name, parameters } = (c ?? {}) as { name?: unknown; parameters?: unknown };
-    if (typeof name !== 'string') return null;
-    calls.push({ id: ids(), type: 'function', function: { name, arguments: JSON.stringify(parameters ?? {}) } });
-  }
-  return calls;
+  return withIds(requiredToolCallFormat.extract(text).calls, ids);
 }
 
 /**
@@ -135,8 +128,13 @@ export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = ne
  * call with 'stop'; an 'auto' choice that made calls with 'tool_calls' however it ended (vLLM).
  */
 export function toolFinishReason(mode: ToolMode, reason: ResponseFinishReason, calls: ToolCall[] | null): ResponseFinishReason {
-  if (mode.kind === 'auto') return calls !== null ? 'tool_calls' : reason;
-  return mode.kind === 'required' && calls !== null && reason === 'stop' ? 'tool_calls' : reason;
+  return finishReasonFor(mode, reason, calls !== null);
+}
+
+/** toolFinishReason by whether the choice made calls (a stream knows that before it has the calls' ids). */
+export function finishReasonFor(mode: ToolMode, reason: ResponseFinishReason, madeCalls: boolean): ResponseFinishReason {
+  if (mode.kind === 'auto') return madeCalls ? 'tool_calls' : reason;
+  return mode.kind === 'required' && madeCalls && reason === 'stop' ? 'tool_calls' : reason;
 }
 
 /**
@@ -145,6 +143,12 @@ export function toolFinishReason(mode: ToolMode, reason: ResponseFinishReason, c
  */
 export function autoToolCalls(parser: ToolCallParserName, text: string, ids: () => string = newToolCallId): { toolCalls: ToolCall[] | null; content: string | null } {
   const { content, calls } = TOOL_CALL_PARSERS[parser].extract(text);
-  if (calls.length === 0) return { toolCalls: null, content: text };
-  return { toolCalls: calls.map((c) => ({ id: ids(), type: 'function', function: { name: c.name, arguments: c.arguments } })), content };
+  const toolCalls = withIds(calls, ids);
+  return toolCalls === null ? { toolCalls, content: text } : { toolCalls, content };
+}
+
+/** The calls as OpenAI tool calls, each with a new id; null when there are none. */
+function withIds(calls: ParsedToolCall[], ids: () => string): ToolCall[] | null {
+  if (calls.length === 0) return null;
+  return calls.map((c) => ({ id: ids(), type: 'function', function: { name: c.name, arguments: c.arguments } }));
 }
