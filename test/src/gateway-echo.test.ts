@@ -120,7 +120,8 @@ describe('completions echo (mock runner)', () => {
       [{ ...completion, echo: 1 }, 'echo'],
       [{ ...completion, echo: true, logprobs: 21 }, 'logprobs'],
       [{ ...completion, echo: true, logprobs: -1 }, 'logprobs'],
-      [{ ...completion, echo: true, max_tokens: 0 }, 'max_tokens'],
+      [{ ...completion, max_tokens: 0 }, 'max_tokens'],
+      [{ ...completion, echo: false, max_tokens: 0 }, 'max_tokens'],
     ];
     for (const [body, param] of cases) {
       const error = assertOpenAiError(await rawPost(server.url, '/v1/completions', JSON.stringify(body)), 400);

@@ -20,7 +20,8 @@ export function checkAdmission(request: GenerateRequest, limits: AdmissionLimits
   if (limits.isLive(request.requestId)) return invalid(`duplicate request id ${request.requestId}`);
   if (!Array.isArray(prompt) || prompt.length === 0) return invalid('prompt must contain at least one token');
   const maxTokens = request.sampling?.maxTokens;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) return invalid('maxTokens must be an integer ≥ 1');
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) return invalid('maxTokens must be an integer ≥ 1 (0 to score the prompt only)');
+  if (maxTokens === 0 && (request.sampling.numPromptLogprobs ?? null) === null) return invalid('maxTokens 0 needs numPromptLogprobs');
   for (const t of prompt) {
     if (!Number.isInteger(t) || t < 0 || t >= limits.vocabSize) return invalid(`token id ${t} outside the vocabulary [0, ${limits.vocabSize})`);
   }

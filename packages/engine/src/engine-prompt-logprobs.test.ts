@@ -116,3 +116,17 @@ test('under preemption (chunked prefills, recompute) each request reports its pr
     assert.deepEqual(events.map((e) => e.logprobs), tokenEvents(reference.out.events, r.requestId).map((e) => e.logprobs));
   });
 });
+
+test('maxTokens 0 (prompt only): scored whole or chunked, nothing sampled, finished length with 0 tokens, blocks freed', async () => {
+  const prompt = tokens(13);
+  for (const config of [{}, { maxNumBatchedTokens: 4, maxNumSeqs: 2 }]) {
+    const { runner, out } = await run(config, [makeRequest('p', prompt, { maxTokens: 0, numPromptLogprobs: 1 }), makeRequest('g', tokens(5, 80), { maxTokens: 2 })]);
+    const events = out.events.filter((e) => e.requestId === 'p');
+    assert.equal(events.length, 2);
+    assert.deepEqual(events[0], { kind: 'tokens', requestId: 'p', tokenIds: [], promptLogprobs: expected(prompt, 1) });
+    assert.deepEqual(events[1], { kind: 'finished', requestId: 'p', finishReason: 'length', usage: { numPromptTokens: 13, numCompletionTokens: 0, numCachedTokens: 0 } });
+    const sampled = runner.batches.flatMap((b) => b.sequences).filter((s) => s.sampling !== null && s.tokenIds.length > 0 && s.numPromptTokens === 13);
+    assert.equal(sampled.length, 0, 'no step sampled for the prompt-only request');
+    assert.equal(tokenEvents(out.events, 'g').length, 2);
+  }
+});

@@ -210,13 +210,13 @@ export class Engine {
     if (entry.isPrefill) this.observer.onPrefillChunk?.(seq.requestId, { numTokens: entry.numTokens, seconds: forwardSeconds });
     const scored = step.promptLogprobs?.[batchIndex];
     if (scored) absorbPromptLogprobs(seq, output.batch.sequences[batchIndex]!.startPosition, scored);
-    if (tokenId === null) return;
-    if (seq.outputTokenIds.length === 1) this.observer.onFirstToken?.(seq.requestId);
+    if (tokenId === null && finishReason === null) return; // a prefill chunk (a prompt-only sequence finishes on its last)
+    if (tokenId !== null && seq.outputTokenIds.length === 1) this.observer.onFirstToken?.(seq.requestId);
     const tokenLogprobs = step.logprobs?.[batchIndex] ?? null;
     const promptLogprobs = takePromptLogprobs(seq);
     if (emit || promptLogprobs !== null) {
       // A stop token is not streamed, but the prompt logprobs still go out (on a tokens event without tokens).
-      const event: Extract<EngineEvent, { kind: 'tokens' }> = { kind: 'tokens', requestId: seq.requestId, tokenIds: emit ? [tokenId] : [] };
+      const event: Extract<EngineEvent, { kind: 'tokens' }> = { kind: 'tokens', requestId: seq.requestId, tokenIds: emit && tokenId !== null ? [tokenId] : [] };
       if (tokenLogprobs !== null) event.logprobs = emit ? [tokenLogprobs] : [];
       if (promptLogprobs !== null) event.promptLogprobs = promptLogprobs;
       this.emit(event);

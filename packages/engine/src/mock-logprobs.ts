@@ -35,7 +35,9 @@ export function mockLogprobs(picked: number, numTop: number, vocabSize: number, 
   for (let id = 0; topTokenIds.length < Math.min(numTop, vocabSize); id++) {
     if ((id - picked + vocabSize) % vocabSize > k) topTokenIds.push(id);
   }
-  return { logprob: logprob(scored), topTokenIds, topLogprobs: topTokenIds.map(logprob) };
+  const j = (scored - picked + vocabSize) % vocabSize;
+  const rank = j <= k ? j + 1 : vocabSize; // the rest tie at MOCK_REST_LOGIT: all of them count
+  return { logprob: logprob(scored), topTokenIds, topLogprobs: topTokenIds.map(logprob), rank };
 }
 
 function numRunnersUp(vocabSize: number): number {

@@ -110,7 +110,12 @@ export class Scheduler {
       this.allocator.commitFullBlocks(seq, Math.floor(seq.numComputedTokens / this.allocator.blockSize));
       const tokenId = output.batch.sequences[k]!.sampling === null ? null : sampledTokenIds[k] ?? null;
       if (tokenId === null) {
-        outcomes.push({ entry, batchIndex: k, tokenId, emit: false, finishReason: null, error: null });
+        const scoredOnly = seq.request.sampling.maxTokens === 0 && seq.numComputedTokens === seq.numTokens; // prompt-only: done
+        if (scoredOnly) {
+          this.release(seq);
+          anyFinished = true;
+        }
+        outcomes.push({ entry, batchIndex: k, tokenId, emit: false, finishReason: scoredOnly ? 'length' : null, error: null });
         continue;
       }
       seq.appendToken(tokenId);

@@ -1,5 +1,6 @@
 // What the runner gets of one scheduled sequence: its chunk, block table and — on a chunk that samples — its
-// sampling params with the extras they need (structured-output mask, prompt ids for the repetition penalty).
+// sampling params with the extras they need (structured-output mask, prompt ids for the repetition penalty); a
+// prompt-only sequence (maxTokens 0) never samples.
 // Invariant: the extras are attached only when used, so plain sequences carry nothing more on the hot path.
 
 import type { StepSequence } from '@mini-dynamo/protocol';
@@ -10,7 +11,7 @@ import type { Sequence } from './sequence.js';
 export function stepSequence(seq: Sequence, numTokens: number): StepSequence {
   const start = seq.numComputedTokens;
   const end = start + numTokens;
-  const sampling = end === seq.numTokens ? seq.request.sampling : null;
+  const sampling = end === seq.numTokens && seq.request.sampling.maxTokens > 0 ? seq.request.sampling : null;
   const stepSeq: StepSequence = {
     seqId: seq.seqId,
     tokenIds: numTokens === 1 ? [seq.tokenIds[start]!] : seq.tokenIds.slice(start, end),

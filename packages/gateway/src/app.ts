@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): Hono {
 const ALLOWED_METHODS: Record<string, string> = {
   '/v1/chat/completions': 'POST', '/v1/completions': 'POST',
   '/v1/models': 'GET, HEAD', '/health': 'GET, HEAD', '/ready': 'GET, HEAD', '/metrics': 'GET, HEAD',
-  '/reset_prefix_cache': 'POST', '/tokenize': 'POST', '/detokenize': 'POST', '/version': 'GET, HEAD',
+  '/reset_prefix_cache': 'POST', '/tokenize': 'POST', '/detokenize': 'POST', '/tokenizer_info': 'GET, HEAD', '/version': 'GET, HEAD',
 };
 
 function modelCard(deps: AppDeps) {

@@ -1,6 +1,7 @@
 // One client request's generation: n choices (× prompts), each routed and run on a worker,
 // detokenized and cut at stop strings (not before min_tokens; with each token's logprobs when asked), merged into one stream of ChoiceEvents;
-// an `echo` choice's first text event is its prompt (with the prompt's logprobs when asked).
+// an `echo` choice's first text event is its prompt (with the prompt's logprobs when asked); vLLM `prompt_logprobs`
+// come as one `prompt` event, before any text of the choice but an echo without logprobs.
 // Invariants: each choice ends in exactly one `finish` or the stream fails; `abort()` (client gone,
 // stop string, a sibling's failure) reaches every unfinished choice's worker.
 
@@ -12,6 +13,7 @@ import { AsyncChannel } from './async-channel.js';
 import type { ChoiceLabel, ClientFinishReason, GenerationObserver, GenerationOutcome } from './generation-observer.js';
 import type { IncrementalDetokenizer, ModelTokenizer } from '@mini-dynamo/model';
 import { StopMatcher } from './stop-matcher.js';
+import { vllmPromptLogprobs, type VllmPromptLogprobs } from './vllm-prompt-logprobs.js';
 import type { Dispatched, RouteOverrides, WorkerPool } from './worker-pool.js';
 
 export interface ChoiceSpec {
@@ -19,8 +21,10 @@ export interface ChoiceSpec {
   promptTokenIds: number[];
   sampling: SamplingParams;
   stops: string[];
-  /** Completions `echo`: the choice's text (and logprobs, with sampling.numPromptLogprobs) start with the prompt's. */
+  /** Completions `echo`: the choice's text (and logprobs, with sampling.numLogprobs) start with the prompt's. */
   echo: boolean;
+  /** vLLM `prompt_logprobs` alternatives to report (sampling.numPromptLogprobs is at least this); null: not asked. */
+  numPromptLogprobs: number | null;
 }
 
 export interface GenerationSpec {
@@ -35,6 +39,7 @@ export interface GenerationSpec {
 export type ChoiceEvent =
   /** `tokens`: the reported tokens of this text, present when the choice asked for logprobs. */
   | { kind: 'text'; index: number; text: string; tokens?: ReportedToken[] }
+  | { kind: 'prompt'; index: number; promptLogprobs: VllmPromptLogprobs }
   | { kind: 'finish'; index: number; finishReason: ClientFinishReason; usage: Usage };
 
 interface ChoiceState {
@@ -46,6 +51,8 @@ interface ChoiceState {
   logprobs: ChoiceLogprobs | null;
   /** The echoed prompt's text until it is sent: at dispatch, or with the prompt logprobs when those were asked. */
   pendingEcho: string | null;
+  /** The worker scores the prompt (sampling.numPromptLogprobs) and its first tokens event has not come yet. */
+  awaitingPrompt: boolean;
   /** UTF-16 units of detokenized text emitted so far (the stop matcher's output). */
   numEmitted: number;
   dispatched: Dispatched | null;
@@ -81,6 +88,7 @@ export class Generation {
         logprobs: (c.sampling.numLogprobs ?? null) === null ? null
           : new ChoiceLogprobs((ids) => tokenizer.decode(ids), c.promptTokenIds, echo === null ? 0 : codePointLength(echo)),
         pendingEcho: echo,
+        awaitingPrompt: (c.sampling.numPromptLogprobs ?? null) !== null,
         numEmitted: 0,
         dispatched: null, numTokens: 0, started: false, stopped: false, done: false,
       };
@@ -114,17 +122,24 @@ export class Generation {
     }, this.spec.overrides, (event) => this.onEngineEvent(state, event));
     this.decisions.push(state.dispatched.decision);
     this.observer.onStart(label, state.dispatched.decision);
-    if (state.pendingEcho !== null && (spec.sampling.numPromptLogprobs ?? null) === null) {
+    if (state.pendingEcho !== null && !echoesLogprobs(spec)) {
       this.events.push({ kind: 'text', index: spec.index, text: state.pendingEcho }); // before any generated text
       state.pendingEcho = null;
     }
   }
 
-  /** The echoed prompt with its tokens' logprobs, ahead of the first generated text; false if they are missing. */
-  private sendEcho(state: ChoiceState, promptLogprobs: (TokenLogprobs | null)[] | undefined): boolean {
-    if (promptLogprobs?.length !== state.spec.promptTokenIds.length) return false;
-    const echoed = echoPrompt(this.tokenizer, state.spec.promptTokenIds, promptLogprobs);
-    this.events.push({ kind: 'text', index: state.spec.index, text: echoed.text, tokens: echoed.tokens! });
+  /** The prompt's scores, ahead of the first generated text: `prompt_logprobs`, then the echo; false if they are missing. */
+  private sendPrompt(state: ChoiceState, promptLogprobs: (TokenLogprobs | null)[] | undefined): boolean {
+    const { spec } = state;
+    if (promptLogprobs?.length !== spec.promptTokenIds.length) return false;
+    state.awaitingPrompt = false;
+    if (spec.numPromptLogprobs !== null) {
+      const reported = vllmPromptLogprobs((ids) => this.tokenizer.decode(ids), spec.promptTokenIds, promptLogprobs, spec.numPromptLogprobs);
+      this.events.push({ kind: 'prompt', index: spec.index, promptLogprobs: reported });
+    }
+    if (state.pendingEcho === null) return true;
+    const echoed = echoPrompt(this.tokenizer, spec.promptTokenIds, promptLogprobs.map((l) => l && firstTop(l, spec.sampling.numLogprobs ?? 0)));
+    this.events.push({ kind: 'text', index: spec.index, text: echoed.text, tokens: echoed.tokens! });
     state.pendingEcho = null;
     return true;
   }
@@ -134,9 +149,9 @@ export class Generation {
     if (event.kind !== 'failed') this.markStarted(state);
     switch (event.kind) {
       case 'tokens':
-        if (state.pendingEcho !== null && !this.sendEcho(state, event.promptLogprobs)) {
+        if (state.awaitingPrompt && !this.sendPrompt(state, event.promptLogprobs)) {
           state.dispatched?.abort();
-          return this.onFailed(state, internal('The worker returned no prompt logprobs for an echo request.'));
+          return this.onFailed(state, internal('The worker returned no prompt logprobs it was asked for.'));
         }
         return this.onTokens(state, event.tokenIds, event.logprobs);
       case 'finished': return this.onFinished(state, event.finishReason, event.usage);
@@ -146,7 +161,7 @@ export class Generation {
 
   private onTokens(state: ChoiceState, tokenIds: number[], logprobs: TokenLogprobs[] | undefined): void {
     this.observer.onTokens(state.label, tokenIds.length);
-    if (state.stopped) return;
+    if (state.stopped || tokenIds.length === 0) return; // none: a stop token's or a prompt-only request's (max_tokens 0) scores
     state.numTokens += tokenIds.length;
     const tracker = state.logprobs;
     if (tracker === null) return this.emitText(state, state.detokenizer.push(tokenIds));
@@ -222,4 +237,14 @@ export class Generation {
     if (outcome.kind === 'aborted') this.events.fail(unavailable('The request was aborted before it finished.', 'request_aborted'));
     if (++this.numDone === this.states.length) this.events.close();
   }
+}
+
+/** A completions echo with `logprobs` reports the prompt's tokens, so it waits for the worker's scores. */
+function echoesLogprobs(spec: ChoiceSpec): boolean {
+  return spec.echo && (spec.sampling.numLogprobs ?? null) !== null;
+}
+
+/** `l` with only its first numTop alternatives (the prompt was scored with the most any output asked for). */
+function firstTop(l: TokenLogprobs, numTop: number): TokenLogprobs {
+  return { ...l, topTokenIds: l.topTokenIds.slice(0, numTop), topLogprobs: l.topLogprobs.slice(0, numTop) };
 }

@@ -1,11 +1,13 @@
 // OpenAI wire shapes for chat.completion / text_completion bodies and their stream chunks.
-// Invariant: `usage` always carries prompt_tokens_details.cached_tokens (0 included).
+// Invariants: `usage` always carries prompt_tokens_details.cached_tokens (0 included); vLLM `prompt_logprobs` appear
+// only when asked: per choice on completions, once at the top on chat (vLLM's CompletionResponseChoice / ChatCompletionResponse).
 
 import type { Usage } from '@mini-dynamo/protocol';
 import type { ReportedToken } from './choice-logprobs.js';
 import type { ClientFinishReason } from './generation-observer.js';
 import { openAiLogprobs } from './openai-logprobs.js';
 import type { DeltaToolCall } from './tool-call-stream.js';
+import type { VllmPromptLogprobs } from './vllm-prompt-logprobs.js';
 import type { ToolCall } from './tool-calls.js';
 
 export type Endpoint = 'chat' | 'completion';
@@ -31,6 +33,8 @@ export interface ChoiceResult {
   toolCalls: ToolCall[] | null;
   /** With toolCalls: the message content beside the calls (auto tool choice), else none. */
   toolContent?: string | null;
+  /** vLLM `prompt_logprobs`, when asked. */
+  promptLogprobs?: VllmPromptLogprobs;
 }
 
 export interface ResponseMeta {
@@ -52,16 +56,23 @@ export function totalUsage(choices: ChoiceResult[], numChoicesPerPrompt: number)
 }
 
 export function responseBody(endpoint: Endpoint, meta: ResponseMeta, choices: ChoiceResult[], usage: OpenAiUsage): object {
-  return {
+  const body = {
     id: meta.id,
     object: endpoint === 'chat' ? 'chat.completion' : 'text_completion',
     created: meta.created,
     model: meta.model,
     choices: choices.map((c) => endpoint === 'chat'
       ? { index: c.index, message: chatMessage(c), logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }
-      : { index: c.index, text: c.text, logprobs: openAiLogprobs(endpoint, c.tokens), finish_reason: c.finishReason }),
+      : completionChoice(c)),
     usage,
   };
+  const promptLogprobs = choices[0]?.promptLogprobs; // chat: one prompt, all choices share it
+  return endpoint === 'chat' && promptLogprobs !== undefined ? { ...body, prompt_logprobs: promptLogprobs } : body;
+}
+
+function completionChoice(c: ChoiceResult): object {
+  const choice = { index: c.index, text: c.text, logprobs: openAiLogprobs('completion', c.tokens), finish_reason: c.finishReason };
+  return c.promptLogprobs === undefined ? choice : { ...choice, prompt_logprobs: c.promptLogprobs };
 }
 
 function chatMessage(c: ChoiceResult): object {

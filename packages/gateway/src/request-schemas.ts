@@ -1,8 +1,8 @@
 // zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions: top_k, min_p,
 // repetition_penalty, min_tokens, ignore_eos, stop_token_ids, cache_salt, token-id prompts, guided decoding
-// (structured-output-request.ts); chat `tools` (tool-calls.ts); completions `echo`). Unknown fields are ignored
-// (as vLLM does); known fields with a bad type or range, `stream_options` without `stream: true` or
-// `top_logprobs` without `logprobs: true`, are a 400 naming the field.
+// (structured-output-request.ts); chat `tools` (tool-calls.ts); `echo` (completions; chat: chat-echo.ts); `prompt_logprobs`). Unknown fields are ignored
+// (as vLLM does); known fields with a bad type or range, `stream_options` without `stream: true`,
+// `top_logprobs` without `logprobs: true` or `prompt_logprobs` > 0 with `stream: true` (as vLLM) are a 400 naming the field.
 
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
@@ -22,7 +22,8 @@ const nullish = <T extends z.ZodType>(schema: T) => schema.nullish().transform((
 
 const samplingFields = {
   model: z.string().min(1).max(512),
-  max_tokens: nullish(z.number().int().min(1)),
+  /** 0 only on a completions echo (the prompt alone, scored: maxTokensZeroNeedsEcho). */
+  max_tokens: nullish(z.number().int().min(0)),
   max_completion_tokens: nullish(z.number().int().min(1)),
   temperature: nullish(z.number().min(0).max(2)),
   top_p: nullish(z.number().gt(0).max(1)),
@@ -44,6 +45,8 @@ const samplingFields = {
   min_p: nullish(z.number().min(0).max(1)),
   repetition_penalty: nullish(z.number().gt(0).max(1e6)),
   min_tokens: nullish(z.number().int().min(0)),
+  /** vLLM: report the prompt's logprobs (each token's, plus this many alternatives) as `prompt_logprobs`. */
+  prompt_logprobs: nullish(z.number().int().min(0).max(MAX_LOGPROBS)),
   ...structuredOutputFields,
 };
 const numLogprobs = z.number().int().min(0).max(MAX_LOGPROBS);
@@ -69,6 +72,16 @@ const topLogprobsNeedLogprobs = (body: { logprobs?: boolean; top_logprobs?: numb
   body.top_logprobs === undefined || body.logprobs === true;
 const topLogprobsRule = { message: "only allowed when 'logprobs' is true", path: ['top_logprobs'] };
 
+/** As vLLM: max_tokens 0 returns the prompt alone, so it needs a completions `echo` (never on chat). */
+const maxTokensZeroNeedsEcho = (body: { max_tokens?: number; echo?: boolean }) => body.max_tokens !== 0 || body.echo === true;
+const maxTokensNotZero = (body: { max_tokens?: number }) => body.max_tokens !== 0;
+const maxTokensRule = { message: 'must be at least 1 (0 only with echo: true on /v1/completions)', path: ['max_tokens'] };
+
+/** As vLLM: prompt logprobs are never streamed, so asking for some (> 0) on a streamed request is refused. */
+const promptLogprobsNeedNoStream = (body: { stream?: boolean; prompt_logprobs?: number }) =>
+  body.stream !== true || (body.prompt_logprobs ?? 0) === 0;
+const promptLogprobsRule = { message: '`prompt_logprobs` are not available when `stream=True`.', path: ['prompt_logprobs'] };
+
 export const chatCompletionSchema = z.object({
   ...samplingFields,
   messages: z.array(chatMessage).min(1).max(4096),
@@ -77,7 +90,10 @@ export const chatCompletionSchema = z.object({
   tools: nullish(z.array(toolSchema).max(128)),
   tool_choice: nullish(toolChoiceSchema),
   parallel_tool_calls: nullish(z.boolean()),
-}).refine(streamOptionsNeedStream, streamOptionsRule).refine(topLogprobsNeedLogprobs, topLogprobsRule);
+  /** vLLM: the last message's content, when it is the assistant's, leads each choice's content (chat-echo.ts). */
+  echo: nullish(z.boolean()),
+}).refine(streamOptionsNeedStream, streamOptionsRule).refine(topLogprobsNeedLogprobs, topLogprobsRule)
+  .refine(promptLogprobsNeedNoStream, promptLogprobsRule).refine(maxTokensNotZero, maxTokensRule);
 
 export const completionSchema = z.object({
   ...samplingFields,
@@ -92,7 +108,8 @@ export const completionSchema = z.object({
   /** Prepend the prompt to each choice's text (and, with `logprobs`, its tokens' logprobs, the first null). */
   echo: nullish(z.boolean()),
   suffix: nullish(z.literal('', { error: unsupported('suffix', "'' or null") })),
-}).refine(streamOptionsNeedStream, streamOptionsRule);
+}).refine(streamOptionsNeedStream, streamOptionsRule).refine(promptLogprobsNeedNoStream, promptLogprobsRule)
+  .refine(maxTokensZeroNeedsEcho, maxTokensRule);
 
 export type ChatCompletionBody = z.output<typeof chatCompletionSchema>;
 export type CompletionBody = z.output<typeof completionSchema>;

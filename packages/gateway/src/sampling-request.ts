@@ -45,7 +45,7 @@ export function samplingFor(body: Body, numPromptTokens: number, ctx: SamplingCo
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
     numLogprobs: numLogprobsFor(body),
-    numPromptLogprobs: 'messages' in body || body.echo !== true ? null : body.logprobs ?? null,
+    numPromptLogprobs: numPromptLogprobsFor(body, maxTokens),
     structuredOutput: ctx.structuredOutput,
     logitBias: logitBiasFor(body.logit_bias, ctx.vocabSize),
     minP: body.min_p ?? 0,
@@ -70,6 +70,26 @@ function logitBiasFor(bias: Record<string, number> | undefined, vocabSize: numbe
 function numLogprobsFor(body: Body): number | null {
   if ('messages' in body) return body.logprobs === true ? body.top_logprobs ?? 0 : null;
   return body.logprobs ?? null;
+}
+
+/** Completions `echo` with `logprobs` alternatives (the echoed prompt's), null without. */
+export function numEchoLogprobs(body: Body): number | null {
+  return 'messages' in body || body.echo !== true ? null : body.logprobs ?? null;
+}
+
+/** vLLM `prompt_logprobs` as reported (`prompt_logprobs` on the response); never on a stream (as vLLM: 0 is accepted there, unreported). */
+export function numReportedPromptLogprobs(body: Body): number | null {
+  return body.stream === true ? null : body.prompt_logprobs ?? null;
+}
+
+/**
+ * The engine scores the prompt once for both the echo and `prompt_logprobs`: with the larger number of alternatives.
+ * max_tokens 0 (an echo) always scores it: the engine then samples nothing (SamplingParams.maxTokens).
+ */
+function numPromptLogprobsFor(body: Body, maxTokens: number): number | null {
+  const echo = numEchoLogprobs(body), reported = numReportedPromptLogprobs(body);
+  if (echo === null || reported === null) return echo ?? reported ?? (maxTokens === 0 ? 0 : null);
+  return Math.max(echo, reported);
 }
 
 export function stopStrings(stop: string | string[] | undefined): string[] {

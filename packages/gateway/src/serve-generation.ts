@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { RoutingPolicyName, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest, toApiError } from './api-error.js';
+import { applyChatEcho, chatEchoText } from './chat-echo.js';
 import { checkStructuredOutput } from './check-structured-output.js';
 import { Generation, type ChoiceSpec } from './generation.js';
 import type { GenerationObserver } from './generation-observer.js';
 import type { ModelTokenizer } from '@mini-dynamo/model';
 import { chunkBody, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
-import { samplingFor, stopStrings } from './sampling-request.js';
+import { numReportedPromptLogprobs, samplingFor, stopStrings } from './sampling-request.js';
 import { structuredOutputFor } from './structured-output-request.js';
 import { ToolCallStream, type StreamPiece } from './tool-call-stream.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
@@ -47,10 +48,10 @@ export async function serveGeneration(
   const stops = stopStrings(body.stop);
   const { mode, structuredOutput } = outputConstraint(endpoint, body, deps.toolCallParser ?? null);
   const sampling = { maxModelLen: deps.maxModelLen, vocabSize: deps.vocabSize, structuredOutput };
-  const echo = 'echo' in body && body.echo === true;
+  const echo = !('messages' in body) && body.echo === true; // completions' echo (chat's: chat-echo.ts)
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
     index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, sampling, j),
-    echo,
+    echo, numPromptLogprobs: numReportedPromptLogprobs(body),
   })));
   const meta: ResponseMeta = {
     id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`,
@@ -68,7 +69,11 @@ export async function serveGeneration(
   setRoutingHeaders(c, generation, meta.id);
   await generation.started;
   const results = emptyResults(choices);
-  if (body.stream) return streamResponse(c, endpoint, meta, generation, new ToolCallStream(mode), results, n, body.stream_options?.include_usage ?? false);
+  const chatEcho = 'messages' in body ? chatEchoText(body) : '';
+  if (body.stream) {
+    const stream = { meta, generation, tools: new ToolCallStream(mode), results, n, includeUsage: body.stream_options?.include_usage ?? false, chatEcho };
+    return streamResponse(c, endpoint, stream);
+  }
   await collect(generation, results);
   for (const r of results) {
     if (mode.kind === 'auto') {
@@ -77,6 +82,7 @@ export async function serveGeneration(
     } else r.toolCalls = toolCallsOf(mode, r.text);
     if (r.finishReason !== null) r.finishReason = toolFinishReason(mode, r.finishReason, r.toolCalls);
   }
+  applyChatEcho(results, chatEcho);
   return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
 }
 
@@ -90,19 +96,29 @@ function emptyResults(choices: ChoiceSpec[]): ChoiceResult[] {
 async function collect(generation: Generation, results: ChoiceResult[]): Promise<void> {
   for await (const event of generation.events) {
     const r = results[event.index]!;
-    if (event.kind === 'text') {
+    if (event.kind === 'prompt') r.promptLogprobs = event.promptLogprobs;
+    else if (event.kind === 'text') {
       r.text += event.text;
       if (event.tokens) r.tokens?.push(...event.tokens);
     } else Object.assign(r, { finishReason: event.finishReason, usage: event.usage });
   }
 }
 
-function streamResponse(
-  c: Context, endpoint: Endpoint, meta: ResponseMeta, generation: Generation, tools: ToolCallStream, results: ChoiceResult[], n: number,
-  includeUsage: boolean,
-): Response {
+/** What one SSE response streams: the generation's events through the tool stream, after the chat echo ('' = none). */
+interface StreamSpec {
+  meta: ResponseMeta;
+  generation: Generation;
+  tools: ToolCallStream;
+  results: ChoiceResult[];
+  n: number;
+  includeUsage: boolean;
+  chatEcho: string;
+}
+
+function streamResponse(c: Context, endpoint: Endpoint, spec: StreamSpec): Response {
+  const { generation } = spec;
   const encoder = new TextEncoder();
-  const lines = sseLines(endpoint, meta, generation, tools, results, n, includeUsage)[Symbol.asyncIterator]();
+  const lines = sseLines(endpoint, spec)[Symbol.asyncIterator]();
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await lines.next();
@@ -119,18 +135,21 @@ function streamResponse(
   return c.body(stream);
 }
 
-async function* sseLines(
-  endpoint: Endpoint, meta: ResponseMeta, generation: Generation, tools: ToolCallStream, results: ChoiceResult[], n: number, includeUsage: boolean,
-): AsyncGenerator<string> {
+async function* sseLines(endpoint: Endpoint, spec: StreamSpec): AsyncGenerator<string> {
+  const { meta, generation, tools, results, n, includeUsage, chatEcho } = spec;
   const numChoices = results.length;
   if (endpoint === 'chat') {
     for (let index = 0; index < numChoices; index++) {
       yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason: null, role: 'assistant' }, includeUsage));
     }
+    if (chatEcho !== '') { // vLLM: one content chunk per choice, after the role chunks
+      for (let index = 0; index < numChoices; index++) yield JSON.stringify(chunkBody(endpoint, meta, { index, text: chatEcho, finishReason: null }, includeUsage));
+    }
   }
   try {
     for await (const event of generation.events) {
       const { index } = event;
+      if (event.kind === 'prompt') continue; // never asked on a stream (as vLLM)
       if (event.kind === 'text') {
         for (const p of tools.text(index, event.text, event.tokens)) yield pieceChunk(endpoint, meta, index, p, includeUsage);
         continue;

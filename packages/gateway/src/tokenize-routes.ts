@@ -1,6 +1,6 @@
 // vLLM's tokenizer endpoints and version: POST /tokenize (a prompt, or chat messages through the chat
 // template, exactly as /v1/completions and /v1/chat/completions would tokenize them), POST /detokenize,
-// GET /version. Invariant: no worker is involved; bad input is the usual OpenAI-shaped 400.
+// GET /tokenizer_info (tokenizer-info.ts), GET /version. Invariant: no worker is involved; bad input is the usual OpenAI-shaped 400.
 
 import { createRequire } from 'node:module';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { badRequest } from './api-error.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt } from './prompt-input.js';
 import { chatMessage, parseBody } from './request-schemas.js';
+import { tokenizerInfo } from './tokenizer-info.js';
 import { toolSchema } from './tool-calls.js';
 
 export interface TokenizeDeps {
@@ -55,6 +56,8 @@ export function registerTokenizeRoutes(app: Hono, deps: TokenizeDeps): void {
     if (bad !== undefined) throw badRequest(`Token id ${bad} is outside the vocabulary (size ${deps.tokenizer.vocabSize}).`, 'tokens', 'invalid_token_id');
     return c.json({ prompt: deps.tokenizer.decode(body.tokens) });
   });
+
+  app.get('/tokenizer_info', (c) => c.json(tokenizerInfo(deps.tokenizer, deps.maxModelLen())));
 
   app.get('/version', (c) => c.json({ version: MINI_DYNAMO_VERSION }));
 }

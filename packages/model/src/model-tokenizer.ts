@@ -23,6 +23,10 @@ export interface ModelTokenizer {
   readonly eosTokenIds: number[];
   /** Whether the chat template is the model's own (false: FALLBACK_CHAT_TEMPLATE). */
   readonly hasChatTemplate: boolean;
+  /** The chat template source in use (the model's own, else FALLBACK_CHAT_TEMPLATE). */
+  readonly chatTemplateSource: string;
+  /** tokenizer_config.json as loaded (llama2.c: the equivalent this loader builds); never mutated. */
+  readonly tokenizerConfig: Readonly<Record<string, unknown>>;
   /** addSpecialTokens (default true) applies tokenizer.json's post-processor (e.g. a leading BOS). */
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   /** skipSpecialTokens defaults to true (what an OpenAI client sees). */
@@ -68,6 +72,8 @@ export class HfModelTokenizer implements ModelTokenizer {
   readonly bosTokenId: number | null;
   readonly eosTokenIds: number[];
   readonly hasChatTemplate: boolean;
+  readonly chatTemplateSource: string;
+  readonly tokenizerConfig: Readonly<Record<string, unknown>>;
   private readonly tokenizer: Tokenizer;
   private readonly chat: ChatTemplate;
   private readonly bosToken: string | null;
@@ -86,7 +92,9 @@ export class HfModelTokenizer implements ModelTokenizer {
     this.eosTokenIds = [...new Set([...src.modelEosTokenIds, ...(eosFromConfig === undefined ? [] : [eosFromConfig])])];
     const source = src.chatTemplateFile ?? chatTemplateSource(src.tokenizerConfig['chat_template']);
     this.hasChatTemplate = source !== null;
-    this.chat = new ChatTemplate(source ?? FALLBACK_CHAT_TEMPLATE, { bosToken: this.bosToken, eosToken });
+    this.chatTemplateSource = source ?? FALLBACK_CHAT_TEMPLATE;
+    this.tokenizerConfig = src.tokenizerConfig;
+    this.chat = new ChatTemplate(this.chatTemplateSource, { bosToken: this.bosToken, eosToken });
   }
 
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {

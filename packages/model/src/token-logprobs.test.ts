@@ -1,4 +1,4 @@
-// tokenLogprobs against a float64 reference log-softmax: values, top-N order and ties, N = 0, the floor.
+// tokenLogprobs against a float64 reference log-softmax: values, top-N order and ties, N = 0, the floor, vLLM's rank.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,5 +63,10 @@ describe('tokenLogprobs', () => {
     assert.equal(got.logprob, LOGPROB_FLOOR);
     assert.deepEqual(got.topTokenIds, [2, 0, 1]);
     assert.equal(JSON.parse(JSON.stringify(got)).topLogprobs[2], LOGPROB_FLOOR);
+  });
+
+  it("rank: how many tokens score at least as high (vLLM's count, ties included)", () => {
+    const logits = Float32Array.from([0.5, 2, 0.5, -1, 3]);
+    assert.deepEqual([4, 1, 0, 3, 2].map((id) => tokenLogprobs(logits, id, 0).rank), [1, 2, 4, 5, 4]);
   });
 });

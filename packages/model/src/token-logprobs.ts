@@ -20,5 +20,13 @@ export function tokenLogprobs(logits: Float32Array, sampledTokenId: number, numT
   const lse = logSumExp(logits);
   const logprobOf = (id: number) => Math.max(LOGPROB_FLOOR, logits[id]! - lse);
   const topTokenIds = numTop > 0 ? topKIndices(logits, Math.min(numTop, logits.length)) : [];
-  return { logprob: logprobOf(sampledTokenId), topTokenIds, topLogprobs: topTokenIds.map(logprobOf) };
+  return { logprob: logprobOf(sampledTokenId), topTokenIds, topLogprobs: topTokenIds.map(logprobOf), rank: rankOf(logits, sampledTokenId) };
+}
+
+/** vLLM's rank: how many tokens score at least as high as `tokenId` (itself included). */
+export function rankOf(logits: Float32Array, tokenId: number): number {
+  const own = logits[tokenId]!;
+  let n = 0;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! >= own) n++;
+  return n;
 }

@@ -14,7 +14,10 @@ export interface SamplingParams {
   seed: number | null;
   presencePenalty: number;
   frequencyPenalty: number;
-  /** Maximum number of generated tokens (the stop token counts as one). */
+  /**
+   * Maximum number of generated tokens (the stop token counts as one); 0 only with numPromptLogprobs: the prompt
+   * is scored and nothing sampled (vLLM's completions echo with max_tokens 0).
+   */
   maxTokens: number;
   /** Extra token ids that end generation, besides the model's EOS ids. */
   stopTokenIds: number[];

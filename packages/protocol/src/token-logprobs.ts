@@ -12,4 +12,6 @@ export interface TokenLogprobs {
   topTokenIds: number[];
   /** Aligned with topTokenIds. */
   topLogprobs: number[];
+  /** vLLM's rank of the scored token: how many tokens have a logprob ≥ its own (1 = most likely); absent if not computed. */
+  rank?: number;
 }
