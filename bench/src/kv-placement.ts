@@ -4,8 +4,9 @@
 //    3) 'compact' KV transfer (what the CUDA EP path sends) vs the whole pool; 4) greedy argmax in the graph
 //    (greedy_ids fetched) vs logits fetched + JS argmax, decode at batch 1/8/32; 5) temperature-1 sampling in the
 //    graph (sampled_ids fetched) vs logits fetched + JS sampleToken, decode at batch 1/8/32; 6) the same with an
-//    allowed-token mask (allowed_mask fed, picked in the graph) vs logits fetched + JS masking and sampling.
-// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax,temperature,masked]
+//    allowed-token mask (allowed_mask fed, picked in the graph) vs logits fetched + JS masking and sampling; 7) top-p /
+//    top-k / min-p sampling in the graph (top_k_ids / top_p_ids: one bounded TopK per row) vs logits fetched + JS sampleToken.
+// Run: node bench/dist/kv-placement.js [--models stories260k,smollm2-random] [--runs 30] [--sections pool,context,argmax,temperature,masked,topp]
 
 import { parseArgs } from 'node:util';
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type MaskedPicks, type OrtModelRunner, type TemperatureSampling } from '@mini-dynamo/model';
+import { createOrtModelRunner, kvBytesPerToken, type GraphModel, type GreedyArgmax, type KvTransfer, type MaskedPicks, type OrtModelRunner, type TemperatureSampling, type TruncatedSampling } from '@mini-dynamo/model';
 import { samplingParams, type SamplingParams, type StepBatch } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 import { median } from './percentiles.js';
@@ -43,8 +44,9 @@ async function stepMs(runner: OrtModelRunner, batch: StepBatch, runs: number): P
 async function withRunner<T>(
   model: GraphModel, numBlocks: number, kvTransfer: KvTransfer, fn: (r: OrtModelRunner) => Promise<T>,
   greedyArgmax: GreedyArgmax = 'graph', temperatureSampling: TemperatureSampling = 'graph', maskedPicks: MaskedPicks = 'graph',
+  truncatedSampling: TruncatedSampling = 'graph',
 ): Promise<T> {
-  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax, temperatureSampling, maskedPicks });
+  const r = await createOrtModelRunner({ model, numBlocks, kvTransfer, intraOpNumThreads: 1, greedyArgmax, temperatureSampling, maskedPicks, truncatedSampling });
   if (!r.ok) throw new Error(r.error.message);
   try { return await fn(r.value); } finally { await r.value.close(); }
 }
@@ -181,7 +183,27 @@ async function maskedSweep(model: GraphModel, runs: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['pool', 'context', 'argmax', 'temperature', 'masked'] as const;
+/** Typical client settings: top-p, top-k (vLLM's usual 50), both, and min-p alone (no sort: sampled_ids). */
+const TRUNCATIONS: Partial<SamplingParams>[] = [{ topP: 0.9 }, { topK: 50 }, { topK: 50, topP: 0.95 }, { minP: 0.05 }];
+
+/** Temperature-0.7 decode steps with top-p / top-k / min-p: picked in the graph vs logits fetched + JS sampleToken. */
+async function truncatedSweep(model: GraphModel, runs: number): Promise<void> {
+  console.log(`\n### ${model.name}: temperature-0.7 top-p / top-k / min-p decode step (context 64), in the graph vs logits fetched + JS\n`);
+  console.log('| batch | setting | step ms (logits + JS) | step ms (in-graph) | in-graph ÷ JS |\n|---|---|---|---|---|');
+  for (const numSeqs of [1, 8, 32]) {
+    const numBlocks = numSeqs * Math.ceil(65 / 16);
+    await withRunner(model, numBlocks, 'pool', (graph) => withRunner(model, numBlocks, 'pool', async (js) => {
+      for (const extra of TRUNCATIONS) {
+        const batch = decodeBatch(numSeqs, 64, 16, samplingParams({ temperature: 0.7, seed: 7, ...extra }));
+        const [graphMs, jsMs] = await pairedStepMs(graph, js, batch, runs);
+        if (graph.numStepsByFetch.logits !== 0 || js.numStepsByFetch.sampled !== 0) throw new Error('a runner took the other fetch path');
+        console.log(`| ${numSeqs} | ${JSON.stringify(extra)} | ${jsMs.toFixed(2)} | ${graphMs.toFixed(2)} | ${(graphMs / jsMs).toFixed(3)} |`);
+      }
+    }, 'graph', 'graph', 'graph', 'js'));
+  }
+}
+
+const SECTIONS = ['pool', 'context', 'argmax', 'temperature', 'masked', 'topp'] as const;
 
 export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args, options: {
@@ -199,6 +221,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<void
     if (sections.includes('argmax')) await argmaxSweep(model, runs);
     if (sections.includes('temperature')) await temperatureSweep(model, runs);
     if (sections.includes('masked')) await maskedSweep(model, runs);
+    if (sections.includes('topp')) await truncatedSweep(model, runs);
   }
 }
 

@@ -7,7 +7,8 @@
 //      [--greedy-argmax graph|js] (graph, the default: greedy steps fetch the graph's ArgMax ids; js: logits + JS argmax)
 //      [--logprobs N] (every request asks for the sampled token's logprob + N alternatives: what logprobs cost)
 //      [--temperature T] (default 0, greedy) [--temperature-sampling graph|js] (graph, the default: temperature-only
-//      requests take the graph's sampled_ids; js: logits fetched + JS sampleToken)
+//      requests take the graph's sampled_ids; js: logits fetched + JS sampleToken) [--top-p P] [--top-k K] [--min-p M]
+//      [--truncated-sampling graph|js] (graph, the default: top-p / top-k / min-p requests are picked in the graph)
 // Each figure is the best of `rounds` interleaved rounds (batched, then one-at-a-time); the one-at-a-time
 // baseline serves min(c, baseline-max) of the requests sequentially (its tokens/s does not depend on c). The KV pool
 // holds every sequence of the largest c at full length (workloadNumBlocks): a batched run never preempts.
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import { createOrtModelRunner, defaultNumBlocks, type GreedyArgmax, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner, type TemperatureSampling } from '@mini-dynamo/model';
+import { createOrtModelRunner, defaultNumBlocks, type GreedyArgmax, type KvTransfer, type LlamaConfig, type OrtDevice, type OrtModelRunner, type TemperatureSampling, type TruncatedSampling } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest } from '@mini-dynamo/protocol';
 import { loadBenchModel } from './bench-models.js';
 
@@ -34,13 +35,13 @@ export interface ThroughputRow {
   meanStepMs: number;
 }
 
-interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number; numLogprobs: number | null; temperature: number }
+interface Options { promptTokens: number; outputTokens: number; baselineMax: number; rounds: number; numLogprobs: number | null; temperature: number; topP: number; topK: number | null; minP: number }
 
 function makeRequests(n: number, opts: Options, vocabSize: number, tag: string): GenerateRequest[] {
   return Array.from({ length: n }, (_, r) => ({
     requestId: `${tag}-${r}`,
     promptTokenIds: [1, ...Array.from({ length: opts.promptTokens - 1 }, (_, i) => 3 + ((r * 7919 + i * 104729) % (vocabSize - 3)))],
-    sampling: samplingParams({ temperature: opts.temperature, maxTokens: opts.outputTokens, ignoreEos: true, numLogprobs: opts.numLogprobs }),
+    sampling: samplingParams({ temperature: opts.temperature, topP: opts.topP, topK: opts.topK, minP: opts.minP, maxTokens: opts.outputTokens, ignoreEos: true, numLogprobs: opts.numLogprobs }),
     cacheSalt: null, traceContext: {}, arrivalTimeMs: Date.now(),
   }));
 }
@@ -126,11 +127,21 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       'greedy-argmax': { type: 'string', default: 'graph' },
       temperature: { type: 'string', default: '0' },
       'temperature-sampling': { type: 'string', default: 'graph' },
+      'top-p': { type: 'string', default: '1' },
+      'top-k': { type: 'string' },
+      'min-p': { type: 'string', default: '0' },
+      'truncated-sampling': { type: 'string', default: 'graph' },
       json: { type: 'string' },
     },
   });
   const opts: Options = { promptTokens: Number(values['prompt-tokens']), outputTokens: Number(values['output-tokens']), baselineMax: Number(values['baseline-max']), rounds: Number(values.rounds),
-    numLogprobs: values.logprobs === undefined ? null : Number(values.logprobs), temperature: Number(values.temperature) };
+    numLogprobs: values.logprobs === undefined ? null : Number(values.logprobs), temperature: Number(values.temperature),
+    topP: Number(values['top-p']), topK: values['top-k'] === undefined ? null : Number(values['top-k']), minP: Number(values['min-p']) };
+  if (!(opts.topP > 0 && opts.topP <= 1)) throw new Error(`--top-p must be in (0, 1], got ${values['top-p']}`);
+  if (opts.topK !== null && !(Number.isInteger(opts.topK) && opts.topK >= 1)) throw new Error(`--top-k must be a positive integer, got ${values['top-k']}`);
+  if (!(opts.minP >= 0 && opts.minP <= 1)) throw new Error(`--min-p must be 0–1, got ${values['min-p']}`);
+  const truncatedSampling = values['truncated-sampling'] as TruncatedSampling;
+  if (truncatedSampling !== 'graph' && truncatedSampling !== 'js') throw new Error(`--truncated-sampling must be graph or js, got ${truncatedSampling}`);
   if (!(opts.temperature >= 0 && opts.temperature <= 2)) throw new Error(`--temperature must be 0–2, got ${values.temperature}`);
   const temperatureSampling = values['temperature-sampling'] as TemperatureSampling;
   if (temperatureSampling !== 'graph' && temperatureSampling !== 'js') throw new Error(`--temperature-sampling must be graph or js, got ${temperatureSampling}`);
@@ -148,7 +159,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
   for (const name of values.models.split(',')) {
     const model = await loadBenchModel(name);
     const r = await createOrtModelRunner({
-      model, device, greedyArgmax, temperatureSampling, onProgress: (m) => console.log(m),
+      model, device, greedyArgmax, temperatureSampling, truncatedSampling, onProgress: (m) => console.log(m),
       numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), opts.promptTokens + opts.outputTokens),
       ...(kvTransfer === undefined ? {} : { kvTransfer }),
       ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
@@ -160,13 +171,14 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Thro
       await r.value.close();
     }
   }
-  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}, greedy argmax in ${greedyArgmax}, temperature ${opts.temperature} sampled in ${temperatureSampling}`);
+  console.log(`\ndevice ${device}${kvTransfer === undefined ? '' : `, kv transfer ${kvTransfer}`}, greedy argmax in ${greedyArgmax}, temperature ${opts.temperature} sampled in ${temperatureSampling}, `
+    + `top-p ${opts.topP} top-k ${opts.topK ?? 'off'} min-p ${opts.minP} sampled in ${truncatedSampling}`);
   console.log('\n| model | concurrent | batched tok/s | one-at-a-time tok/s | ratio | ratio per CPU-s | ms/step |\n|---|---|---|---|---|---|---|');
   for (const row of rows) {
     console.log(`| ${row.model} | ${row.concurrency} | ${row.batchedTokensPerSecond.toFixed(1)} | ${row.sequentialTokensPerSecond.toFixed(1)} | ` +
       `${row.ratio.toFixed(2)}x | ${row.cpuRatio.toFixed(2)}x | ${row.meanStepMs.toFixed(2)} |`);
   }
-  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts: { ...opts, greedyArgmax, temperatureSampling }, rows }, null, 2));
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ opts: { ...opts, greedyArgmax, temperatureSampling, truncatedSampling }, rows }, null, 2));
   return rows;
 }
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { assertNoLeakedBlocks, client, MODEL, mockServer, mockServerForSuite } from './gateway-support.js';
+import { assertNoLeakedBlocks, client, MODEL, mockServer, mockServerForSuite, streamedChatChoices } from './gateway-support.js';
 import { REPO_ROOT } from './infra-support.js';
 
 type Body = OpenAI.ChatCompletionCreateParamsNonStreaming;
@@ -29,22 +29,18 @@ const forced = (text: string, extra: Record<string, unknown> = {}) => ({
 
 type Accumulated = { content: string; calls: { id?: string; name: string; arguments: string }[]; finish: string | null };
 
-/** Accumulates each choice's deltas as a client would: content appended, tool_calls merged by index. */
+/** Each choice's stream as a client merges it: content appended, tool_calls merged by index. */
 async function accumulate(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<Map<number, Accumulated>> {
   const choices = new Map<number, Accumulated>();
-  for await (const chunk of stream) {
-    for (const c of chunk.choices) {
-      const acc = choices.get(c.index) ?? { content: '', calls: [], finish: null };
-      choices.set(c.index, acc);
-      acc.content += c.delta.content ?? '';
-      if (c.finish_reason !== null) acc.finish = c.finish_reason;
-      for (const d of c.delta.tool_calls ?? []) {
-        if (d.id !== undefined) {
-          assert.equal(d.function?.arguments, '', "a call's first delta carries id and name, no arguments yet");
-          acc.calls[d.index] = { id: d.id, name: d.function!.name!, arguments: '' };
-        } else acc.calls[d.index]!.arguments += d.function?.arguments ?? '';
-      }
+  for (const [index, { content, deltas, finish }] of await streamedChatChoices(stream)) {
+    const calls: Accumulated['calls'] = [];
+    for (const d of deltas) {
+      if (d.id !== undefined) {
+        assert.equal(d.function?.arguments, '', "a call's first delta carries id and name, no arguments yet");
+        calls[d.index] = { id: d.id, name: d.function!.name!, arguments: '' };
+      } else calls[d.index]!.arguments += d.function?.arguments ?? '';
     }
+    choices.set(index, { content, calls, finish });
   }
   return choices;
 }

@@ -73,6 +73,17 @@ describe('vLLM prompt_logprobs (mock runner)', () => {
     assert.equal((reply as { choices: WithPromptLogprobs[] }).choices[0]!.prompt_logprobs, undefined);
   });
 
+  test('chat n > 1: only one choice scores the prompt (reported once), the others take prefix-cache hits', async () => {
+    const messages = [{ role: 'user' as const, content: `${PROMPT} there lived a cat. `.repeat(3) }];
+    const ids = await tokenize({ messages });
+    assert.ok(ids.length >= 32, 'two full blocks to hit');
+    await suite.openai.chat.completions.create({ model: MODEL, messages, max_tokens: 1 }); // caches the prompt's blocks
+    const reply = await suite.openai.chat.completions.create({ model: MODEL, messages, max_tokens: 2, n: 3, prompt_logprobs: 1 } as never);
+    assertPromptLogprobs((reply as WithPromptLogprobs).prompt_logprobs, ids, 1);
+    assert.ok(reply.usage!.prompt_tokens_details!.cached_tokens! >= 16, JSON.stringify(reply.usage));
+    await assertNoLeakedBlocks(suite.server);
+  });
+
   test('400s: > 0 with stream (as vLLM), out of range; 0 with stream is accepted and not reported', async () => {
     const { server } = suite;
     for (const [path, extra] of [['/v1/completions', { prompt: PROMPT }], ['/v1/chat/completions', { messages: [{ role: 'user', content: PROMPT }] }]] as const) {

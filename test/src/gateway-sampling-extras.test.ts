@@ -5,13 +5,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { assertNoLeakedBlocks, MODEL, mockServerForSuite } from './gateway-support.js';
+import { assertNoLeakedBlocks, badParam, MODEL, mockServerForSuite } from './gateway-support.js';
 
 const PROMPT = 'Once upon a time';
 type Body = OpenAI.Completions.CompletionCreateParamsNonStreaming;
 /** A completions body with vLLM's extra fields (the client sends them as they are). */
 const body = (extra: Record<string, unknown>): Body => ({ model: MODEL, prompt: PROMPT, max_tokens: 4, temperature: 0, ...extra }) as Body;
-const badParam = (param: string) => (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === param && e.type === 'invalid_request_error';
 
 describe('gateway sampling extras (mock runner)', () => {
   const suite = mockServerForSuite();
@@ -74,11 +73,13 @@ describe('gateway sampling extras (mock runner)', () => {
     assert.equal(penalised.usage!.completion_tokens, 4);
   });
 
-  test('400s name the field: logit_bias (range, key, vocabulary), min_p, repetition_penalty, min_tokens > max_tokens', async () => {
+  test('400s name the field: logit_bias (range, key, vocabulary, one id twice), min_p, repetition_penalty, min_tokens > max_tokens', async () => {
     const { openai, server } = suite;
     await assert.rejects(openai.completions.create(body({ logit_bias: { 300: 101 } })), badParam('logit_bias.300'));
-    await assert.rejects(openai.completions.create(body({ logit_bias: { 512: 1 } })), (e: unknown) => badParam('logit_bias')(e) && (e as InstanceType<typeof OpenAI.APIError>).code === 'invalid_token_id');
+    await assert.rejects(openai.completions.create(body({ logit_bias: { 512: 1 } })), badParam('logit_bias', 'invalid_token_id'));
     await assert.rejects(openai.completions.create(body({ logit_bias: { x: 1 } })), (e: unknown) => e instanceof OpenAI.BadRequestError && e.param!.startsWith('logit_bias'));
+    // '0300' and '300' name one token: refused, not summed (+100 and -100 would cancel out silently)
+    await assert.rejects(openai.completions.create(body({ logit_bias: { 300: 100, '0300': -100 } })), badParam('logit_bias'));
     await assert.rejects(openai.completions.create(body({ min_p: 1.5 })), badParam('min_p'));
     await assert.rejects(openai.completions.create(body({ repetition_penalty: 0 })), badParam('repetition_penalty'));
     await assert.rejects(openai.completions.create(body({ min_tokens: 5, max_tokens: 4 })), badParam('min_tokens'));

@@ -8,31 +8,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { assertNoLeakedBlocks, assertOpenAiError, MODEL, mockServerForSuite, rawPost } from './gateway-support.js';
+import { assertNoLeakedBlocks, assertOpenAiError, badParam, MODEL, mockServerForSuite, rawPost, streamedChatChoices } from './gateway-support.js';
 
 type Chat = OpenAI.ChatCompletionCreateParamsNonStreaming;
 type Completion = OpenAI.Completions.CompletionCreateParamsNonStreaming;
 const chat = (extra: Record<string, unknown>) => ({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, ...extra }) as Chat;
 const completion = (extra: Record<string, unknown>) => ({ model: MODEL, prompt: 'Once', max_tokens: 3, ...extra }) as Completion;
-const badParam = (param: string, code?: string) => (e: unknown) =>
-  e instanceof OpenAI.BadRequestError && e.param === param && (code === undefined || e.code === code);
-
-type StreamedChoice = { content: string; deltas: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[]; finish: string | null };
-
-/** Each choice's streamed content, tool_calls deltas in order, and finish reason. */
-async function streamedChoices(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<Map<number, StreamedChoice>> {
-  const choices = new Map<number, StreamedChoice>();
-  for await (const chunk of stream) {
-    for (const c of chunk.choices) {
-      const acc = choices.get(c.index) ?? { content: '', deltas: [], finish: null };
-      choices.set(c.index, acc);
-      acc.content += c.delta.content ?? '';
-      acc.deltas.push(...(c.delta.tool_calls ?? []));
-      if (c.finish_reason !== null) acc.finish = c.finish_reason;
-    }
-  }
-  return choices;
-}
 
 /** Each accepted form with a check of the text it must produce. */
 const ACCEPTED: [Record<string, unknown>, (text: string) => boolean][] = [
@@ -133,7 +114,7 @@ describe('gateway structured outputs (mock runner)', () => {
       assert.equal(c.message.tool_calls!.length, 1);
     }
     assert.notEqual(whole.choices[0]!.message.tool_calls![0]!.id, whole.choices[1]!.message.tool_calls![0]!.id);
-    const streamed = await streamedChoices(await openai.chat.completions.create({ ...body, stream: true }));
+    const streamed = await streamedChatChoices(await openai.chat.completions.create({ ...body, stream: true }));
     assert.deepEqual([...streamed].map(([index, c]) => [index, c.finish, c.content]).sort(), [[0, 'tool_calls', ''], [1, 'tool_calls', '']]);
     const calls = new Map([...streamed].map(([index, c]) => [index, c.deltas]));
     for (const [index, deltas] of calls) {
@@ -161,7 +142,7 @@ describe('gateway structured outputs (mock runner)', () => {
     assert.deepEqual([whole.finish_reason, whole.message.tool_calls], ['length', undefined], 'the mock runner repeats calls past max_tokens');
     const text = whole.message.content!;
     assert.match(text, /^\s*\[/);
-    const streamed = (await streamedChoices(await openai.chat.completions.create({ ...body, stream: true }))).get(0)!;
+    const streamed = (await streamedChatChoices(await openai.chat.completions.create({ ...body, stream: true }))).get(0)!;
     assert.deepEqual([streamed.finish, streamed.content], ['length', '']);
     const headers = streamed.deltas.filter((d) => d.id !== undefined);
     assert.deepEqual(headers.map((d) => [d.index, d.function?.name]), [...text.matchAll(/"name"\s*:\s*"noop"/g)].map((_, i) => [i, 'noop']),

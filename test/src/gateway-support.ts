@@ -1,6 +1,6 @@
 // Shared helpers of the gateway suites: a loopback server, the official OpenAI client bound to
-// it, raw HTTP posts (for bodies no client would send), the OpenAI error-shape check, the
-// completions-logprobs helpers (text offsets, merging streamed chunks) and stories260K's golden file.
+// it, raw HTTP posts (for bodies no client would send), the OpenAI error-shape and 400-param checks, the
+// completions-logprobs helpers (text offsets, merging streamed chunks), a chat stream's choices and stories260K's golden file.
 
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
@@ -79,6 +79,10 @@ export function assertOpenAiError(reply: RawReply, status?: number): { message: 
   return parsed.error;
 }
 
+/** For assert.rejects: the official client's 400 naming `param` (and with `code`, that error code). */
+export const badParam = (param: string, code?: string) => (e: unknown): boolean =>
+  e instanceof OpenAI.BadRequestError && e.param === param && e.type === 'invalid_request_error' && (code === undefined || e.code === code);
+
 /** Every worker's allocator holds no block (audit clean, all blocks free or cached). */
 export async function assertNoLeakedBlocks(server: ServerHandle, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -123,4 +127,21 @@ export function mergeCompletionChunks(chunks: readonly OpenAI.Completions.Comple
     }
   }
   return out;
+}
+
+export type StreamedChatChoice = { content: string; deltas: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[]; finish: string | null };
+
+/** A chat stream per choice index: its content concatenated, its tool_calls deltas in order, its finish reason. */
+export async function streamedChatChoices(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<Map<number, StreamedChatChoice>> {
+  const choices = new Map<number, StreamedChatChoice>();
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      const acc = choices.get(c.index) ?? { content: '', deltas: [], finish: null };
+      choices.set(c.index, acc);
+      acc.content += c.delta.content ?? '';
+      acc.deltas.push(...(c.delta.tool_calls ?? []));
+      if (c.finish_reason !== null) acc.finish = c.finish_reason;
+    }
+  }
+  return choices;
 }

@@ -1,7 +1,8 @@
-// OpenAI wire shapes for chat.completion / text_completion bodies and their stream chunks.
+// OpenAI wire shapes for chat.completion / text_completion bodies, their stream chunks and their ids.
 // Invariants: `usage` always carries prompt_tokens_details.cached_tokens (0 included); vLLM `prompt_logprobs` appear
 // only when asked: per choice on completions, once at the top on chat (vLLM's CompletionResponseChoice / ChatCompletionResponse).
 
+import { randomUUID } from 'node:crypto';
 import type { Usage } from '@mini-dynamo/protocol';
 import type { ReportedToken } from './choice-logprobs.js';
 import type { ClientFinishReason } from './generation-observer.js';
@@ -35,6 +36,11 @@ export interface ChoiceResult {
   toolContent?: string | null;
   /** vLLM `prompt_logprobs`, when asked. */
   promptLogprobs?: VllmPromptLogprobs;
+}
+
+/** An id as OpenAI / vLLM write them: `prefix-` and 32 hex digits (`chatcmpl`, `cmpl`, `chatcmpl-tool`). */
+export function newOpenAiId(prefix: string): string {
+  return `${prefix}-${randomUUID().replaceAll('-', '')}`;
 }
 
 export interface ResponseMeta {

@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
+import { nullish } from './nullish-field.js';
 import { structuredOutputFields } from './structured-output-request.js';
 import { messageToolCallSchema, toolChoiceSchema, toolSchema } from './tool-calls.js';
 
@@ -18,7 +19,6 @@ export const MAX_LOGIT_BIAS = 1024;
 
 const tokenId = z.number().int().min(0).max(0xffffffff);
 const unsupported = (field: string, accepted: string) => `${field} is not supported by this server (accepted: ${accepted})`;
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 const samplingFields = {
   model: z.string().min(1).max(512),

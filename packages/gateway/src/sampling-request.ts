@@ -1,5 +1,5 @@
 // Maps a validated request body onto protocol SamplingParams, checking the context budget, logit_bias ids and min_tokens.
-// Invariants: prompt + max tokens never exceed the model's context, biased ids are in the vocabulary, min_tokens ≤
+// Invariants: prompt + max tokens never exceed the model's context, biased ids are in the vocabulary (each once), min_tokens ≤
 // max tokens (else a 400 naming the field).
 
 import type { SamplingParams, StructuredOutputSpec } from '@mini-dynamo/protocol';
@@ -45,7 +45,7 @@ export function samplingFor(body: Body, numPromptTokens: number, ctx: SamplingCo
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
     numLogprobs: numLogprobsFor(body),
-    numPromptLogprobs: numPromptLogprobsFor(body, maxTokens),
+    numPromptLogprobs: numPromptLogprobsFor(body, maxTokens, choiceIndex),
     structuredOutput: ctx.structuredOutput,
     logitBias: logitBiasFor(body.logit_bias, ctx.vocabSize),
     minP: body.min_p ?? 0,
@@ -54,12 +54,20 @@ export function samplingFor(body: Body, numPromptTokens: number, ctx: SamplingCo
   };
 }
 
-/** OpenAI's {"<token id>": bias} as [tokenId, bias] pairs; null when absent or empty. */
+/**
+ * OpenAI's {"<token id>": bias} as [tokenId, bias] pairs, one per id; null when absent or empty. Two keys naming one id
+ * ('7' and '007') are a 400: the biases would add up past ±100, and which one vLLM keeps depends on key order.
+ */
 function logitBiasFor(bias: Record<string, number> | undefined, vocabSize: number): [number, number][] | null {
   if (bias === undefined) return null;
   const pairs = Object.entries(bias).map(([id, value]): [number, number] => [Number(id), value]);
   const bad = pairs.find(([id]) => id >= vocabSize);
   if (bad !== undefined) throw badRequest(`Token id ${bad[0]} in logit_bias is outside the vocabulary (size ${vocabSize}).`, 'logit_bias', 'invalid_token_id');
+  const seen = new Set<number>();
+  for (const [id] of pairs) {
+    if (seen.has(id)) throw badRequest(`Token id ${id} is given more than once in logit_bias (keys with leading zeros name the same id).`, 'logit_bias', 'invalid_value');
+    seen.add(id);
+  }
   return pairs.length === 0 ? null : pairs;
 }
 
@@ -73,21 +81,26 @@ function numLogprobsFor(body: Body): number | null {
 }
 
 /** Completions `echo` with `logprobs` alternatives (the echoed prompt's), null without. */
-export function numEchoLogprobs(body: Body): number | null {
+function numEchoLogprobs(body: Body): number | null {
   return 'messages' in body || body.echo !== true ? null : body.logprobs ?? null;
 }
 
-/** vLLM `prompt_logprobs` as reported (`prompt_logprobs` on the response); never on a stream (as vLLM: 0 is accepted there, unreported). */
-export function numReportedPromptLogprobs(body: Body): number | null {
-  return body.stream === true ? null : body.prompt_logprobs ?? null;
+/**
+ * vLLM `prompt_logprobs` as reported (`prompt_logprobs` on the response); never on a stream (as vLLM: 0 is accepted
+ * there, unreported). Chat reports them once, at the top, from choice 0: its other choices do not score the prompt
+ * (so they may take prefix-cache hits). Completions report them per choice.
+ */
+export function numReportedPromptLogprobs(body: Body, choiceIndex: number): number | null {
+  if (body.stream === true || ('messages' in body && choiceIndex > 0)) return null;
+  return body.prompt_logprobs ?? null;
 }
 
 /**
  * The engine scores the prompt once for both the echo and `prompt_logprobs`: with the larger number of alternatives.
  * max_tokens 0 (an echo) always scores it: the engine then samples nothing (SamplingParams.maxTokens).
  */
-function numPromptLogprobsFor(body: Body, maxTokens: number): number | null {
-  const echo = numEchoLogprobs(body), reported = numReportedPromptLogprobs(body);
+function numPromptLogprobsFor(body: Body, maxTokens: number, choiceIndex: number): number | null {
+  const echo = numEchoLogprobs(body), reported = numReportedPromptLogprobs(body, choiceIndex);
   if (echo === null || reported === null) return echo ?? reported ?? (maxTokens === 0 ? 0 : null);
   return Math.max(echo, reported);
 }

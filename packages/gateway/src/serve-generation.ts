@@ -2,7 +2,6 @@
 // answers as one JSON body or as an SSE stream. The HTTP status is decided before any byte is
 // sent: the response starts only once every choice produced its first output (or failed).
 
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { RoutingPolicyName, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest, toApiError } from './api-error.js';
@@ -11,13 +10,13 @@ import { checkStructuredOutput } from './check-structured-output.js';
 import { Generation, type ChoiceSpec } from './generation.js';
 import type { GenerationObserver } from './generation-observer.js';
 import type { ModelTokenizer } from '@mini-dynamo/model';
-import { chunkBody, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
+import { chunkBody, newOpenAiId, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
 import { numReportedPromptLogprobs, samplingFor, stopStrings } from './sampling-request.js';
 import { structuredOutputFor } from './structured-output-request.js';
 import { ToolCallStream, type StreamPiece } from './tool-call-stream.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
-import { autoToolCalls, toolCallsOf, toolFinishReason, toolMode, type ToolMode } from './tool-calls.js';
+import { toolCallsOf, toolFinishReason, toolMode, type ToolMode } from './tool-calls.js';
 import type { RouteOverrides, WorkerPool } from './worker-pool.js';
 
 export interface ServeDeps {
@@ -51,10 +50,10 @@ export async function serveGeneration(
   const echo = !('messages' in body) && body.echo === true; // completions' echo (chat's: chat-echo.ts)
   const choices: ChoiceSpec[] = prompts.flatMap((promptTokenIds, p) => Array.from({ length: n }, (_, j) => ({
     index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, sampling, j),
-    echo, numPromptLogprobs: numReportedPromptLogprobs(body),
+    echo, numPromptLogprobs: numReportedPromptLogprobs(body, j),
   })));
   const meta: ResponseMeta = {
-    id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`,
+    id: newOpenAiId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl'),
     created: Math.floor(arrivalTimeMs / 1000),
     model: body.model,
   };
@@ -76,11 +75,9 @@ export async function serveGeneration(
   }
   await collect(generation, results);
   for (const r of results) {
-    if (mode.kind === 'auto') {
-      const auto = autoToolCalls(mode.parser, r.text);
-      Object.assign(r, { toolCalls: auto.toolCalls, toolContent: auto.content });
-    } else r.toolCalls = toolCallsOf(mode, r.text);
-    if (r.finishReason !== null) r.finishReason = toolFinishReason(mode, r.finishReason, r.toolCalls);
+    const { toolCalls, content } = toolCallsOf(mode, r.text);
+    Object.assign(r, { toolCalls, toolContent: content });
+    if (r.finishReason !== null) r.finishReason = toolFinishReason(mode, r.finishReason, toolCalls !== null);
   }
   applyChatEcho(results, chatEcho);
   return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));

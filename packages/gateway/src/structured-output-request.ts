@@ -7,8 +7,9 @@ import { z } from 'zod';
 import type { JsonSchema, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest } from './api-error.js';
 import { checkStructuredOutput } from './check-structured-output.js';
+import { parseJson } from './json-object-scan.js';
+import { nullish } from './nullish-field.js';
 
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 const jsonSchema = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
 /** vLLM takes a schema as an object or as its JSON text. */
 const schemaOrText = z.union([jsonSchema, z.string()]);
@@ -83,12 +84,8 @@ function fromResponseFormat(format: NonNullable<Fields['response_format']>): Str
 
 function json(schema: JsonSchema | string, param: string): StructuredOutputSpec {
   if (typeof schema !== 'string') return { kind: 'json', schema };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(schema);
-  } catch {
-    throw badRequest(`Invalid value for '${param}': not valid JSON.`, param, 'invalid_value');
-  }
+  const parsed = parseJson(schema);
+  if (parsed === undefined) throw badRequest(`Invalid value for '${param}': not valid JSON.`, param, 'invalid_value');
   const checked = jsonSchema.safeParse(parsed);
   if (!checked.success) throw badRequest(`Invalid value for '${param}': a JSON schema must be an object or a boolean.`, param, 'invalid_value');
   return { kind: 'json', schema: checked.data };

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import type { ModelTokenizer } from '@mini-dynamo/model';
 import { badRequest } from './api-error.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
+import { nullish } from './nullish-field.js';
 import { chatPrompt } from './prompt-input.js';
 import { chatMessage, parseBody } from './request-schemas.js';
 import { tokenizerInfo } from './tokenizer-info.js';
@@ -34,7 +35,7 @@ const tokenizeSchema = z.union([
   z.object({
     model, messages: z.array(chatMessage).min(1).max(4096),
     add_generation_prompt: z.boolean().nullish(),
-    tools: z.array(toolSchema).max(128).nullish().transform((v) => v ?? undefined),
+    tools: nullish(z.array(toolSchema).max(128)),
   }).strict(),
 ], { error: 'Expected {prompt: string} or {messages: [...]} (add_special_tokens / add_generation_prompt optional).' });
 const detokenizeSchema = z.object({ model, tokens: z.array(z.number().int().min(0).max(0xffffffff)).max(1_000_000) }).strict();

@@ -7,10 +7,8 @@
 import type { ReportedToken } from './choice-logprobs.js';
 import type { ClientFinishReason } from './generation-observer.js';
 import type { ResponseFinishReason } from './openai-format.js';
-import { requiredToolCallFormat } from './required-tool-call-format.js';
-import type { StreamingToolCallParser, ToolCallDelta, ToolCallFormat } from './tool-call-parser.js';
-import { TOOL_CALL_PARSERS } from './tool-call-parsers.js';
-import { finishReasonFor, newToolCallId, type ToolMode } from './tool-calls.js';
+import type { StreamingToolCallParser, ToolCallDelta } from './tool-call-parser.js';
+import { callFormat, newToolCallId, toolFinishReason, type ToolMode } from './tool-calls.js';
 
 /** One entry of a delta's `tool_calls` (OpenAI: id, type and name only on a call's first delta). */
 export interface DeltaToolCall {
@@ -49,7 +47,7 @@ export class ToolCallStream {
       case 'named': return [{ text: '', tokens, toolCalls: [this.namedDelta(index, this.mode.name, text)] }];
       case 'required':
       case 'auto': {
-        const state = this.state(index);
+        const state = this.state(index, this.mode);
         return this.pieces(state, state.parser.push(text), tokens, false);
       }
     }
@@ -58,27 +56,23 @@ export class ToolCallStream {
   /** The pieces to send before the choice's finish chunk (what a call format held back), and its reason. */
   finish(index: number, reason: ClientFinishReason): { pieces: StreamPiece[]; finishReason: ResponseFinishReason } {
     if (this.mode.kind === 'none' || this.mode.kind === 'named') return { pieces: [], finishReason: reason };
-    const state = this.state(index);
+    const state = this.state(index, this.mode);
     this.parsed.delete(index);
     const { deltas, numCalls } = state.parser.finish();
     // 'auto' reports the calls it streamed (vLLM); 'required' whether its whole text is an array of calls (as non-streamed).
     const madeCalls = this.mode.kind === 'auto' ? state.ids.length > 0 : numCalls > 0;
-    return { pieces: this.pieces(state, deltas, undefined, true), finishReason: finishReasonFor(this.mode, reason, madeCalls) };
+    return { pieces: this.pieces(state, deltas, undefined, true), finishReason: toolFinishReason(this.mode, reason, madeCalls) };
   }
 
-  private state(index: number): FormatState {
+  private state(index: number, mode: Extract<ToolMode, { kind: 'required' | 'auto' }>): FormatState {
     let state = this.parsed.get(index);
-    if (state === undefined) this.parsed.set(index, state = { parser: this.format().stream(), ids: [], tokens: undefined });
+    if (state === undefined) this.parsed.set(index, state = { parser: callFormat(mode).stream(), ids: [], tokens: undefined });
     return state;
-  }
-
-  private format(): ToolCallFormat {
-    return this.mode.kind === 'auto' ? TOOL_CALL_PARSERS[this.mode.parser] : requiredToolCallFormat;
   }
 
   /** The pieces a parser step gives: runs of content or of one call's deltas; tokens ride on the first piece sent. */
   private pieces(state: FormatState, deltas: ToolCallDelta[], tokens: ReportedToken[] | undefined, last: boolean): StreamPiece[] {
-    if (tokens) state.tokens = [...(state.tokens ?? []), ...tokens];
+    if (tokens) (state.tokens ??= []).push(...tokens);
     const pieces: StreamPiece[] = [];
     for (const delta of deltas) appendDelta(pieces, delta, state.ids, this.ids);
     if (state.tokens === undefined) return pieces;

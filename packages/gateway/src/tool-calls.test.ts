@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTokenConstraintFactory } from '@mini-dynamo/structured-output';
 import { ApiError } from './api-error.js';
-import { autoToolCalls, toolCallsOf, toolFinishReason, toolMode, type Tool } from './tool-calls.js';
+import { toolCallsOf, toolFinishReason, toolMode, type Tool } from './tool-calls.js';
 
 const weather: Tool = {
   type: 'function',
@@ -52,19 +52,19 @@ test('what vLLM refuses without a tool parser is a 400 naming tool_choice', () =
 test('a finished choice becomes tool calls; a cut named call keeps its partial arguments, a cut array stays text', () => {
   let n = 0;
   const ids = () => `call-${n++}`;
-  assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Oslo"}', ids),
+  assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Oslo"}', ids).toolCalls,
     [{ id: 'call-0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
-  assert.deepEqual(toolCallsOf({ kind: 'required' }, '[{"name":"get_time","parameters":{}},{"name":"get_weather","parameters":{"city":"Rome"}}]', ids), [
+  assert.deepEqual(toolCallsOf({ kind: 'required' }, '[{"name":"get_time","parameters":{}},{"name":"get_weather","parameters":{"city":"Rome"}}]', ids).toolCalls, [
     { id: 'call-1', type: 'function', function: { name: 'get_time', arguments: '{}' } },
     { id: 'call-2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
   ]);
-  assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Os', ids),
+  assert.deepEqual(toolCallsOf({ kind: 'named', name: 'get_weather' }, '{"city":"Os', ids).toolCalls,
     [{ id: 'call-3', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } }]);
-  assert.deepEqual(toolCallsOf({ kind: 'required' }, '[{"name": "get_weather", "parameters": { "city" : "Oslo" }}]', ids)?.map((c) => c.function.arguments),
+  assert.deepEqual(toolCallsOf({ kind: 'required' }, '[{"name": "get_weather", "parameters": { "city" : "Oslo" }}]', ids).toolCalls?.map((c) => c.function.arguments),
     ['{ "city" : "Oslo" }'], "'required' arguments are the parameters text the model wrote (as streamed)");
-  assert.equal(toolCallsOf({ kind: 'required' }, '{"name":"get_time"}', ids), null);
-  assert.equal(toolCallsOf({ kind: 'required' }, '[{"name":"get_time","parameters":{}}', ids), null, 'cut by max_tokens: content');
-  assert.equal(toolCallsOf({ kind: 'none' }, '{}', ids), null);
+  assert.equal(toolCallsOf({ kind: 'required' }, '{"name":"get_time"}', ids).toolCalls, null);
+  assert.equal(toolCallsOf({ kind: 'required' }, '[{"name":"get_time","parameters":{}}', ids).toolCalls, null, 'cut by max_tokens: content');
+  assert.equal(toolCallsOf({ kind: 'none' }, '{}', ids).toolCalls, null);
 });
 
 test("'required': a call names one function with that function's parameters, never another's (the anyOf per tool)", () => {
@@ -86,12 +86,11 @@ test("'required': a call names one function with that function's parameters, nev
 });
 
 test("finish reason: 'tool_calls' only for 'required' calls that ended by themselves", () => {
-  const call = toolCallsOf({ kind: 'named', name: 'f' }, '{}')!;
-  assert.equal(toolFinishReason({ kind: 'required' }, 'stop', call), 'tool_calls');
-  assert.equal(toolFinishReason({ kind: 'required' }, 'stop', null), 'stop', 'no complete array: content, stop');
-  assert.equal(toolFinishReason({ kind: 'required' }, 'length', call), 'length');
-  assert.equal(toolFinishReason({ kind: 'named', name: 'f' }, 'stop', call), 'stop');
-  assert.equal(toolFinishReason({ kind: 'none' }, 'length', null), 'length');
+  assert.equal(toolFinishReason({ kind: 'required' }, 'stop', true), 'tool_calls');
+  assert.equal(toolFinishReason({ kind: 'required' }, 'stop', false), 'stop', 'no complete array: content, stop');
+  assert.equal(toolFinishReason({ kind: 'required' }, 'length', true), 'length');
+  assert.equal(toolFinishReason({ kind: 'named', name: 'f' }, 'stop', true), 'stop');
+  assert.equal(toolFinishReason({ kind: 'none' }, 'length', false), 'length');
 });
 
 test("with auto tool choice enabled, 'auto' is allowed and the default with tools; it constrains nothing", () => {
@@ -108,12 +107,12 @@ test("'auto': the parser's calls with the content beside them, 'tool_calls' howe
   let n = 0;
   const ids = () => `call-${n++}`;
   const text = 'Checking.<tool_call>\n{"name": "elsewhere", "arguments": {"q": 1}}\n</tool_call>';
-  const out = autoToolCalls('hermes', text, ids);
+  const mode = { kind: 'auto', parser: 'hermes' } as const;
+  const out = toolCallsOf(mode, text, ids);
   assert.deepEqual(out, { toolCalls: [{ id: 'call-0', type: 'function', function: { name: 'elsewhere', arguments: '{"q": 1}' } }], content: 'Checking.' },
     'a function not in tools is kept, as vLLM');
-  assert.deepEqual(autoToolCalls('llama3_json', ' just text ', ids), { toolCalls: null, content: ' just text ' });
-  const mode = { kind: 'auto', parser: 'hermes' } as const;
-  assert.equal(toolFinishReason(mode, 'length', out.toolCalls), 'tool_calls');
-  assert.equal(toolFinishReason(mode, 'stop', null), 'stop');
-  assert.deepEqual(toolCallsOf(mode, text, ids)?.map((c) => c.function.name), ['elsewhere']);
+  assert.deepEqual(toolCallsOf({ kind: 'auto', parser: 'llama3_json' }, ' just text ', ids), { toolCalls: null, content: ' just text ' });
+  assert.equal(toolFinishReason(mode, 'length', out.toolCalls !== null), 'tool_calls');
+  assert.equal(toolFinishReason(mode, 'stop', false), 'stop');
+  assert.deepEqual(toolCallsOf(mode, text, ids).toolCalls?.map((c) => c.function.name), ['elsewhere']);
 });

@@ -3,13 +3,12 @@
 // `tool_calls`; 'auto' (with --enable-auto-tool-choice, then also the default with tools) leaves the output free and a
 // tool-call parser finds the calls in it; 'none' leaves tools to the template. Invariant: a forcing mode has a constraint.
 
-import { randomUUID } from 'node:crypto';
 import type { JsonSchema, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { z } from 'zod';
 import { badRequest } from './api-error.js';
-import type { ResponseFinishReason } from './openai-format.js';
+import { newOpenAiId, type ResponseFinishReason } from './openai-format.js';
 import { requiredToolCallFormat } from './required-tool-call-format.js';
-import type { ParsedToolCall, ToolCallParserName } from './tool-call-parser.js';
+import type { ParsedToolCall, ToolCallFormat, ToolCallParserName } from './tool-call-parser.js';
 import { TOOL_CALL_PARSERS } from './tool-call-parsers.js';
 
 export const toolSchema = z.object({
@@ -107,44 +106,36 @@ function callsSchema(tools: Tool[], parallel: boolean): JsonSchema {
 }
 
 export function newToolCallId(): string {
-  return `chatcmpl-tool-${randomUUID().replaceAll('-', '')}`;
+  return newOpenAiId('chatcmpl-tool');
 }
 
 /**
- * The calls a finished choice made: the named function with the text as its arguments (as vLLM, even when
- * max_tokens cut them: streamed pieces cannot be taken back), or the array's calls, each with its `parameters` text as
- * the model wrote it (as the stream sends it) — null when that text is no complete array (cut by max_tokens or a stop
- * string): the client then gets it as content.
+ * The calls a finished choice made (null: none, the text is plain content) and the content beside them: the named
+ * function with the text as its arguments (as vLLM, even when max_tokens cut them: streamed pieces cannot be taken
+ * back); the 'required' array's calls or the 'auto' parser's, each with its arguments text as the model wrote it (as
+ * the stream sends it). A 'required' text that is no complete array (cut by max_tokens or a stop string) is content.
+ * An 'auto' call naming a function that is not in `tools` is kept, as vLLM does (the client decides what to do with it).
  */
-export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = newToolCallId): ToolCall[] | null {
-  if (mode.kind === 'none') return null;
-  if (mode.kind === 'auto') return autoToolCalls(mode.parser, text, ids).toolCalls;
-  if (mode.kind === 'named') return [{ id: ids(), type: 'function', function: { name: mode.name, arguments: text } }];
-  return withIds(requiredToolCallFormat.extract(text).calls, ids);
+export function toolCallsOf(mode: ToolMode, text: string, ids: () => string = newToolCallId): { toolCalls: ToolCall[] | null; content: string | null } {
+  if (mode.kind === 'none') return { toolCalls: null, content: text };
+  if (mode.kind === 'named') return { toolCalls: [{ id: ids(), type: 'function', function: { name: mode.name, arguments: text } }], content: null };
+  const { content, calls } = callFormat(mode).extract(text);
+  const toolCalls = withIds(calls, ids);
+  return toolCalls === null ? { toolCalls, content: text } : { toolCalls, content };
+}
+
+/** The call format a 'required' or 'auto' choice is read with (non-streamed and streamed alike). */
+export function callFormat(mode: Extract<ToolMode, { kind: 'required' | 'auto' }>): ToolCallFormat {
+  return mode.kind === 'auto' ? TOOL_CALL_PARSERS[mode.parser] : requiredToolCallFormat;
 }
 
 /**
  * As OpenAI and vLLM: a 'required' choice that ended by itself with its calls finishes with 'tool_calls', a named
  * call with 'stop'; an 'auto' choice that made calls with 'tool_calls' however it ended (vLLM).
  */
-export function toolFinishReason(mode: ToolMode, reason: ResponseFinishReason, calls: ToolCall[] | null): ResponseFinishReason {
-  return finishReasonFor(mode, reason, calls !== null);
-}
-
-/** toolFinishReason by whether the choice made calls (a stream knows that before it has the calls' ids). */
-export function finishReasonFor(mode: ToolMode, reason: ResponseFinishReason, madeCalls: boolean): ResponseFinishReason {
+export function toolFinishReason(mode: ToolMode, reason: ResponseFinishReason, madeCalls: boolean): ResponseFinishReason {
   if (mode.kind === 'auto') return madeCalls ? 'tool_calls' : reason;
   return mode.kind === 'required' && madeCalls && reason === 'stop' ? 'tool_calls' : reason;
-}
-
-/**
- * An 'auto' reply read by its parser: the calls it makes (null: none, plain content) and the content beside them.
- * A call naming a function that is not in `tools` is kept, as vLLM does (the client decides what to do with it).
- */
-export function autoToolCalls(parser: ToolCallParserName, text: string, ids: () => string = newToolCallId): { toolCalls: ToolCall[] | null; content: string | null } {
-  const { content, calls } = TOOL_CALL_PARSERS[parser].extract(text);
-  const toolCalls = withIds(calls, ids);
-  return toolCalls === null ? { toolCalls, content: text } : { toolCalls, content };
 }
 
 /** The calls as OpenAI tool calls, each with a new id; null when there are none. */

@@ -1,6 +1,6 @@
 // vLLM's `prompt_logprobs` wire shape: one entry per prompt token, null for the first, else a dict keyed by token id
 // holding the prompt token itself (its rank) and the top-N alternatives (ranks 1..N), each {logprob, rank, decoded_token}.
-// Invariants: logprobs are finite (the engine floors -inf at -9999.0, vLLM's clamp_prompt_logprobs); decoded_token is decode([id]).
+// Invariants: logprobs are finite (the runners floor -inf at protocol's LOGPROB_FLOOR, -9999.0: vLLM's clamp_prompt_logprobs); decoded_token is decode([id]).
 
 import type { TokenLogprobs } from '@mini-dynamo/protocol';
 import type { DecodeIds } from './choice-logprobs.js';

@@ -12,3 +12,6 @@ export function boundaryDistance(w: Float64Array, u: number, a: number, b: numbe
   }
   return best / total;
 }
+
+/** How close (relative to the total mass) a float32 in-graph draw may lie to a CDF step and pick its neighbour. */
+export const TOLERANCE = 1e-5;

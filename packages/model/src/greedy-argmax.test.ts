@@ -102,7 +102,7 @@ describe('in-graph ArgMax (greedy_ids) vs JS argmax', () => {
     }
   });
 
-  it('a greedy sequence batched with a penalised (temperature 0) or a seeded top-p one: the whole step takes the logits path', async () => {
+  it('a greedy sequence batched with a penalised (temperature 0) or a seeded logit-bias one: the whole step takes the logits path', async () => {
     const config = tinyLlamaConfig();
     const runner = await makeRunner(config, randomLlamaWeights(config, 33), 'argmax-mixed');
     try {
@@ -112,7 +112,7 @@ describe('in-graph ArgMax (greedy_ids) vs JS argmax', () => {
         live.forEach((s, i) => s.out.push(ids[i]!));
       }
       const penalised = samplingParams({ temperature: 0, presencePenalty: 2, frequencyPenalty: 2 });
-      for (const other of [penalised, samplingParams({ temperature: 0.8, topP: 0.9, seed: 7 })]) {
+      for (const other of [penalised, samplingParams({ temperature: 0.8, topP: 0.9, seed: 7, logitBias: [[3, 1]] })]) {
         const batch = stepBatch(live);
         batch.sequences[1] = { ...batch.sequences[1]!, sampling: other };
         const rows = (await runner.forward(batch)).map((r) => Float32Array.from(r));

@@ -13,19 +13,22 @@
 //   greedy_ids [S] i32 (ArgMax of each logits row, first index on ties like sampler.argmax: fetching it instead of
 //   logits keeps the S*vocab floats on the device), masked rows = row sample_rows[r] with -inf where allowed_mask[r]
 //   is clear (logits + 0 elsewhere: bit-exact), sampled_greedy_ids [R] i32 (ArgMax of each masked row, first index on
-//   ties), sampled_ids [R] i32 (temperature sampling of each masked row: the first i whose cumulative
-//   softmax(row·inv_temperature) exceeds uniform·total, sampler.drawIndex's rule, but in float32: a draw within
-//   float32 rounding of a CDF boundary may pick the neighbouring token).
+//   ties), sampled_ids [Rs] i32 (temperature sampling of the masked rows sampled_rows [Rs] i32: the first i whose cumulative
+//   exp((row − max)·inv_temperature) exceeds uniform·total, sampler.drawIndex's rule, but in float32: a draw within
+//   float32 rounding of a CDF boundary may pick the neighbouring token; min_p [R] zeroes weights below it),
+//   top_k_ids [Rk] / top_p_ids [Rp] i32 (top-k / min-p / top-p draws of the picked rows top_k_rows [Rk] / top_p_rows
+//   [Rp] i32: TopK over the columns a row can keep, kept while rank < top_k [R] i32, weight ≥ min_p and inside the
+//   top_p [R] nucleus, drawn in sorted order as sampler.sampleToken does).
 //   ORT runs every node whatever is fetched: R rows (not S) keep the sampling cost off steps that do not use it.
 
 import type { LlamaConfig } from './llama-config.js';
 import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
 import { ElemType, GraphBuilder } from './onnx-builder.js';
-import { maskBytesPerRow, maskRows, temperatureSample } from './graph-pick-ops.js';
+import { addGraphPicks } from './graph-pick-ops.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** Bump whenever the graph's inputs, outputs or computation change: invalidates cached .onnx files. */
-export const LLAMA_GRAPH_VERSION = 10;
+export const LLAMA_GRAPH_VERSION = 16;
 export const ATTENTION_GROUPS = ['single', 'multi'] as const;
 export type AttentionGroup = (typeof ATTENTION_GROUPS)[number];
 export const MASKED = -1e9;
@@ -98,10 +101,6 @@ class LlamaGraph {
     const groups = this.groupInputs();
     const outIndex = g.input('out_index', I, ['T']);
     const logitsIndex = g.input('logits_index', I, ['S']);
-    const sampleRows = g.input('sample_rows', I, ['R']);
-    const invTemperature = g.input('inv_temperature', ElemType.Float, ['R']);
-    const uniform = g.input('uniform', ElemType.Float, ['R']);
-    const allowedMask = g.input('allowed_mask', ElemType.Uint8, ['R', maskBytesPerRow(c.vocabSize)]);
     const rope = this.ropeAt(positions);
     const { numBlocks32, headSlots, masks } = this.poolIndexing(kvCache, groups);
     const step: StepTensors = { rope, kvCache, groups, headSlots, masks, outIndex };
@@ -123,14 +122,10 @@ class LlamaGraph {
     const logits = g.op('Gemm', [normed, head], { transB: 1 }, 'logits');
     const argmax = g.op('ArgMax', [logits], { axis: -1, keepdims: 0, select_last_index: 0 });
     g.op('Cast', [argmax], { to: ElemType.Int32 }, 'greedy_ids');
-    const picked = maskRows(g, g.op('Gather', [logits, sampleRows], { axis: 0 }), allowedMask, c.vocabSize);
-    g.op('Cast', [g.op('ArgMax', [picked], { axis: -1, keepdims: 0, select_last_index: 0 })], { to: ElemType.Int32 }, 'sampled_greedy_ids');
-    temperatureSample(g, picked, invTemperature, uniform, c.vocabSize, 'sampled_ids');
+    addGraphPicks(g, logits, c.vocabSize);
     g.output('logits', ElemType.Float, ['S', c.vocabSize]);
     g.output('new_kv', ElemType.Float, [2 * c.numLayers, 'T', this.kvDim]);
     g.output('greedy_ids', ElemType.Int32, ['S']);
-    g.output('sampled_greedy_ids', ElemType.Int32, ['R']);
-    g.output('sampled_ids', ElemType.Int32, ['R']);
     return g;
   }
 

@@ -108,6 +108,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** The initializer `name`, built by `data` on first use only (one shared table for several subgraphs). */
+  sharedInitializer(name: string, data: () => TensorData, dims: number[]): string {
+    return this.constant(`shared:${name}`, name, data, dims);
+  }
+
   /** A small int64 constant (shapes, axes, slice bounds); deduplicated. */
   int64(values: number[], dims: number[] = [values.length]): string {
     return this.constant(`i64:${dims.join('x')}:${values.join(',')}`, 'const', () => BigInt64Array.from(values.map(BigInt)), dims);

@@ -62,7 +62,7 @@ describe('OrtModelRunner logits processing', () => {
   it('every processing parameter (with or without a mask) takes the logits path; plain and mask-only sequences keep the graph', async () => {
     const masked = { allowedTokenMask: maskOf(ALLOWED) };
     const extras: [Partial<SamplingParams>, Partial<StepSequence>][] = [
-      [{ logitBias: [[9, 3]] }, {}], [{ minP: 0.1 }, {}], [{ minTokens: 2 }, {}], [{ repetitionPenalty: 1.2 }, { promptTokenIds: [7] }],
+      [{ logitBias: [[9, 3]] }, {}], [{ minP: 0.1, numLogprobs: 1 }, {}], [{ minTokens: 2 }, {}], [{ repetitionPenalty: 1.2 }, { promptTokenIds: [7] }],
       [{ logitBias: [[9, 3]] }, masked], [{ minTokens: 2 }, masked], [{ numLogprobs: 1 }, masked],
     ];
     for (const [params, extra] of extras) {

@@ -1,6 +1,6 @@
 // The ModelRunner on ONNX Runtime: one session.run() per scheduler step over the cached step graph,
-// KV in a JS-owned paged pool passed zero-copy; greedy and temperature-only sequences, with or without an allowed-token
-// mask, take their token from the graph (graph-picks.ts); logits are fetched only when some sequence needs them in JS.
+// KV in a JS-owned paged pool passed zero-copy; greedy and sampled sequences (temperature, top-k, top-p, min-p), with or
+// without an allowed-token mask, take their token from the graph (graph-picks.ts); logits are fetched only when some sequence needs them in JS.
 // Invariant: step() calls never overlap (engine contract); the pool is written only after a run, at the new tokens' slots.
 
 import * as ort from 'onnxruntime-node';
@@ -35,6 +35,8 @@ export type TemperatureSampling = 'graph' | 'js';
  * temperature-only: 'graph' feeds the mask (allowed_mask) and reads sampled_greedy_ids / sampled_ids; 'js' fetches logits.
  */
 export type MaskedPicks = 'graph' | 'js';
+/** Where top-k / top-p / min-p sequences are sampled: 'graph' reads top_k_ids / top_p_ids / sampled_ids; 'js' fetches logits. */
+export type TruncatedSampling = 'graph' | 'js';
 /**
  * Which outputs a step fetched besides new_kv: 'argmax' = greedy_ids only, 'sampled' = sampled_ids or
  * sampled_greedy_ids (+ greedy_ids), 'logits' = logits (+ those when some sequence is picked in the graph).
@@ -56,6 +58,8 @@ export interface OrtModelRunnerOptions {
   temperatureSampling?: TemperatureSampling;
   /** Default 'graph'. */
   maskedPicks?: MaskedPicks;
+  /** Default 'graph'. */
+  truncatedSampling?: TruncatedSampling;
   cacheDir?: string;
   intraOpNumThreads?: number;
   onProgress?: (msg: string) => void;
@@ -89,6 +93,7 @@ export class OrtModelRunner implements ModelRunner {
     readonly greedyArgmax: GreedyArgmax = 'graph',
     readonly temperatureSampling: TemperatureSampling = 'graph',
     readonly maskedPicks: MaskedPicks = 'graph',
+    readonly truncatedSampling: TruncatedSampling = 'graph',
   ) {
     this.info = info;
     this.kvTensor = new ort.Tensor('float32', pool.data, [pool.numRows / pool.shape.blockSize, pool.shape.blockSize, pool.shape.headDim]);
@@ -109,11 +114,14 @@ export class OrtModelRunner implements ModelRunner {
     const names = [needsLogits ? 'logits' : 'greedy_ids'];
     if (picks.includes('draw')) names.push('sampled_ids');
     if (picks.includes('masked-argmax')) names.push('sampled_greedy_ids');
+    if (picks.includes('top-k-draw')) names.push('top_k_ids');
+    if (picks.includes('top-p-draw')) names.push('top_p_ids');
     const out = await this.run(packed, draws, names);
+    const output = { draw: 'sampled_ids', 'top-k-draw': 'top_k_ids', 'top-p-draw': 'top_p_ids', 'masked-argmax': 'sampled_greedy_ids' } as const;
     const fromRows = (i: number): number | null => {
-      const r = draws.rowOf[i] ?? null;
-      if (r === null) return null;
-      return (picks[i] === 'draw' ? out.sampled_ids as Int32Array : out.sampled_greedy_ids as Int32Array)[r]!;
+      const r = draws.rowOf[i] ?? null, pick = picks[i] ?? null;
+      if (r === null || pick === null || pick === 'argmax') return null;
+      return (out[output[pick]] as Int32Array)[r]!;
     };
     if (!needsLogits) {
       const greedy = out.greedy_ids as Int32Array;
@@ -198,6 +206,21 @@ export class OrtModelRunner implements ModelRunner {
     return new ort.Tensor('uint8', draws?.allowedMask ?? this.unmaskedRow, [draws?.rows.length ?? 1, perRow]);
   }
 
+  /** The truncated draws' per-row inputs (neutral for the dummy row) and each draw output's rows. */
+  private rankFeeds(draws: GraphDraws | null): Record<string, ort.Tensor> {
+    const n = draws?.rows.length ?? 1;
+    const rowsOf = (pick: keyof GraphDraws['subsetRows']) => {
+      const rows = draws?.subsetRows[pick] ?? Int32Array.of(0);
+      return new ort.Tensor('int32', rows, [rows.length]);
+    };
+    return {
+      top_k: new ort.Tensor('int32', draws?.topK ?? Int32Array.of(this.info.vocabSize), [n]),
+      top_p: new ort.Tensor('float32', draws?.topP ?? Float32Array.of(1), [n]),
+      min_p: new ort.Tensor('float32', draws?.minP ?? Float32Array.of(0), [n]),
+      sampled_rows: rowsOf('draw'), top_k_rows: rowsOf('top-k-draw'), top_p_rows: rowsOf('top-p-draw'),
+    };
+  }
+
   private feeds(p: PackedStep, draws: GraphDraws | null): Record<string, ort.Tensor> {
     const i32 = (data: Int32Array, dims: number[]) => new ort.Tensor('int32', data, dims);
     const kvCache = this.kvFeed(p); // first: in compact mode it rewrites the groups' past blocks
@@ -213,6 +236,7 @@ export class OrtModelRunner implements ModelRunner {
       inv_temperature: new ort.Tensor('float32', draws?.invTemperature ?? Float32Array.of(1), [draws?.rows.length ?? 1]),
       uniform: new ort.Tensor('float32', draws?.uniform ?? Float32Array.of(0), [draws?.rows.length ?? 1]),
       allowed_mask: this.maskFeed(draws),
+      ...this.rankFeeds(draws),
     };
     for (const [name, g] of Object.entries(p.groups)) {
       feeds[`${name}_q_index`] = i32(g.qIndex, [g.numSeqs, g.maxQ]);
@@ -258,5 +282,6 @@ export async function createOrtModelRunner(opts: OrtModelRunnerOptions): Promise
   const info: ModelRunnerInfo = {
     modelName: model.name, blockSize, numBlocks, maxModelLen, vocabSize: c.vocabSize, eosTokenIds: [...c.eosTokenIds],
   };
-  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph', opts.temperatureSampling ?? 'graph', opts.maskedPicks ?? 'graph'));
+  return ok(new OrtModelRunner(session, pool, info, graphPath, opts.kvTransfer ?? (device === 'cuda' ? 'compact' : 'pool'), opts.greedyArgmax ?? 'graph', opts.temperatureSampling ?? 'graph', opts.maskedPicks ?? 'graph',
+    opts.truncatedSampling ?? 'graph'));
 }

@@ -1,6 +1,6 @@
 // The step graph's temperature sampling (sampled_ids) against the JS inverse-CDF rule (sampler.drawIndex) over the
 // same run's logits, the token frequencies against the softmax probabilities, and the runner's fetch rule:
-// temperature-only sequences never fetch logits; a top-p neighbour makes the step fetch them without changing them.
+// temperature-only sequences never fetch logits; a penalised neighbour makes the step fetch them without changing them.
 
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,7 +106,7 @@ describe('temperature sampling in the step graph (sampled_ids)', () => {
     }
   });
 
-  it('a seeded temperature-only sequence gets the same token with a top-p neighbour (logits fetched) as alone; js mode fetches logits', async () => {
+  it('a seeded temperature-only sequence gets the same token with a penalised neighbour (logits fetched) as alone; js mode fetches logits', async () => {
     const graph = await makeRunner();
     const js = await makeRunner('js');
     try {
@@ -114,7 +114,7 @@ describe('temperature sampling in the step graph (sampled_ids)', () => {
       for (let n = 0; n < 20; n++) {
         const alone = sameRowBatch(1, seeded, 3 + n);
         alone.sequences[0] = { ...alone.sequences[0]!, outputTokenIds: Array.from({ length: n }, () => 0) };
-        const mixed: StepBatch = { sequences: [...alone.sequences, { ...sameRowBatch(2, samplingParams({ temperature: 1, topP: 0.8, seed: 5 }), 3 + n).sequences[1]! }], numTokens: 2 };
+        const mixed: StepBatch = { sequences: [...alone.sequences, { ...sameRowBatch(2, samplingParams({ temperature: 1, topP: 0.8, seed: 5, presencePenalty: 1 }), 3 + n).sequences[1]! }], numTokens: 2 };
         const before = { ...graph.numStepsByFetch };
         const a = (await graph.step(alone)).sampledTokenIds[0];
         const m = (await graph.step(mixed)).sampledTokenIds[0];

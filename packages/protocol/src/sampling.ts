@@ -37,7 +37,7 @@ export interface SamplingParams {
   numPromptLogprobs?: number | null;
   /** Constrain the output to a JSON schema, a choice or a regex; null = free text. Optional on the wire. */
   structuredOutput?: StructuredOutputSpec | null;
-  /** Added to the raw logits before anything else: [tokenId, bias] pairs, bias in [-100, 100]; null = none. Optional on the wire. */
+  /** Added to the raw logits before anything else: [tokenId, bias] pairs (each id once), bias in [-100, 100]; null = none. Optional on the wire. */
   logitBias?: [number, number][] | null;
   /** Drop tokens whose probability (after temperature) is below minP × the top one's; 0 = off. Optional on the wire. */
   minP?: number;
