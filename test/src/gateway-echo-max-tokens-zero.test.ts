@@ -83,4 +83,12 @@ describe('completions echo with max_tokens 0 (mock runner)', () => {
     }
     await assertNoLeakedBlocks(server);
   });
+
+  test('max_completion_tokens wins over max_tokens: 0, as it does for the length (no 400)', async () => {
+    const { openai } = suite;
+    const chat = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], max_tokens: 0, max_completion_tokens: 3 });
+    assert.equal(chat.usage!.completion_tokens, 3);
+    const completion = await openai.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: 0, max_completion_tokens: 2 } as OpenAI.CompletionCreateParamsNonStreaming);
+    assert.equal(completion.usage!.completion_tokens, 2);
+  });
 });

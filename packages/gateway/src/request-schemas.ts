@@ -73,8 +73,11 @@ const topLogprobsNeedLogprobs = (body: { logprobs?: boolean; top_logprobs?: numb
 const topLogprobsRule = { message: "only allowed when 'logprobs' is true", path: ['top_logprobs'] };
 
 /** As vLLM: max_tokens 0 returns the prompt alone, so it needs a completions `echo` (never on chat). */
-const maxTokensZeroNeedsEcho = (body: { max_tokens?: number; echo?: boolean }) => body.max_tokens !== 0 || body.echo === true;
-const maxTokensNotZero = (body: { max_tokens?: number }) => body.max_tokens !== 0;
+type MaxTokensFields = { max_tokens?: number; max_completion_tokens?: number };
+/** The completion length asked for: max_completion_tokens wins over max_tokens, as samplingFor reads them. */
+const requestedMaxTokens = (body: MaxTokensFields) => body.max_completion_tokens ?? body.max_tokens;
+const maxTokensZeroNeedsEcho = (body: MaxTokensFields & { echo?: boolean }) => requestedMaxTokens(body) !== 0 || body.echo === true;
+const maxTokensNotZero = (body: MaxTokensFields) => requestedMaxTokens(body) !== 0;
 const maxTokensRule = { message: 'must be at least 1 (0 only with echo: true on /v1/completions)', path: ['max_tokens'] };
 
 /** As vLLM: prompt logprobs are never streamed, so asking for some (> 0) on a streamed request is refused. */
