@@ -2,7 +2,7 @@
 // requests constrained to {"story": <string>} vs the same c requests free (same seeds, temperature 1), interleaved
 // rounds in one process, reported as constrained ÷ free; plus the time the constraint's mask takes per sequence-step.
 // Run: node bench/dist/cli.js structured-output-cost [--models stories260k,smollm2-random] [--concurrency 1,8,32]
-//      [--output-tokens 64] [--rounds 3] [--threads N] [--masked-picks graph|js]
+//      [--output-tokens 64] [--rounds 3] [--threads N] [--masked-picks graph|js] [--device cpu|cuda]
 // Free requests run a fixed length (ignoreEos) and are sampled in the graph; constrained ones are sampled in the graph
 // over their mask (allowed_mask), or with --masked-picks js fetch logits, mask and sample in JS; they end when the
 // value closes (their tokens/s counts the tokens they made).
@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import { createOrtModelRunner, loadTokenizer, type MaskedPicks, type OrtModelRunner } from '@mini-dynamo/model';
+import { createOrtModelRunner, loadTokenizer, type MaskedPicks, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
 import { samplingParams, type GenerateRequest, type StructuredOutputSpec, type TokenConstraintFactory } from '@mini-dynamo/protocol';
 import { createTokenConstraintFactory } from '@mini-dynamo/structured-output';
 import { BENCH_MODELS, loadBenchModel } from './bench-models.js';
@@ -104,8 +104,10 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Cost
   const { values } = parseArgs({ args, options: {
     models: { type: 'string', default: 'stories260k,smollm2-random' }, concurrency: { type: 'string', default: '1,8,32' },
     'output-tokens': { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' }, threads: { type: 'string' },
-    'masked-picks': { type: 'string', default: 'graph' },
+    'masked-picks': { type: 'string', default: 'graph' }, device: { type: 'string', default: 'cpu' },
   } });
+  const device = values.device as OrtDevice;
+  if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${values.device}`);
   const maskedPicks = values['masked-picks'] as MaskedPicks;
   if (maskedPicks !== 'graph' && maskedPicks !== 'js') throw new Error(`--masked-picks must be graph or js, got ${maskedPicks}`);
   const concurrency = values.concurrency.split(',').map(Number);
@@ -120,7 +122,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Cost
     const factory = timedFactory(createTokenConstraintFactory({ tokenBytes: tokenizer.value.tokenBytes(), eosTokenIds: tokenizer.value.eosTokenIds }), timing);
     const model = await loadBenchModel(key);
     const runner = await createOrtModelRunner({
-      model, numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), 2 + outputTokens), maskedPicks,
+      model, device, numBlocks: workloadNumBlocks(model.config, Math.max(...concurrency), 2 + outputTokens), maskedPicks,
       ...(values.threads === undefined ? {} : { intraOpNumThreads: Number(values.threads) }),
     });
     if (!runner.ok) throw new Error(runner.error.message);
