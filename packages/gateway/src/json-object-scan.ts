@@ -3,6 +3,13 @@
 // (so a ScanCache resumes a scan where it stopped). Nested values are only bracket-matched; JSON.parse (parseJson) checks.
 // Callers walking the JSON around objects (the 'required' array) skip its whitespace with skipJsonWhitespace.
 
+/** Characters examined by scans and tag searches: a diagnostic count, read by tests that check streaming stays linear. */
+export const scanWork = { numExamined: 0 };
+
+export function countExamined(numChars: number): void {
+  scanWork.numExamined += numChars;
+}
+
 /** A top-level value's text: [start, end); end null while it is not finished in the text scanned. */
 export interface ValueSpan {
   start: number;
@@ -38,6 +45,7 @@ export function scanJsonObject(text: string, start: number, cache?: ScanCache): 
     cache?.set(start, scan);
   }
   for (; scan.decided === null && scan.next < text.length; scan.next++) {
+    scanWork.numExamined++;
     const step = scan.scanner.step(text, scan.next);
     if (step === 'invalid') scan.decided = { kind: 'invalid' };
     if (step === 'closed') scan.decided = { kind: 'complete', end: scan.next + 1, keys: scan.scanner.keys };
@@ -143,6 +151,7 @@ class Scanner {
 export function skipJsonWhitespace(text: string, from: number): number {
   let i = from;
   while (i < text.length && WHITESPACE.has(text[i]!)) i++;
+  countExamined(i - from + 1);
   return i;
 }
 

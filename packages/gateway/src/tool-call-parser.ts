@@ -1,8 +1,9 @@
 // The ToolCallParser interface (vLLM's --tool-call-parser) and the machinery its formats share: a format
 // only cuts a text (whole or a streamed prefix) into segments; extract() and the streaming parser both read those,
-// so streamed deltas concatenate to what extract() returns. Invariant: deltas already sent are never taken back.
+// so streamed deltas concatenate to what extract() returns. Invariants: deltas already sent are never taken back; a
+// stream's SegmentCursor resumes segmenting after its settled segments, so each push costs O(new text) amortised.
 
-import { parseJson, scanJsonObject, type ObjectScan, type ScanCache, type ValueSpan } from './json-object-scan.js';
+import { countExamined, parseJson, scanJsonObject, type ObjectScan, type ScanCache, type ValueSpan } from './json-object-scan.js';
 
 export const TOOL_CALL_PARSER_NAMES = ['hermes', 'llama3_json'] as const;
 export type ToolCallParserName = (typeof TOOL_CALL_PARSER_NAMES)[number];
@@ -48,15 +49,51 @@ export type Segment = { kind: 'content'; text: string } | CallSegment | { kind: 
 export type CallSegment = { kind: 'call'; name: string | null; arguments: string };
 
 /**
- * Cuts a text into segments; `final`: the text is complete (nothing is held back, unfinished calls are content);
- * `cache`: a stream's object scans, for objectCall to resume.
+ * Where a stream's segmenting goes on: segments before `pos` are settled (the same in any longer text, final or not)
+ * and are not returned again. A fresh cursor segments a text from its start.
  */
-export type Segmenter = (text: string, final: boolean, cache?: ScanCache) => Segment[];
+export interface SegmentCursor {
+  readonly cache: ScanCache;
+  /** The complete objects read as calls, by start offset (so one is parsed once). */
+  readonly complete: Map<number, Extract<ObjectCall, { kind: 'complete' }>>;
+  /** The index (among all the text's segments) of the first segment the last segmenting returned. */
+  first: number;
+  numSettled: number;
+  numSettledCalls: number;
+  /** Where the text after the settled segments starts. */
+  pos: number;
+  /** Where the search for the next tag or brace goes on (no match starts before it). */
+  searchFrom: number;
+  /** hermes: the offset of the open block's start tag, once found. */
+  open: number | null;
+  /** llama3_json, required: the last settled segment is a call. */
+  afterCall: boolean;
+  /** required: the text can no longer be an array of calls. */
+  invalid: boolean;
+}
+
+export function newCursor(): SegmentCursor {
+  return { cache: new Map(), complete: new Map(), first: 0, numSettled: 0, numSettledCalls: 0, pos: 0, searchFrom: 0, open: null, afterCall: false, invalid: false };
+}
+
+/** Marks the segments returned so far as settled, the text before `pos` with them. */
+export function settle(cursor: SegmentCursor, segments: Segment[], pos: number): void {
+  for (const s of segments.slice(cursor.numSettled - cursor.first)) if (isCall(s)) cursor.numSettledCalls++;
+  cursor.numSettled = cursor.first + segments.length;
+  cursor.pos = pos;
+  cursor.searchFrom = pos;
+}
+
+/**
+ * Cuts a text into segments from `cursor` on (its settled segments are not returned); `final`: the text is complete
+ * (nothing is held back, unfinished calls are content).
+ */
+export type Segmenter = (text: string, final: boolean, cursor: SegmentCursor) => Segment[];
 
 /** A format from its segmenter. */
 export function segmentFormat(segments: Segmenter): ToolCallFormat {
   return {
-    extract: (text) => extractFrom(segments(text, true)),
+    extract: (text) => extractFrom(segments(text, true, newCursor())),
     stream: () => new SegmentStream(segments),
   };
 }
@@ -80,10 +117,10 @@ function isCall(segment: Segment): segment is CallSegment & { name: string } {
 
 type Emitted = { kind: 'none' } | { kind: 'content'; length: number } | { kind: 'call'; index: number; length: number };
 
-/** Re-segments the text so far on each push (its object scans resume, cached) and sends what grew since. */
+/** Segments the text after its settled segments on each push (object scans resume, cached) and sends what grew since. */
 class SegmentStream implements StreamingToolCallParser {
   private text = '';
-  private readonly cache: ScanCache = new Map();
+  private readonly cursor = newCursor();
   private readonly emitted: Emitted[] = [];
   private numCalls = 0;
 
@@ -91,19 +128,25 @@ class SegmentStream implements StreamingToolCallParser {
 
   push(text: string): ToolCallDelta[] {
     this.text += text;
-    return this.diff(this.segments(this.text, false, this.cache));
+    return this.diff(this.next(false));
   }
 
   finish(): { deltas: ToolCallDelta[]; numCalls: number } {
-    const segments = this.segments(this.text, true, this.cache);
-    return { deltas: this.diff(segments), numCalls: segments.filter(isCall).length };
+    const segments = this.next(true);
+    const open = segments.slice(this.cursor.numSettled - this.cursor.first).filter(isCall).length;
+    return { deltas: this.diff(segments), numCalls: this.cursor.numSettledCalls + open };
+  }
+
+  private next(final: boolean): Segment[] {
+    this.cursor.first = this.cursor.numSettled;
+    return this.segments(this.text, final, this.cursor);
   }
 
   private diff(segments: Segment[]): ToolCallDelta[] {
     const deltas: ToolCallDelta[] = [];
     segments.forEach((segment, i) => {
-      const emitted = this.emitted[i] ?? { kind: 'none' };
-      this.emitted[i] = this.grow(segment, emitted, deltas);
+      const index = this.cursor.first + i;
+      this.emitted[index] = this.grow(segment, this.emitted[index] ?? { kind: 'none' }, deltas);
     });
     return deltas;
   }
@@ -126,6 +169,9 @@ class SegmentStream implements StreamingToolCallParser {
 /** Keys a call object may carry its arguments under (Hermes writes `arguments`, Llama 3 `parameters`). */
 const ARGUMENT_KEYS = ['arguments', 'parameters'] as const;
 
+/** What objectCall resumes and remembers from earlier (shorter) texts of a stream. */
+export type ObjectCursor = Pick<SegmentCursor, 'cache' | 'complete'>;
+
 /** The JSON object at text[start] read as a call: cut short (`partial`), closed at `end` (`call` null: no call), or no JSON. */
 export type ObjectCall =
   | { kind: 'partial'; call: CallSegment }
@@ -134,13 +180,19 @@ export type ObjectCall =
 
 /**
  * A complete call needs a string `name` and an object (or no) value under one of `argumentKeys`; a partial one has its
- * name once that string is complete, and streams its arguments' text once they are an object.
+ * name once that string is complete, and streams its arguments' text once they are an object. `cursor`: the stream's.
  */
-export function objectCall(text: string, start: number, cache?: ScanCache, argumentKeys: readonly string[] = ARGUMENT_KEYS): ObjectCall {
-  const scan = scanJsonObject(text, start, cache);
+export function objectCall(text: string, start: number, cursor?: ObjectCursor, argumentKeys: readonly string[] = ARGUMENT_KEYS): ObjectCall {
+  const known = cursor?.complete.get(start);
+  if (known !== undefined) return known;
+  const scan = scanJsonObject(text, start, cursor?.cache);
   if (scan.kind === 'invalid') return scan;
   const args = argumentSpan(scan.keys, argumentKeys);
-  if (scan.kind === 'complete') return { kind: 'complete', end: scan.end, call: completeCall(text, start, scan, args) };
+  if (scan.kind === 'complete') {
+    const complete = { kind: 'complete' as const, end: scan.end, call: completeCall(text, start, scan, args) };
+    cursor?.complete.set(start, complete);
+    return complete;
+  }
   const name = scan.keys.get('name');
   const value = name?.end === undefined || name.end === null ? undefined : parseJson(text.slice(name.start, name.end));
   const argsText = args !== null && text[args.start] === '{' ? text.slice(args.start, args.end ?? text.length) : '';
@@ -148,6 +200,7 @@ export function objectCall(text: string, start: number, cache?: ScanCache, argum
 }
 
 function completeCall(text: string, start: number, scan: Extract<ObjectScan, { kind: 'complete' }>, args: ValueSpan | null): CallSegment | null {
+  countExamined(scan.end - start);
   const value = parseJson(text.slice(start, scan.end));
   if (!isRecord(value) || typeof value['name'] !== 'string') return null;
   if (args === null) return { kind: 'call', name: value['name'], arguments: '{}' };
@@ -164,6 +217,7 @@ function argumentSpan(keys: Map<string, ValueSpan>, argumentKeys: readonly strin
 /** Where `needle` next occurs in text from `from`; null when it does not. */
 export function indexOrNull(text: string, needle: string, from: number): number | null {
   const i = text.indexOf(needle, from);
+  countExamined((i < 0 ? text.length : i + needle.length) - from);
   return i < 0 ? null : i;
 }
 
