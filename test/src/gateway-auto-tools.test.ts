@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { assertNoLeakedBlocks, client, MODEL, mockServer, mockServerForSuite, streamedChatChoices } from './gateway-support.js';
+import type { ServerHandle } from '@mini-dynamo/gateway';
+import { assertNoLeakedBlocks, client, MODEL, mockServer, mockServerForSuite, ortServer, streamedChatChoices } from './gateway-support.js';
 import { REPO_ROOT } from './infra-support.js';
 
 type Body = OpenAI.ChatCompletionCreateParamsNonStreaming;
@@ -161,9 +161,7 @@ describe('without the auto-tool-choice flags', () => {
 describe('auto tool choice on the real model (ORT, stories260K)', () => {
   let server: ServerHandle;
   test('a sampled forced hermes call comes back as tool_calls, streamed alike', async (t) => {
-    server = await startServer({
-      runner: 'ort', numWorkers: 1, port: 0, numBlocks: 128, intraOpNumThreads: 1, log: () => {}, enableAutoToolChoice: true, toolCallParser: 'hermes',
-    });
+    server = await ortServer({ numBlocks: 128, enableAutoToolChoice: true, toolCallParser: 'hermes' });
     t.after(() => server.close());
     const openai = client(server);
     const body = forced(`Sure.${HERMES_CALL}`, { temperature: 1, seed: 7 });

@@ -9,8 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
-import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { assertNoLeakedBlocks, client, MODEL, readGolden } from './gateway-support.js';
+import type { ServerHandle } from '@mini-dynamo/gateway';
+import { assertNoLeakedBlocks, client, MODEL, ortServer, readGolden } from './gateway-support.js';
 
 type Logprobs = Required<OpenAI.Completions.CompletionChoice.Logprobs>;
 
@@ -23,9 +23,8 @@ describe('completions echo + logprobs on the real model (ORT, stories260K)', () 
   // lm-eval-harness local-completions loglikelihood sends exactly this body (its _create_payload)
   const lmEvalBody = { model: MODEL, prompt, max_tokens: 1, temperature: 0, logprobs: 1, echo: true, seed: 1234 };
   before(async () => {
-    const options = { runner: 'ort' as const, numWorkers: 1, port: 0, numBlocks: 64, intraOpNumThreads: 1, log: () => {} };
-    servers.push(await startServer(options));
-    servers.push(await startServer({ ...options, maxNumBatchedTokens: 16, maxNumSeqs: 4 }));
+    servers.push(await ortServer());
+    servers.push(await ortServer({ maxNumBatchedTokens: 16, maxNumSeqs: 4 }));
     [whole, chunked] = servers.map(client) as [OpenAI, OpenAI];
   });
   after(() => Promise.all(servers.map((s) => s.close())));

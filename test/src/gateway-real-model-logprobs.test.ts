@@ -3,28 +3,21 @@
 // float64 reference); under greedy each sampled token is its own top-1; streamed = non-streamed; chat's
 // logprobs equal completions' on the same prompt ids.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
-import { assertNoLeakedBlocks, client, MODEL, readGolden } from './gateway-support.js';
+import { assertNoLeakedBlocks, MODEL, readGolden, ortServerForSuite } from './gateway-support.js';
 
 type ChatTokenLogprob = OpenAI.Chat.Completions.ChatCompletionTokenLogprob;
 
 describe('gateway logprobs on the real model (ORT, stories260K)', () => {
-  let server: ServerHandle;
-  let openai: OpenAI;
+  const suite = ortServerForSuite();
   const golden = readGolden();
-  before(async () => {
-    server = await startServer({ runner: 'ort', numWorkers: 1, port: 0, numBlocks: 64, intraOpNumThreads: 1, log: () => {} });
-    openai = client(server);
-  });
-  after(() => server.close());
 
   test('completions logprobs: 5, greedy from BOS: mean NLL = golden; sampled = top-1; streamed = non-streamed', async (t) => {
     const body = { model: MODEL, prompt: golden.prompt_ids, max_tokens: 64, temperature: 0, ignore_eos: true, logprobs: 5 } as OpenAI.CompletionCreateParamsNonStreaming;
-    const result = await openai.completions.create(body);
+    const result = await suite.openai.completions.create(body);
     const choice = result.choices[0]!;
     const lp = choice.logprobs!;
     assert.equal(lp.tokens!.length, 64);
@@ -40,7 +33,7 @@ describe('gateway logprobs on the real model (ORT, stories260K)', () => {
     });
 
     const merged = { text: '', tokens: [] as string[], token_logprobs: [] as number[], top_logprobs: [] as Record<string, number>[], text_offset: [] as number[] };
-    for await (const chunk of await openai.completions.create({ ...body, stream: true })) {
+    for await (const chunk of await suite.openai.completions.create({ ...body, stream: true })) {
       const c = chunk.choices[0]!;
       merged.text += c.text;
       merged.tokens.push(...(c.logprobs?.tokens ?? []));
@@ -56,7 +49,7 @@ describe('gateway logprobs on the real model (ORT, stories260K)', () => {
   test('chat logprobs: true, top_logprobs: 3: sampled = top-1, streamed = non-streamed, = completions on the same ids', async () => {
     const messages = [{ role: 'user' as const, content: 'Lily went to the park' }];
     const body = { model: MODEL, messages, max_tokens: 24, temperature: 0, logprobs: true, top_logprobs: 3 };
-    const whole = await openai.chat.completions.create(body);
+    const whole = await suite.openai.chat.completions.create(body);
     const content = whole.choices[0]!.logprobs!.content!;
     assert.equal(content.length, whole.usage!.completion_tokens);
     assert.equal(content.map((c) => c.token).join(''), whole.choices[0]!.message.content);
@@ -68,16 +61,16 @@ describe('gateway logprobs on the real model (ORT, stories260K)', () => {
       assert.ok(entry.logprob <= 0);
     }
     const streamed: ChatTokenLogprob[] = [];
-    for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    for await (const chunk of await suite.openai.chat.completions.create({ ...body, stream: true })) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
     assert.deepEqual(streamed, content);
 
     const tokenizer = await loadTokenizer(defaultModelDir());
     assert.ok(tokenizer.ok);
     const promptIds = tokenizer.value.encodeChat(messages);
-    const completion = await openai.completions.create({ model: MODEL, prompt: promptIds, max_tokens: 24, temperature: 0, logprobs: 3 });
+    const completion = await suite.openai.completions.create({ model: MODEL, prompt: promptIds, max_tokens: 24, temperature: 0, logprobs: 3 });
     assert.equal(whole.usage!.prompt_tokens, promptIds.length);
     assert.deepEqual(completion.choices[0]!.logprobs!.token_logprobs, content.map((c) => c.logprob));
     assert.deepEqual(completion.choices[0]!.logprobs!.tokens, content.map((c) => c.token));
-    await assertNoLeakedBlocks(server);
+    await assertNoLeakedBlocks(suite.server);
   });
 });

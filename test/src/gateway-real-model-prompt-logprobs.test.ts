@@ -2,29 +2,21 @@
 // token's logprob and alternatives equal the completions echo path's (echo + logprobs) exactly, its rank is 1
 // where it is the most likely token; an echo with max_tokens 0 scores the same prompt identically; no block leaks.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type OpenAI from 'openai';
-import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { assertNoLeakedBlocks, client, MODEL, readGolden } from './gateway-support.js';
+import { assertNoLeakedBlocks, MODEL, readGolden, ortServerForSuite } from './gateway-support.js';
 
 type Entry = Record<string, { logprob: number; rank: number | null; decoded_token: string }> | null;
 
 describe('prompt_logprobs on the real model (ORT, stories260K)', () => {
-  let server: ServerHandle;
-  let openai: OpenAI;
+  const suite = ortServerForSuite();
   const golden = readGolden();
   const prompt = [...golden.prompt_ids, ...golden.greedy_ids_64.slice(0, 24)];
-  before(async () => {
-    server = await startServer({ runner: 'ort', numWorkers: 1, port: 0, numBlocks: 64, intraOpNumThreads: 1, log: () => {} });
-    openai = client(server);
-  });
-  after(() => server.close());
 
   test('prompt_logprobs = the echo path\'s prompt logprobs, exactly; greedy prompt tokens rank 1', async () => {
     const body = { model: MODEL, prompt, max_tokens: 1, temperature: 0 };
-    const echoed = await openai.completions.create({ ...body, echo: true, logprobs: 3 });
-    const { data: raw } = await openai.completions.create({ ...body, prompt_logprobs: 3 } as never).withResponse();
+    const echoed = await suite.openai.completions.create({ ...body, echo: true, logprobs: 3 });
+    const { data: raw } = await suite.openai.completions.create({ ...body, prompt_logprobs: 3 } as never).withResponse();
     const entries = (raw as unknown as { choices: { prompt_logprobs: Entry[] }[] }).choices[0]!.prompt_logprobs;
     const lp = echoed.choices[0]!.logprobs!;
     assert.equal(entries.length, prompt.length);
@@ -40,18 +32,18 @@ describe('prompt_logprobs on the real model (ORT, stories260K)', () => {
       if (i > golden.prompt_ids.length) assert.equal(own.rank, 1, `greedy token ${i} is the most likely`);
       assert.ok(own.rank !== null && own.rank >= 1);
     }
-    await assertNoLeakedBlocks(server);
+    await assertNoLeakedBlocks(suite.server);
   });
 
   test('echo with max_tokens 0: the prompt alone with the same logprobs as max_tokens 1, length, 0 completion tokens', async () => {
     const body = { model: MODEL, prompt, temperature: 0, echo: true, logprobs: 1 };
-    const zero = await openai.completions.create({ ...body, max_tokens: 0 });
-    const one = await openai.completions.create({ ...body, max_tokens: 1 });
+    const zero = await suite.openai.completions.create({ ...body, max_tokens: 0 });
+    const one = await suite.openai.completions.create({ ...body, max_tokens: 1 });
     const [z, o] = [zero.choices[0]!, one.choices[0]!];
     assert.deepEqual([z.finish_reason, zero.usage!.completion_tokens, zero.usage!.prompt_tokens], ['length', 0, prompt.length]);
     assert.deepEqual(z.logprobs!.token_logprobs, o.logprobs!.token_logprobs!.slice(0, prompt.length));
     assert.deepEqual(z.logprobs!.top_logprobs, o.logprobs!.top_logprobs!.slice(0, prompt.length));
     assert.ok(o.text.startsWith(z.text) && z.text.length > 0);
-    await assertNoLeakedBlocks(server);
+    await assertNoLeakedBlocks(suite.server);
   });
 });

@@ -2,13 +2,12 @@
 // client: whatever the sampler draws, the text parses and satisfies the schema / choice / regex, streamed equals
 // non-streamed, tool_choice turns the output into tool_calls, and what cannot be enforced is a 400 naming its field.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
-import { assertNoLeakedBlocks, client, MODEL } from './gateway-support.js';
+import { assertNoLeakedBlocks, MODEL, ortServerForSuite } from './gateway-support.js';
 
 /** Bounded (every string and array has a maximum), so 200 tokens always reach the end of the value. */
 const PET = {
@@ -44,20 +43,14 @@ const TIME: OpenAI.ChatCompletionTool = { type: 'function', function: { name: 'g
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Once upon a time there was a dog' }];
 
 describe('structured outputs on the real model (ORT, stories260K)', () => {
-  let server: ServerHandle;
-  let openai: OpenAI;
-  before(async () => {
-    server = await startServer({ runner: 'ort', numWorkers: 1, port: 0, numBlocks: 128, intraOpNumThreads: 1, log: () => {} });
-    openai = client(server);
-  });
-  after(() => server.close());
+  const suite = ortServerForSuite({ numBlocks: 128 });
 
   test('response_format json_schema: greedy and 6 sampled choices all parse and satisfy the schema', async () => {
     const response_format = { type: 'json_schema' as const, json_schema: { name: 'pet', schema: PET, strict: true } };
-    const greedy = await openai.chat.completions.create({ model: MODEL, messages, max_tokens: 200, temperature: 0, response_format });
+    const greedy = await suite.openai.chat.completions.create({ model: MODEL, messages, max_tokens: 200, temperature: 0, response_format });
     assert.equal(greedy.choices[0]!.finish_reason, 'stop');
     assertPet(greedy.choices[0]!.message.content!);
-    const sampled = await openai.chat.completions.create({ model: MODEL, messages, max_tokens: 200, temperature: 1.2, seed: 7, n: 6, response_format });
+    const sampled = await suite.openai.chat.completions.create({ model: MODEL, messages, max_tokens: 200, temperature: 1.2, seed: 7, n: 6, response_format });
     for (const c of sampled.choices) {
       assert.equal(c.finish_reason, 'stop');
       assertPet(c.message.content!);
@@ -67,19 +60,19 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
 
   test('streamed structured output equals the non-streamed one', async () => {
     const body = { model: MODEL, messages, max_tokens: 200, temperature: 0, response_format: { type: 'json_schema' as const, json_schema: { name: 'pet', schema: PET } } };
-    const whole = await openai.chat.completions.create(body);
+    const whole = await suite.openai.chat.completions.create(body);
     let streamed = '';
-    for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    for await (const chunk of await suite.openai.chat.completions.create({ ...body, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
     assert.equal(streamed, whole.choices[0]!.message.content);
   });
 
   test('guided_choice and guided_regex (vLLM) hold under sampling', async () => {
-    const choice = await openai.completions.create({
+    const choice = await suite.openai.completions.create({
       model: MODEL, prompt: 'The dog was', max_tokens: 10, temperature: 1.5, seed: 1, n: 8, guided_choice: ['happy', 'sad', 'very sleepy'],
     } as OpenAI.CompletionCreateParamsNonStreaming);
     for (const c of choice.choices) assert.ok(['happy', 'sad', 'very sleepy'].includes(c.text) && c.finish_reason === 'stop', c.text);
     const pattern = '[A-Z][a-z]{1,10} (is|was) [1-9][0-9]? years old\\.';
-    const regex = await openai.completions.create({
+    const regex = await suite.openai.completions.create({
       model: MODEL, prompt: 'Once upon a time', max_tokens: 40, temperature: 1, seed: 3, n: 4, structured_outputs: { regex: pattern },
     } as OpenAI.CompletionCreateParamsNonStreaming);
     for (const c of regex.choices) assert.match(c.text, new RegExp(`^(?:${pattern})$`));
@@ -87,7 +80,7 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
 
   test('a named tool_choice returns that function called with arguments matching its parameters, streamed alike', async () => {
     const body = { model: MODEL, messages, max_tokens: 100, temperature: 0, tools: [WEATHER, TIME], tool_choice: { type: 'function' as const, function: { name: 'get_weather' } } };
-    const whole = await openai.chat.completions.create(body);
+    const whole = await suite.openai.chat.completions.create(body);
     const message = whole.choices[0]!.message;
     assert.equal(message.content, null);
     const call = message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
@@ -95,7 +88,7 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
     const args = JSON.parse(call.function.arguments) as { city: string; days: number };
     assert.ok(['Paris', 'Oslo', 'Rome'].includes(args.city) && Number.isInteger(args.days) && args.days >= 1 && args.days <= 7, call.function.arguments);
     let streamedArgs = '', name: string | undefined, id: string | undefined;
-    for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) {
+    for await (const chunk of await suite.openai.chat.completions.create({ ...body, stream: true })) {
       const delta = chunk.choices[0]?.delta.tool_calls?.[0];
       name ??= delta?.function?.name;
       id ??= delta?.id;
@@ -108,13 +101,13 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
 
   test("tool_choice 'required' without parallel calls makes exactly one valid call, streamed or not", async () => {
     const body = { model: MODEL, messages, max_tokens: 120, temperature: 1, seed: 11, tools: [WEATHER, TIME], tool_choice: 'required' as const, parallel_tool_calls: false };
-    const whole = await openai.chat.completions.create(body);
+    const whole = await suite.openai.chat.completions.create(body);
     const calls = whole.choices[0]!.message.tool_calls! as OpenAI.ChatCompletionMessageFunctionToolCall[];
     assert.equal(calls.length, 1);
     assert.ok(['get_weather', 'get_time'].includes(calls[0]!.function.name));
     assert.equal(typeof JSON.parse(calls[0]!.function.arguments), 'object');
     const streamed: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
-    for await (const chunk of await openai.chat.completions.create({ ...body, stream: true })) streamed.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+    for await (const chunk of await suite.openai.chat.completions.create({ ...body, stream: true })) streamed.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
     assert.deepEqual(streamed.map((c) => c.function?.name).filter((n) => n !== undefined), [calls[0]!.function.name], 'one header, with the name');
     assert.deepEqual([streamed[0]!.function?.arguments, streamed[0]!.type, streamed.every((c) => c.index === 0)], ['', 'function', true]);
     assert.ok(streamed.length > 2, 'the arguments stream in pieces');
@@ -126,11 +119,11 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
       name: z.string().max(12), kind: z.enum(['cat', 'dog']), age: z.number().int().min(0).max(20),
       owner: z.string().max(8).nullable(), toys: z.array(z.enum(['ball', 'box'])).max(2),
     });
-    const parsed = await openai.chat.completions.parse({ model: MODEL, messages, max_tokens: 200, temperature: 0.8, seed: 5, response_format: zodResponseFormat(Pet, 'pet') });
+    const parsed = await suite.openai.chat.completions.parse({ model: MODEL, messages, max_tokens: 200, temperature: 0.8, seed: 5, response_format: zodResponseFormat(Pet, 'pet') });
     const pet = parsed.choices[0]!.message.parsed!;
     assert.deepEqual(Pet.parse(pet), pet, 'the SDK validated it with the zod schema');
     const getWeather = zodFunction({ name: 'get_weather', parameters: z.object({ city: z.enum(['Oslo', 'Rome']), days: z.number().int().min(1).max(7) }) });
-    const called = await openai.chat.completions.parse({
+    const called = await suite.openai.chat.completions.parse({
       model: MODEL, messages, max_tokens: 100, temperature: 0, tools: [getWeather], tool_choice: { type: 'function', function: { name: 'get_weather' } },
     });
     const args = (called.choices[0]!.message.tool_calls![0] as { function: { parsed_arguments: unknown } }).function.parsed_arguments;
@@ -139,16 +132,16 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
 
   test('what cannot be enforced is a 400 naming its field, and nothing leaks', async () => {
     const unsupported = { type: 'object', properties: { a: { type: 'number', multipleOf: 3 } } };
-    await assert.rejects(openai.chat.completions.create({
+    await assert.rejects(suite.openai.chat.completions.create({
       model: MODEL, messages, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: unsupported } },
     }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'response_format' && /multipleOf/.test(e.message));
-    await assert.rejects(openai.completions.create({ model: MODEL, prompt: 'x', guided_regex: '(a)\\1' } as OpenAI.CompletionCreateParamsNonStreaming),
+    await assert.rejects(suite.openai.completions.create({ model: MODEL, prompt: 'x', guided_regex: '(a)\\1' } as OpenAI.CompletionCreateParamsNonStreaming),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'guided_regex');
-    await assert.rejects(openai.chat.completions.create({ model: MODEL, messages, tools: [WEATHER], tool_choice: 'auto' }),
+    await assert.rejects(suite.openai.chat.completions.create({ model: MODEL, messages, tools: [WEATHER], tool_choice: 'auto' }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'tool_choice');
-    await assert.rejects(openai.chat.completions.create({
+    await assert.rejects(suite.openai.chat.completions.create({
       model: MODEL, messages, tools: [{ type: 'function', function: { name: 'f', parameters: unsupported } }], tool_choice: 'required',
     }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'tools.0.function.parameters' && /multipleOf/.test(e.message));
-    await assertNoLeakedBlocks(server);
+    await assertNoLeakedBlocks(suite.server);
   });
 });

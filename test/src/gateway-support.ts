@@ -1,4 +1,4 @@
-// Shared helpers of the gateway suites: a loopback server, the official OpenAI client bound to
+// Shared helpers of the gateway suites: a loopback server (mock or real-model ORT), the official OpenAI client bound to
 // it, raw HTTP posts (for bodies no client would send), the OpenAI error-shape and 400-param checks, the
 // completions-logprobs helpers (text offsets, merging streamed chunks), a chat stream's choices and stories260K's golden file.
 
@@ -28,15 +28,30 @@ export function client(server: ServerHandle): OpenAI {
   return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
 }
 
-/** A mock-runner server (and its client) for the enclosing suite: started before its tests, closed after. */
-export function mockServerForSuite(options: ServerOptions = {}): { server: ServerHandle; openai: OpenAI } {
+/** A real-model server (ORT runner on stories260K, one intra-op thread) on loopback; `options` override the defaults. */
+export async function ortServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  return startServer({ runner: 'ort', numWorkers: 1, port: 0, host: '127.0.0.1', numBlocks: 64, intraOpNumThreads: 1, log: () => {}, ...options });
+}
+
+/** A server (and its client) for the enclosing suite: started before its tests, closed after. */
+function serverForSuite(start: () => Promise<ServerHandle>): { server: ServerHandle; openai: OpenAI } {
   const suite = {} as { server: ServerHandle; openai: OpenAI };
   before(async () => {
-    suite.server = await mockServer(options);
+    suite.server = await start();
     suite.openai = client(suite.server);
   });
   after(() => suite.server.close());
   return suite;
+}
+
+/** A mock-runner server (and its client) for the enclosing suite. */
+export function mockServerForSuite(options: ServerOptions = {}): { server: ServerHandle; openai: OpenAI } {
+  return serverForSuite(() => mockServer(options));
+}
+
+/** A real-model (ORT) server (and its client) for the enclosing suite. */
+export function ortServerForSuite(options: ServerOptions = {}): { server: ServerHandle; openai: OpenAI } {
+  return serverForSuite(() => ortServer(options));
 }
 
 export interface RawReply {

@@ -19,6 +19,8 @@ export interface AppDeps extends Omit<ServeDeps, 'maxModelLen' | 'vocabSize'> {
   middleware?: MiddlewareHandler[];
   /** When set, every route but /health, /ready, /metrics and /version needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** Serve GET /tokenizer_info (vLLM --enable-tokenizer-info-endpoint); absent: off, the path is a 404. */
+  enableTokenizerInfoEndpoint?: boolean;
   /** Prometheus exposition text for GET /metrics. */
   metricsText(): Promise<string>;
   log(line: string): void;
@@ -70,12 +72,13 @@ export function createApp(deps: AppDeps): Hono {
     tokenizer: deps.tokenizer, bodyLimits: deps.bodyLimits,
     maxModelLen: () => deps.pool.info()?.maxModelLen ?? null,
     checkModel: (model) => checkModel(deps, model),
+    tokenizerInfo: deps.enableTokenizerInfoEndpoint ?? false,
   });
 
   app.get('/metrics', async (c) => c.text(await deps.metricsText(), 200, { 'content-type': METRICS_CONTENT_TYPE }));
 
   app.notFound((c) => {
-    const allow = ALLOWED_METHODS[c.req.path];
+    const allow = c.req.path === '/tokenizer_info' && deps.enableTokenizerInfoEndpoint !== true ? undefined : ALLOWED_METHODS[c.req.path];
     return errorResponse(c, allow === undefined
       ? notFound(`No route ${c.req.method} ${c.req.path}.`, 'route_not_found')
       : methodNotAllowed(c.req.method, c.req.path, allow));

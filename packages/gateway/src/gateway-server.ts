@@ -29,6 +29,8 @@ export interface GatewayParts {
   traceContext?: () => Record<string, string> | null;
   /** Auto tool choice's parser (vLLM --enable-auto-tool-choice --tool-call-parser); null/absent: off. */
   toolCallParser?: ToolCallParserName | null;
+  /** Serve GET /tokenizer_info (vLLM --enable-tokenizer-info-endpoint); absent: off. */
+  enableTokenizerInfoEndpoint?: boolean;
   metricsText(pool: WorkerPool): Promise<string>;
   log?: (line: string) => void;
 }
@@ -56,6 +58,7 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     ...(parts.middleware ? { middleware: parts.middleware } : {}),
     apiKey: parts.apiKey,
     toolCallParser: parts.toolCallParser ?? null,
+    enableTokenizerInfoEndpoint: parts.enableTokenizerInfoEndpoint ?? false,
     ...(parts.traceContext ? { traceContext: parts.traceContext } : {}),
   });
   const server = await listen(app.fetch, parts.host, parts.port);

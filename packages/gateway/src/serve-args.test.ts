@@ -78,3 +78,9 @@ test('--enable-auto-tool-choice with --tool-call-parser (or their env vars); one
   assert.throws(() => parseServeArgs(['--enable-auto-tool-choice', '--tool-call-parser', 'mistral'], {}),
     /--tool-call-parser must be one of hermes, llama3_json, got 'mistral'/);
 });
+
+test('--enable-tokenizer-info-endpoint (or MINI_DYNAMO_ENABLE_TOKENIZER_INFO_ENDPOINT=1) turns on GET /tokenizer_info', () => {
+  assert.equal(parseServeArgs(['--enable-tokenizer-info-endpoint'], {}).server.enableTokenizerInfoEndpoint, true);
+  assert.equal(parseServeArgs([], { MINI_DYNAMO_ENABLE_TOKENIZER_INFO_ENDPOINT: '1' }).server.enableTokenizerInfoEndpoint, true);
+  assert.equal(parseServeArgs([], {}).server.enableTokenizerInfoEndpoint, undefined);
+});

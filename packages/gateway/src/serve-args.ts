@@ -13,7 +13,7 @@ const FLAGS = {
   router: 'string', 'overlap-weight': 'string', 'router-temperature': 'string', 'no-kv-events': 'boolean',
   'busy-kv-threshold': 'string', 'busy-prefill-threshold': 'string', 'on-all-busy': 'string',
   'served-model-name': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string',
-  'api-key': 'string', 'enable-auto-tool-choice': 'boolean', 'tool-call-parser': 'string', help: 'boolean',
+  'api-key': 'string', 'enable-auto-tool-choice': 'boolean', 'enable-tokenizer-info-endpoint': 'boolean', 'tool-call-parser': 'string', help: 'boolean',
 } as const;
 
 export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -26,6 +26,7 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
          [--enable-auto-tool-choice --tool-call-parser hermes|llama3_json]   (tool_choice "auto", the default with tools)
+         [--enable-tokenizer-info-endpoint]   (GET /tokenizer_info: tokenizer config + chat template, as vLLM; off by default)
          [--api-key KEY]   (require 'Authorization: Bearer KEY' on all but /health, /ready, /metrics, /version; prefer MINI_DYNAMO_API_KEY)
        mini-dynamo worker ...   (standalone worker, see --help there)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_WORKERS=4, MINI_DYNAMO_NO_KV_EVENTS=1.`;
@@ -55,6 +56,7 @@ export function parseServeArgs(argv: string[], env: Env = process.env): ServeArg
     busyThresholds: busyThresholds(p),
     maxBodyBytes: p.int('max-body-bytes'),
     apiKey: p.secret('api-key'),
+    enableTokenizerInfoEndpoint: p.bool('enable-tokenizer-info-endpoint'),
     ...autoToolChoice(p),
   };
   return { server: withoutUndefined(server), traceFile: p.string('trace-file') };

@@ -35,6 +35,8 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   maxBodyBytes?: number;
   /** Require `Authorization: Bearer <apiKey>` on every route but /health, /ready, /metrics and /version (vLLM --api-key). */
   apiKey?: string;
+  /** vLLM --enable-tokenizer-info-endpoint: serve GET /tokenizer_info (it shows the chat template and tokenizer config; off by default, as vLLM). */
+  enableTokenizerInfoEndpoint?: boolean;
   /** vLLM --enable-auto-tool-choice: tool_choice "auto" (the default with tools) parsed by `toolCallParser`; needs it. */
   enableAutoToolChoice?: boolean;
   /** vLLM --tool-call-parser: the model's tool-call format; needs enableAutoToolChoice. */
@@ -82,6 +84,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
     apiKey: options.apiKey,
     toolCallParser,
+    enableTokenizerInfoEndpoint: options.enableTokenizerInfoEndpoint ?? false,
     observer: options.observer ? combineObservers(telemetry.observer, options.observer) : telemetry.observer,
     middleware: [telemetry.middleware()],
     traceContext: activeTraceCarrier,
@@ -131,7 +134,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
     routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
-    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
+    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

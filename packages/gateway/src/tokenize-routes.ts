@@ -21,6 +21,8 @@ export interface TokenizeDeps {
   maxModelLen(): number | null;
   /** Throws the usual 404 when `model` is given and is not the served one. */
   checkModel(model: string): void;
+  /** Register GET /tokenizer_info (vLLM --enable-tokenizer-info-endpoint). */
+  tokenizerInfo: boolean;
 }
 
 /** The version GET /version reports: the gateway package's. */
@@ -58,7 +60,7 @@ export function registerTokenizeRoutes(app: Hono, deps: TokenizeDeps): void {
     return c.json({ prompt: deps.tokenizer.decode(body.tokens) });
   });
 
-  app.get('/tokenizer_info', (c) => c.json(tokenizerInfo(deps.tokenizer, deps.maxModelLen())));
+  if (deps.tokenizerInfo) app.get('/tokenizer_info', (c) => c.json(tokenizerInfo(deps.tokenizer, deps.maxModelLen())));
 
   app.get('/version', (c) => c.json({ version: MINI_DYNAMO_VERSION }));
 }

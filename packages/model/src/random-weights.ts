@@ -1,20 +1,12 @@
 // Deterministic random Llama weights of any shape: tiny test models and realistic-shape speed tests.
 // Invariant: the same (config, seed) always yields bit-identical weights.
 
+import { seededRandom } from '@mini-dynamo/protocol';
 import type { LlamaConfig } from './llama-config.js';
 import type { LlamaLayerWeights, LlamaWeights } from './llama-weights.js';
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Re-exported for existing callers (bench's rng); the one implementation lives in protocol. */
+export { seededRandom };
 
 function uniform(rand: () => number, n: number, scale: number): Float32Array {
   const out = new Float32Array(n);

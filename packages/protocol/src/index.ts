@@ -5,6 +5,7 @@ export * from './token-logprobs.js';
 export * from './structured-output.js';
 export * from './request.js';
 export * from './block-hash.js';
+export * from './seeded-random.js';
 export * from './kv-events.js';
 export * from './worker-load.js';
 export * from './model-runner.js';

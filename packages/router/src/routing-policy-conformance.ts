@@ -3,16 +3,11 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { seededRandom } from '@mini-dynamo/protocol';
 import type { RoutingPolicy, RandomSource, WorkerCandidate } from './routing-policy.js';
 
-/** Deterministic [0,1) stream (32-bit LCG, top bits) for reproducible policy tests. */
-export function seededRandom(seed: number): RandomSource {
-  let x = (seed * 2654435761) >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 4294967296;
-  };
-}
+/** Re-exported for the policy tests: protocol's seeded stream is a RandomSource. */
+export { seededRandom };
 
 export const candidate = (workerId: string, over: Partial<WorkerCandidate> = {}): WorkerCandidate => ({
   workerId, overlapBlocks: 0, numActiveBlocks: 0, numPrefillTokensQueued: 0, numTotalBlocks: 1000, ...over,

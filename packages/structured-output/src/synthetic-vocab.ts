@@ -2,7 +2,7 @@
 // null and empty entries, EOS last) and seeded random walks that sample uniformly among allowed tokens.
 // Invariant: a walk only ever feeds tokens the mask allows; completion uses single-character tokens.
 
-import { isTokenAllowed, type StructuredOutputSpec, type TokenConstraint } from '@mini-dynamo/protocol';
+import { isTokenAllowed, seededRandom, type StructuredOutputSpec, type TokenConstraint } from '@mini-dynamo/protocol';
 import { compileStructuredOutput } from './compile.js';
 import { MatchState } from './match-state.js';
 import { createTokenConstraintFactory } from './token-constraint.js';
@@ -15,18 +15,10 @@ const MULTI_CHARS = ['{"', '":', '",', ' "', '"}', '}}', '": "', ', "', '[{', '}
 export const SYNTHETIC_TEXTS: readonly (string | null)[] = [null, '', ...SINGLE_CHARS, ...MULTI_CHARS, null];
 export const SYNTHETIC_EOS = SYNTHETIC_TEXTS.length;
 export const SYNTHETIC_VOCAB = { tokenTexts: SYNTHETIC_TEXTS, eosTokenIds: [SYNTHETIC_EOS] };
-export const syntheticFactory = createTokenConstraintFactory(SYNTHETIC_VOCAB);
+/** Re-exported for the walk tests; the one implementation lives in protocol. */
+export { seededRandom };
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const syntheticFactory = createTokenConstraintFactory(SYNTHETIC_VOCAB);
 
 export function allowedIds(mask: Uint32Array, numIds: number): number[] {
   return Array.from({ length: numIds }, (_, id) => id).filter((id) => isTokenAllowed(mask, id));
