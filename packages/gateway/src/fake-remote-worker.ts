@@ -18,10 +18,11 @@ export interface NatsServer {
 
 /**
  * A nats-server on a port it picks itself (`-p -1`, read back from its log: no free-port race with
- * other processes); a start that fails, exits or stalls kills the child before throwing.
+ * other processes); a start that fails, exits or stalls kills the child before throwing. `extraArgs` e.g.
+ * `['--auth', token]` for token auth.
  */
-export async function startNatsServer(): Promise<NatsServer> {
-  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startNatsServer(extraArgs: string[] = []): Promise<NatsServer> {
+  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('nats-server not ready after 10 s')), 10_000);

@@ -3,7 +3,10 @@
 // asks new workers for a KV snapshot and runs replica sync. (Router resync requests reach remote
 // workers through the pool like any other: the connection answers `snapshot` with GET /snapshot.)
 
-import { connect, type NatsConnection } from 'nats';
+// A worker refusing the cluster token (401) is logged once and ignored until it restarts.
+
+import type { NatsConnection } from 'nats';
+import { connectNats } from '@mini-dynamo/worker';
 import type { WorkerConnection } from '@mini-dynamo/protocol';
 import type { MiniRouter } from '@mini-dynamo/router';
 import { RemoteWorkerConnection, type RemoteWorkerTimeouts } from './remote-worker-connection.js';
@@ -12,6 +15,8 @@ import { startReplicaSync } from './replica-sync.js';
 
 export interface MultiHostOptions {
   natsUrl: string;
+  /** NATS token and the bearer token of every worker HTTP call (--cluster-token). */
+  clusterToken?: string;
   router: MiniRouter;
   /** Hands a discovered worker to the gateway's pool (GatewayHandle.addWorker). */
   addWorker(connection: WorkerConnection): void;
@@ -29,18 +34,24 @@ export interface MultiHost {
 
 export async function connectMultiHost(options: MultiHostOptions): Promise<MultiHost> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const nats = await connect({ servers: options.natsUrl, name: `mini-dynamo-gateway-${options.router.routerId}` });
+  const connected = await connectNats(options.natsUrl, options.clusterToken, `mini-dynamo-gateway-${options.router.routerId}`);
+  if (!connected.ok) throw new Error(connected.error.message); // startServer's caller prints it, no stack
+  const nats = connected.value;
   const connections = new Map<string, RemoteWorkerConnection>();
   let closing = false;
   const discovery = new WorkerDiscovery({
     nats,
     ...(options.discoveryTtlMs === undefined ? {} : { ttlMs: options.discoveryTtlMs }),
     onUp: (hb) => {
-      const connection = new RemoteWorkerConnection(hb, nats, options.remoteTimeouts);
+      const connection = new RemoteWorkerConnection(hb, nats, options.remoteTimeouts, options.clusterToken);
       connections.set(hb.workerId, connection);
       connection.onClosed((reason) => {
         if (connections.get(hb.workerId) !== connection) return;
         connections.delete(hb.workerId);
+        if (connection.tokenRefused && !closing) {
+          discovery.refuse(hb.workerId);
+          return log(`remote worker ${hb.workerId} unusable: ${reason}; ignored until it restarts`);
+        }
         const holdOffMs = closing ? 0 : discovery.eject(hb.workerId);
         log(`remote worker ${hb.workerId} dropped: ${reason}${holdOffMs > 0 ? ` (its heartbeats ignored for ${holdOffMs} ms)` : ''}`);
       });

@@ -3,7 +3,8 @@
 // metrics are HTTP GETs, a prefix-cache reset a POST. Invariants: `closed` fires once (worker unreachable
 // or silent past a timeout, its stream broke, discovery lost its heartbeat, or close()); after it no report
 // is delivered and send is a no-op; every query gets exactly one report (its answer or `query_failed`) or
-// the connection closes; every HTTP call but a generate stream's body has a deadline.
+// the connection closes; every HTTP call but a generate stream's body has a deadline; a 401 (cluster token
+// mismatch) closes it with `tokenRefused` set, so discovery ignores that worker instance until it restarts.
 
 import type { NatsConnection, Subscription } from 'nats';
 import {
@@ -44,9 +45,14 @@ export class RemoteWorkerConnection implements WorkerConnection {
   /** Aborted at close: cancels in-flight queries and aborts. */
   private readonly lifetime = new AbortController();
   private readonly timeouts: RemoteWorkerTimeouts;
+  /** Authorization of every HTTP call (`Bearer <cluster token>`), empty without a token. */
+  private readonly authHeaders: Record<string, string>;
+  /** The worker answered 401: the gateway's --cluster-token is missing or differs from the worker's. */
+  tokenRefused = false;
 
-  constructor(heartbeat: WorkerHeartbeat, nats: NatsConnection, timeouts: Partial<RemoteWorkerTimeouts> = {}) {
+  constructor(heartbeat: WorkerHeartbeat, nats: NatsConnection, timeouts: Partial<RemoteWorkerTimeouts> = {}, clusterToken?: string) {
     this.timeouts = { ...DEFAULT_REMOTE_WORKER_TIMEOUTS, ...timeouts };
+    this.authHeaders = clusterToken ? { authorization: `Bearer ${clusterToken}` } : {};
     this.workerId = heartbeat.workerId;
     this.instanceId = heartbeat.instanceId;
     this.url = heartbeat.url.replace(/\/$/, '');
@@ -129,13 +135,14 @@ export class RemoteWorkerConnection implements WorkerConnection {
     try {
       const res = await fetch(`${this.url}/generate`, {
         // W3C trace context also as headers on the HTTP hop (the body carries it for the engine) — telemetry, issue 6
-        method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json', ...request.traceContext }, signal: controller.signal,
+        method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json', ...request.traceContext, ...this.authHeaders }, signal: controller.signal,
       }).finally(cancelHeadersTimer);
       if (!res.ok || !res.body) {
         terminal = true;
         const bodyMs = this.timeouts.queryMs;
         const cancelBodyTimer = abortAfter(controller, bodyMs, `no error body within ${bodyMs} ms`);
         const detail = await res.text().finally(cancelBodyTimer);
+        if (res.status === 401) return this.refused('POST /generate'); // closing re-routes the request
         return this.failRequest(request.requestId, 'internal', `worker ${this.workerId} answered ${res.status}: ${detail}`);
       }
       const ndjson = new NdjsonDecoder();
@@ -153,6 +160,12 @@ export class RemoteWorkerConnection implements WorkerConnection {
     }
   }
 
+  /** A 401: this gateway's token is not the worker's. Closes for good (the pool re-routes unstarted requests). */
+  private refused(call: string): void {
+    this.tokenRefused = true;
+    this.markClosed(`worker ${this.workerId} refused the cluster token (401 on ${call}): --cluster-token (MINI_DYNAMO_CLUSTER_TOKEN) must match on gateway and workers`);
+  }
+
   private failRequest(requestId: string, code: 'internal' | 'worker_failed', message: string): void {
     this.emit({ type: 'event', event: { kind: 'failed', requestId, error: { code, message } } });
   }
@@ -160,7 +173,7 @@ export class RemoteWorkerConnection implements WorkerConnection {
   /** Fire-and-forget: a failure is ignored (the request's stream still ends it), but the call has a deadline. */
   private async post(path: string, body: unknown): Promise<void> {
     const deadline = callDeadline(this.lifetime.signal, this.timeouts.abortMs);
-    await fetch(`${this.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: deadline.signal })
+    await fetch(`${this.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...this.authHeaders }, signal: deadline.signal })
       .then((r) => r.body?.cancel())
       .catch(() => {})
       .finally(deadline.release);
@@ -176,7 +189,7 @@ export class RemoteWorkerConnection implements WorkerConnection {
     let text: string;
     const deadline = callDeadline(this.lifetime.signal, this.timeouts.queryMs);
     try {
-      const res = await fetch(`${this.url}${path}`, { method, signal: deadline.signal });
+      const res = await fetch(`${this.url}${path}`, { method, headers: this.authHeaders, signal: deadline.signal });
       status = res.status;
       text = await res.text();
     } catch (e) {
@@ -184,6 +197,7 @@ export class RemoteWorkerConnection implements WorkerConnection {
     } finally {
       deadline.release();
     }
+    if (status === 401) return this.refused(`${method} ${path}`);
     if (status < 200 || status > 299) return this.failQuery(type, `${call} answered ${status}: ${text.slice(0, 200)}`);
     let report: WorkerReport | null = null;
     try {

@@ -63,6 +63,13 @@ test('--api-key / MINI_DYNAMO_API_KEY: the flag wins; an empty key is an error t
   assert.throws(() => parseServeArgs(['--api-key='], {}), /^Error: --api-key must not be empty$/);
 });
 
+test('--cluster-token / MINI_DYNAMO_CLUSTER_TOKEN: the flag wins; an empty token is an error that echoes nothing', () => {
+  assert.equal(parseServeArgs(['--cluster-token', 'ct-flag'], { MINI_DYNAMO_CLUSTER_TOKEN: 'ct-env' }).server.clusterToken, 'ct-flag');
+  assert.equal(parseServeArgs([], { MINI_DYNAMO_CLUSTER_TOKEN: 'ct-env' }).server.clusterToken, 'ct-env');
+  assert.equal(parseServeArgs([], {}).server.clusterToken, undefined);
+  assert.throws(() => parseServeArgs([], { MINI_DYNAMO_CLUSTER_TOKEN: '' }), /^Error: --cluster-token must not be empty \(from MINI_DYNAMO_CLUSTER_TOKEN\)$/);
+});
+
 test('an env var\'s bad value names the flag and the env var', () => {
   assert.throws(() => parseServeArgs([], { MINI_DYNAMO_WORKERS: 'two' }), /^Error: --workers must be an integer ≥ 1, got 'two' \(from MINI_DYNAMO_WORKERS\)$/);
   assert.throws(() => parseServeArgs([], { MINI_DYNAMO_ROUTER: 'fastest' }), /--router must be one of kv, round_robin, random, least_loaded, got 'fastest' \(from MINI_DYNAMO_ROUTER\)/);

@@ -14,6 +14,7 @@ const FLAGS = {
   'busy-kv-threshold': 'string', 'busy-prefill-threshold': 'string', 'on-all-busy': 'string',
   'served-model-name': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string',
   'api-key': 'string', 'enable-auto-tool-choice': 'boolean', 'enable-tokenizer-info-endpoint': 'boolean', 'tool-call-parser': 'string', help: 'boolean',
+  'cluster-token': 'string',
 } as const;
 
 export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -24,6 +25,7 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
+         [--cluster-token TOKEN]   (NATS token + bearer token to the workers' HTTP; prefer MINI_DYNAMO_CLUSTER_TOKEN)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
          [--enable-auto-tool-choice --tool-call-parser hermes|llama3_json]   (tool_choice "auto", the default with tools)
          [--enable-tokenizer-info-endpoint]   (GET /tokenizer_info: tokenizer config + chat template, as vLLM; off by default)
@@ -56,6 +58,7 @@ export function parseServeArgs(argv: string[], env: Env = process.env): ServeArg
     busyThresholds: busyThresholds(p),
     maxBodyBytes: p.int('max-body-bytes'),
     apiKey: p.secret('api-key'),
+    clusterToken: p.secret('cluster-token'),
     enableTokenizerInfoEndpoint: p.bool('enable-tokenizer-info-endpoint'),
     ...autoToolChoice(p),
   };

@@ -9,7 +9,7 @@ import type { AllocatorAudit, RoutingPolicyName } from '@mini-dynamo/protocol';
 import { createRouter, type BusyThresholds } from '@mini-dynamo/router';
 import { connectMultiHost, type MultiHost } from './multi-host.js';
 import { createTracing } from '@mini-dynamo/telemetry';
-import { acquireProcessGpuMetrics, ThreadWorkerConnection, type ProcessGpuMetrics, type WorkerOptions } from '@mini-dynamo/worker';
+import { acquireProcessGpuMetrics, redactNatsUrl, ThreadWorkerConnection, type ProcessGpuMetrics, type WorkerOptions } from '@mini-dynamo/worker';
 import { startGateway, type GatewayHandle } from './gateway-server.js';
 import { combineObservers, type GenerationObserver } from './generation-observer.js';
 import { activeTraceCarrier, GatewayTelemetry } from './request-telemetry.js';
@@ -23,6 +23,8 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   numWorkers?: number;
   /** Multi-host: also serve standalone workers found over this NATS server (0 local workers is fine then). */
   natsUrl?: string;
+  /** Multi-host shared secret: NATS token + bearer token of the workers' HTTP routes (--cluster-token). */
+  clusterToken?: string;
   host?: string;
   port?: number;
   routerPolicy?: RoutingPolicyName;
@@ -106,8 +108,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   try {
     await startWorkers(handle, workers, progress);
     if (options.natsUrl) {
-      multiHost = await connectMultiHost({ natsUrl: options.natsUrl, router, addWorker: (c) => handle.addWorker(c), log: progress });
-      progress(`discovering standalone workers over NATS at ${options.natsUrl}`);
+      multiHost = await connectMultiHost({ natsUrl: options.natsUrl, clusterToken: options.clusterToken, router, addWorker: (c) => handle.addWorker(c), log: progress });
+      progress(`discovering standalone workers over NATS at ${redactNatsUrl(options.natsUrl)}`);
     }
   } catch (e) {
     await close();
@@ -134,7 +136,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
     routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
-    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, ...engineOptions
+    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, clusterToken: _token, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

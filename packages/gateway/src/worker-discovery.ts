@@ -68,6 +68,13 @@ export class WorkerDiscovery {
     return holdOffMs;
   }
 
+  /** Drop a worker that refused our cluster token and ignore this instance's heartbeats until it restarts. */
+  refuse(workerId: string): void {
+    const entry = this.known.get(workerId);
+    this.known.delete(workerId);
+    if (entry) this.ejected.set(workerId, { instanceId: entry.instanceId, untilMs: Number.POSITIVE_INFINITY, numEjections: 1 });
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.subscription.unsubscribe();

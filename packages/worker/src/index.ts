@@ -14,3 +14,5 @@ export * from './engine-telemetry.js';
 export * from './process-gpu-metrics.js';
 export * from './http-listen.js';
 export * from './flag-reader.js';
+export * from './bearer-token.js';
+export * from './nats-auth.js';

@@ -42,6 +42,18 @@ test('worker flags also come from MINI_DYNAMO_* env vars (k8s/compose); a flag w
   assert.equal(bad.message, "--num-blocks must be an integer ≥ 1, got 'many' (from MINI_DYNAMO_NUM_BLOCKS)");
 });
 
+test('--cluster-token / MINI_DYNAMO_CLUSTER_TOKEN: the flag wins; an empty token is a message that echoes nothing', () => {
+  const nats = { MINI_DYNAMO_NATS: 'nats://nats:4222' };
+  const token = (argv: string[], env: Record<string, string>) => {
+    const r = parseWorkerArgs(argv, { ...nats, ...env });
+    return r.ok ? r.value.clusterToken : r.message;
+  };
+  assert.equal(token(['--cluster-token', 'ct-flag'], { MINI_DYNAMO_CLUSTER_TOKEN: 'ct-env' }), 'ct-flag');
+  assert.equal(token([], { MINI_DYNAMO_CLUSTER_TOKEN: 'ct-env' }), 'ct-env');
+  assert.equal(token([], {}), undefined);
+  assert.equal(token([], { MINI_DYNAMO_CLUSTER_TOKEN: '' }), '--cluster-token must not be empty (from MINI_DYNAMO_CLUSTER_TOKEN)');
+});
+
 test('NDJSON decoding survives lines split across chunks', () => {
   const d = new NdjsonDecoder();
   const enc = new TextEncoder();

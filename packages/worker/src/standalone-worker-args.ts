@@ -10,7 +10,8 @@ export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <di
   [--host 127.0.0.1] [--port 0] [--advertise-host <name>] [--block-size 16] [--num-blocks 1024]
   [--max-num-seqs N] [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
   [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--heartbeat-ms 1000]
-  [--device cpu|cuda] [--trace-file spans.jsonl]
+  [--device cpu|cuda] [--trace-file spans.jsonl] [--cluster-token TOKEN]
+  (--cluster-token: NATS token + bearer token of the worker's HTTP routes; prefer MINI_DYNAMO_CLUSTER_TOKEN)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_NATS=nats://nats:4222, MINI_DYNAMO_WORKER_ID=w0.`;
 
 /** Engine and runner flags `serve` and `worker` both take: same names, env vars and checks (readEngineFlags). */
@@ -39,6 +40,7 @@ export function readEngineFlags(p: FlagReader<keyof typeof ENGINE_FLAGS>) {
 const FLAGS = {
   ...ENGINE_FLAGS, nats: 'string', model: 'string', 'worker-id': 'string', host: 'string', port: 'string',
   'advertise-host': 'string', 'served-model-name': 'string', 'heartbeat-ms': 'string', 'trace-file': 'string',
+  'cluster-token': 'string',
 } as const;
 
 export type WorkerArgs = { ok: true; value: StandaloneWorkerOptions } | { ok: false; message: string };
@@ -66,6 +68,8 @@ export function parseWorkerArgs(argv: string[], env: Env = process.env): WorkerA
     const advertiseHost = p.string('advertise-host');
     const servedModelName = p.string('served-model-name');
     const traceFile = p.string('trace-file');
+    const clusterToken = p.secret('cluster-token');
+    if (clusterToken) options.clusterToken = clusterToken;
     if (advertiseHost) options.advertiseHost = advertiseHost;
     if (servedModelName) options.servedModelName = servedModelName;
     if (traceFile) options.tracing = { jsonlPath: traceFile }; // telemetry, issue 6

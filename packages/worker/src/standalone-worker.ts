@@ -8,7 +8,8 @@ import type { ServerType } from '@hono/node-server';
 import { closeServer, listen } from './http-listen.js';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connectNats, redactNatsUrl } from './nats-auth.js';
 import { kvEventToJson, err, ok, queryAnsweredBy, type QueryType, type Result, type WorkerReport } from '@mini-dynamo/protocol';
 import { createWorkerEngine, createWorkerTelemetry } from './worker-engine.js';
 import { startGpuMetrics } from './gpu-metrics.js';
@@ -25,6 +26,8 @@ export interface StandaloneWorkerOptions extends WorkerOptions {
   /** Host name other machines reach this worker by (default: the bind host). */
   advertiseHost?: string;
   natsUrl: string;
+  /** Shared secret: the NATS token and the bearer token every HTTP route but /health and /metrics requires. */
+  clusterToken?: string;
   heartbeatMs?: number;
   log?: (line: string) => void;
 }
@@ -47,13 +50,12 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     await tracing.shutdown();
     return err(built.error);
   }
-  let nc: NatsConnection;
-  try {
-    nc = await connect({ servers: options.natsUrl, name: `mini-dynamo-worker-${options.workerId}` });
-  } catch (e) {
+  const connected = await connectNats(options.natsUrl, options.clusterToken, `mini-dynamo-worker-${options.workerId}`);
+  if (!connected.ok) {
     await Promise.allSettled([built.value.runner.close(), tracing.shutdown()]);
-    return err({ code: 'nats_unreachable', message: `cannot connect to NATS at ${options.natsUrl}: ${(e as Error).message}` });
+    return err(connected.error);
   }
+  const nc: NatsConnection = connected.value;
   const { engine, runner, info } = built.value;
   const workerId = options.workerId;
   const streams = new RequestStreams();
@@ -84,7 +86,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     if (type === 'reset_prefix_cache') await nc.flush();
     return report;
   };
-  const app = createWorkerHttpApp({ workerId, info, streams, handle: (c) => host.handle(c), ask });
+  const app = createWorkerHttpApp({ workerId, info, streams, handle: (c) => host.handle(c), ask, clusterToken: options.clusterToken });
   engine.run().catch((e: unknown) => log(`[${workerId}] engine loop failed: ${(e as Error).stack ?? String(e)}`));
   let server: ServerType;
   try {
@@ -106,7 +108,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
   nc.subscribe(subjects.discover, { callback: () => heartbeat() });
   heartbeat();
   const timer = setInterval(heartbeat, options.heartbeatMs ?? 1000);
-  log(`[${workerId}] serving ${info.modelName} at ${url} (NATS ${options.natsUrl})`);
+  log(`[${workerId}] serving ${info.modelName} at ${url} (NATS ${redactNatsUrl(options.natsUrl)}${options.clusterToken ? ', cluster token required' : ''})`);
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
     clearInterval(timer);

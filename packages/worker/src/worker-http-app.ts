@@ -1,13 +1,15 @@
 // The standalone worker's HTTP surface (hono): POST /generate streams NDJSON EngineEvents,
 // POST /abort, GET /snapshot (KV resync), GET /audit, GET /metrics, GET /health,
 // POST /reset_prefix_cache ({"numBlocks": n}, answered once the `cleared` KV event is published).
-// Invariant: every command goes through the shared WorkerHost; this file only adapts HTTP.
+// Invariants: every command goes through the shared WorkerHost; this file only adapts HTTP. With a cluster
+// token, every route but the probe /health and the scraped /metrics needs `Authorization: Bearer <token>` (401).
 
 import { Hono } from 'hono';
 import type { GenerateRequest, ModelRunnerInfo, QueryType, WorkerCommand, WorkerReport } from '@mini-dynamo/protocol';
 import type { RequestStreams } from './request-streams.js';
 import { METRICS_CONTENT_TYPE, carrierFromHeaders } from '@mini-dynamo/telemetry';
 import { snapshotToJson } from './wire-format.js';
+import { createBearerCheck } from './bearer-token.js';
 
 export interface WorkerHttpDeps {
   workerId: string;
@@ -16,6 +18,17 @@ export interface WorkerHttpDeps {
   handle(command: WorkerCommand): Promise<void>;
   /** Sends a command and waits for its one reply report (snapshot, audit, metrics, reset). */
   ask(type: QueryType): Promise<WorkerReport>;
+  /** When set, the bearer token of every route but OPEN_PATHS (the gateway's RemoteWorkerConnection sends it). */
+  clusterToken?: string | undefined;
+}
+
+/** Liveness probes and Prometheus scrapes carry no token (as the gateway's /health and /metrics). */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
+
+/** An OpenAI-shaped 401 (the gateway maps it to a clear "cluster token mismatch" close reason). */
+function unauthorized(refusal: 'missing' | 'incorrect') {
+  const message = refusal === 'missing' ? 'This worker requires the cluster token: Authorization: Bearer <token>.' : 'Incorrect cluster token provided.';
+  return { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_cluster_token' } };
 }
 
 function isGenerateRequest(body: unknown): body is GenerateRequest {
@@ -31,6 +44,15 @@ const badRequest = (message: string) => ({ error: { code: 'invalid_request', mes
 
 export function createWorkerHttpApp(deps: WorkerHttpDeps): Hono {
   const app = new Hono();
+  if (deps.clusterToken) {
+    const check = createBearerCheck(deps.clusterToken);
+    app.use('*', async (c, next) => {
+      if (OPEN_PATHS.has(c.req.path)) return next();
+      const refusal = check(c.req.header('authorization'));
+      if (refusal === null) return next();
+      return c.json(unauthorized(refusal), 401, { 'www-authenticate': 'Bearer' });
+    });
+  }
 
   app.post('/generate', async (c) => {
     const body = await c.req.json().catch(() => null);
