@@ -2,34 +2,15 @@
 // (maskedPicks 'js': fetched logits, processLogits + sampleToken) over many random masks on a vocabulary that is not
 // a multiple of 32: greedy picks identical, seeded draws identical away from a float32 CDF boundary, no logits
 // fetched, and each pick independent of its batch neighbours.
-import { describe, it, after, before } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isTokenAllowed, samplingParams, type SamplingParams, type StepBatch, type StepSequence } from '@mini-dynamo/protocol';
-import { randomLlamaWeights, tinyLlamaConfig } from './random-weights.js';
-import { createOrtModelRunner, type MaskedPicks, type OrtModelRunner } from './ort-model-runner.js';
+import type { MaskedPicks } from './ort-model-runner.js';
+import { tinyRunnerPair } from './tiny-runner-pair.js';
 import { boundaryDistance } from './cdf-boundary.js';
 import { counterUniform } from './sampler.js';
 
-const cacheDir = mkdtempSync(join(tmpdir(), 'md-masked-'));
-const config = tinyLlamaConfig({ vocabSize: 500 });
-const weights = randomLlamaWeights(config, 23);
-const runners: Partial<Record<MaskedPicks, OrtModelRunner>> = {};
-before(async () => {
-  for (const maskedPicks of ['graph', 'js'] as const) {
-    const r = await createOrtModelRunner({
-      model: { name: 'tiny', config, weights, contentHash: 'masked' }, blockSize: 4, numBlocks: 64, cacheDir, intraOpNumThreads: 1, maskedPicks,
-    });
-    assert.ok(r.ok, r.ok ? '' : r.error.message);
-    runners[maskedPicks] = r.value;
-  }
-});
-after(async () => {
-  for (const r of Object.values(runners)) await r.close();
-  rmSync(cacheDir, { recursive: true, force: true });
-});
+const { config, runners } = tinyRunnerPair({ name: 'masked', seed: 23, modes: ['graph', 'js'] as const, option: (maskedPicks): { maskedPicks: MaskedPicks } => ({ maskedPicks }) });
 
 /** A random mask over the vocabulary (bits past it set too: they must be ignored); `density` of ids allowed, ≥ 1. */
 function randomMask(seed: number, density: number): Uint32Array {

@@ -1,33 +1,17 @@
 // Top-k / top-p / min-p sequences picked in the step graph (top_k_ids, top_p_ids, sampled_ids with min_p) against sampleToken
 // over the same run's logits: greedy-equivalent and tied picks identical, seeded draws identical except within the
 // float32 CDF tolerance, no logits fetched, each pick independent of its batch neighbours; 'js' mode fetches logits.
-import { describe, it, after, before } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { samplingParams, type SamplingParams, type StepBatch, type StepSequence } from '@mini-dynamo/protocol';
-import { randomLlamaWeights, tinyLlamaConfig } from './random-weights.js';
-import { createOrtModelRunner, type OrtModelRunner, type TruncatedSampling } from './ort-model-runner.js';
+import { createOrtModelRunner, type TruncatedSampling } from './ort-model-runner.js';
+import { tinyRunnerPair } from './tiny-runner-pair.js';
 import { argmax, counterUniform, sampleToken } from './sampler.js';
 import { TOLERANCE } from './cdf-boundary.js';
 
-const cacheDir = mkdtempSync(join(tmpdir(), 'md-truncated-'));
-const config = tinyLlamaConfig({ vocabSize: 500, tieWordEmbeddings: false });
-const weights = randomLlamaWeights(config, 29);
-const runners: Partial<Record<TruncatedSampling, OrtModelRunner>> = {};
-before(async () => {
-  for (const truncatedSampling of ['graph', 'js'] as const) {
-    const r = await createOrtModelRunner({
-      model: { name: 'tiny', config, weights, contentHash: 'truncated' }, blockSize: 4, numBlocks: 64, cacheDir, intraOpNumThreads: 1, truncatedSampling,
-    });
-    assert.ok(r.ok, r.ok ? '' : r.error.message);
-    runners[truncatedSampling] = r.value;
-  }
-});
-after(async () => {
-  for (const r of Object.values(runners)) await r.close();
-  rmSync(cacheDir, { recursive: true, force: true });
+const { config, weights, cacheDir, runners } = tinyRunnerPair({
+  name: 'truncated', seed: 29, config: { tieWordEmbeddings: false }, modes: ['graph', 'js'] as const,
+  option: (truncatedSampling): { truncatedSampling: TruncatedSampling } => ({ truncatedSampling }),
 });
 
 /** One-token prefill of `token` at position 0 in block `b` (each sequence its own block). */

@@ -42,6 +42,17 @@ export function reportInbox(connection: WorkerConnection) {
 const eventOf = (id: string, kind?: string) => (r: WorkerReport) =>
   r.type === 'event' && r.event.requestId === id && (kind === undefined || r.event.kind === kind);
 
+/** A request's generated token ids, read until its terminal event, which must not be `failed`. */
+async function generatedTokens(inbox: ReturnType<typeof reportInbox>, requestId: string): Promise<number[]> {
+  const tokens: number[] = [];
+  for (;;) {
+    const r = await inbox.next(eventOf(requestId));
+    assert.ok(r.type === 'event' && r.event.kind !== 'failed', JSON.stringify(r));
+    if (r.event.kind !== 'tokens') return tokens;
+    tokens.push(...r.event.tokenIds);
+  }
+}
+
 export function workerConnectionConformance(name: string, create: ConnectionFactory): void {
   describe(`WorkerConnection conformance: ${name}`, () => {
     test('ready, generate streams tokens then exactly one finished event; KV events and loads flow', async () => {
@@ -101,23 +112,11 @@ export function workerConnectionConformance(name: string, create: ConnectionFact
         const biased = generateRequest('c-bias', 3);
         biased.sampling = { ...biased.sampling, logitBias: [[77, 100]], minTokens: 2, repetitionPenalty: 1, minP: 0 };
         connection.send({ type: 'generate', request: biased });
-        const tokens: number[] = [];
-        for (;;) {
-          const r = await inbox.next(eventOf('c-bias'));
-          if (r.type === 'event' && r.event.kind === 'tokens') tokens.push(...r.event.tokenIds);
-          else break;
-        }
-        assert.deepEqual(tokens, [77, 77, 77]);
+        assert.deepEqual(await generatedTokens(inbox, 'c-bias'), [77, 77, 77]);
         const guided = generateRequest('c-guided', 8);
         guided.sampling = { ...guided.sampling, structuredOutput: { kind: 'choice', choices: ['yes', 'no'] } };
         connection.send({ type: 'generate', request: guided });
-        const guidedTokens: number[] = [];
-        for (;;) {
-          const r = await inbox.next(eventOf('c-guided'));
-          assert.ok(r.type === 'event' && r.event.kind !== 'failed', JSON.stringify(r));
-          if (r.event.kind === 'tokens') guidedTokens.push(...r.event.tokenIds);
-          else break;
-        }
+        const guidedTokens = await generatedTokens(inbox, 'c-guided');
         const tokenizer = await loadTokenizer(defaultModelDir());
         assert.ok(tokenizer.ok);
         assert.ok(['yes', 'no'].includes(tokenizer.value.decode(guidedTokens)), `the worker built the constraint over its vocabulary: ${guidedTokens}`);
