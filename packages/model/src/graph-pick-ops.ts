@@ -1,9 +1,10 @@
 // The step graph's in-graph picks over gathered logits rows (their inputs and outputs): the allowed-token mask (packed
-// bits → -inf), masked ArgMax, temperature (+ min-p) sampling by inverse CDF, the top-k / top-p draws. Invariant: an allowed logit passes unchanged (x + 0), so ArgMax over a
-// masked row is the JS argmax over the allowed ids, first index on ties.
+// bits → -inf), masked ArgMax, temperature (+ min-p) sampling by inverse CDF, the top-k / top-p draws.
+// Invariant: an allowed logit passes unchanged (x + 0), so ArgMax over a masked row is the JS argmax over the allowed
+// ids, first index on ties.
 
 import { ElemType, type GraphBuilder } from './onnx-builder.js';
-import { topKSample, topPSample } from './truncated-sampling-op.js';
+import { lastColumn, topKSample, topPSample } from './truncated-sampling-op.js';
 
 /** Bytes of one allowed_mask row: the TokenConstraint mask's ceil(vocab/32) words. */
 export function maskBytesPerRow(vocabSize: number): number {
@@ -14,7 +15,7 @@ export function maskBytesPerRow(vocabSize: number): number {
  * rows [R, vocab] + (0 where allowed, -inf elsewhere); allowedMask [R, maskBytesPerRow] u8 holds the mask words as
  * little-endian bytes (bit j of byte k: token 8k + j). Each byte indexes a [256, 8] table of its bits' biases.
  */
-export function maskRows(g: GraphBuilder, rows: string, allowedMask: string, vocabSize: number): string {
+function maskRows(g: GraphBuilder, rows: string, allowedMask: string, vocabSize: number): string {
   const table = new Float32Array(256 * 8);
   for (let b = 0; b < 256; b++) for (let j = 0; j < 8; j++) table[b * 8 + j] = (b >>> j) & 1 ? 0 : -Infinity;
   const perBit = g.op('Gather', [g.initializer('mask_bit_bias', table, [256, 8]), g.op('Cast', [allowedMask], { to: ElemType.Int32 })], { axis: 0 });
@@ -27,7 +28,7 @@ export function maskRows(g: GraphBuilder, rows: string, allowedMask: string, voc
  * outputName [R] i32 = #{i : cdf[i] ≤ u·cdf[last]}, cdf the running sum of exp((row − max)·invT) zeroed below minP
  * (sampler's unnormalised weights and min-p, drawn in id order), clamped to the last id of positive weight.
  */
-export function temperatureSample(
+function temperatureSample(
   g: GraphBuilder, rows: string, draw: { invTemperature: string; uniform: string; minP: string }, outputName: string,
 ): void {
   const col = (x: string) => g.op('Unsqueeze', [x, g.int64([1])]); // [R] -> [R,1]
@@ -35,7 +36,7 @@ export function temperatureSample(
   const e = g.op('Exp', [g.op('Mul', [g.op('Sub', [rows, max]), col(draw.invTemperature)])]);
   const weights = g.op('Mul', [e, g.op('Cast', [g.op('GreaterOrEqual', [e, col(draw.minP)])], { to: ElemType.Float })]);
   const cdf = g.op('CumSum', [weights, g.int64([1], [])]);
-  const total = g.op('Slice', [cdf, g.int64([-1]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]); // [R,1]
+  const total = lastColumn(g, cdf); // [R,1]
   const below = g.op('Cast', [g.op('LessOrEqual', [cdf, g.op('Mul', [col(draw.uniform), total])])], { to: ElemType.Float });
   const count = g.op('ReduceSum', [below, g.int64([1])], { keepdims: 0 }); // exact in f32 below 2^24 columns
   const positive = g.op('Cast', [g.op('Greater', [weights, g.float([0])])], { to: ElemType.Float });

@@ -1,6 +1,5 @@
 // Which sequences of a step are picked inside the step graph (greedy_ids, sampled_greedy_ids, sampled_ids, top_k_ids,
-// top_p_ids) and the
-// per-row inputs those picks read. Invariant: decided from each sequence's own params and mask only, never from its
+// top_p_ids) and the per-row inputs those picks read. Invariant: decided from each sequence's own params and mask only, never from its
 // batch neighbours, so a (seeded) request is picked the same way whatever it is batched with.
 
 import { needsLogitsProcessing, type SamplingParams, type StepBatch, type StepSequence } from '@mini-dynamo/protocol';
@@ -31,8 +30,10 @@ export interface GraphPickModes {
  */
 function onlyMaskedPickReadsLogits(s: StepSequence): boolean {
   const p = s.sampling;
-  return s.promptLogprobs === undefined
-    && (p === null || ((p.numLogprobs ?? null) === null && !needsLogitsProcessing({ ...p, minP: 0 }, undefined)));
+  if (s.promptLogprobs !== undefined) return false;
+  if (p === null) return true;
+  const withoutMinP = (p.minP ?? 0) > 0 ? { ...p, minP: 0 } : p; // copied only when min-p is set
+  return (p.numLogprobs ?? null) === null && !needsLogitsProcessing(withoutMinP, undefined);
 }
 
 /** Whether a sampled (temperature > 0) sequence's top-k truncates its distribution. */
@@ -48,9 +49,10 @@ export function graphPick(s: StepSequence, vocabSize: number, modes: GraphPickMo
   const masked = s.allowedTokenMask !== undefined;
   if (masked && modes.maskedPicks === 'js') return null;
   if (p.temperature <= 0) return modes.greedyArgmax === 'graph' ? (masked ? 'masked-argmax' : 'argmax') : null;
-  const truncated = hasTopK(p, vocabSize) || p.topP < 1 || (p.minP ?? 0) > 0;
+  const topK = hasTopK(p, vocabSize);
+  const truncated = topK || p.topP < 1 || (p.minP ?? 0) > 0;
   if (truncated && modes.truncatedSampling === 'js') return null;
-  if (hasTopK(p, vocabSize)) return 'top-k-draw';
+  if (topK) return 'top-k-draw';
   if (p.topP < 1) return 'top-p-draw';
   return truncated || modes.temperatureSampling === 'graph' ? 'draw' : null;
 }

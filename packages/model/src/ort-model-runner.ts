@@ -26,7 +26,7 @@ export type KvTransfer = 'pool' | 'compact';
  */
 export type GreedyArgmax = 'graph' | 'js';
 /**
- * Where temperature-only sequences (see samplesInGraph) are sampled: 'graph' feeds their temperature and uniform
+ * Where temperature-only sequences (see graphPick in graph-picks.ts) are sampled: 'graph' feeds their temperature and uniform
  * draw and reads the graph's sampled_ids; 'js' samples them in JS from fetched logits (baseline).
  */
 export type TemperatureSampling = 'graph' | 'js';
@@ -109,7 +109,9 @@ export class OrtModelRunner implements ModelRunner {
   async step(batch: StepBatch): Promise<StepOutput> {
     const packed = packStep(batch, this.pool);
     const picks = batch.sequences.map((s) => graphPick(s, this.info.vocabSize, this));
-    const draws = graphDraws(batch, picks, this.info.vocabSize, () => this.random());
+    // A step picked by greedy_ids alone (or in JS) feeds the neutral dummy rows: no per-row inputs to build.
+    const inRows = picks.some((p) => p !== null && p !== 'argmax');
+    const draws = inRows ? graphDraws(batch, picks, this.info.vocabSize, () => this.random()) : null;
     const needsLogits = picks.some((p) => p === null);
     const names = [needsLogits ? 'logits' : 'greedy_ids'];
     if (picks.includes('draw')) names.push('sampled_ids');
@@ -119,7 +121,7 @@ export class OrtModelRunner implements ModelRunner {
     const out = await this.run(packed, draws, names);
     const output = { draw: 'sampled_ids', 'top-k-draw': 'top_k_ids', 'top-p-draw': 'top_p_ids', 'masked-argmax': 'sampled_greedy_ids' } as const;
     const fromRows = (i: number): number | null => {
-      const r = draws.rowOf[i] ?? null, pick = picks[i] ?? null;
+      const r = draws?.rowOf[i] ?? null, pick = picks[i] ?? null;
       if (r === null || pick === null || pick === 'argmax') return null;
       return (out[output[pick]] as Int32Array)[r]!;
     };

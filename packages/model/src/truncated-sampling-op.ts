@@ -83,6 +83,6 @@ function sortedDraw(
 }
 
 /** The last column [n,1] of a running sum (its total; sequential CumSum: zero columns past a row's set change nothing). */
-function lastColumn(g: GraphBuilder, cum: string): string {
+export function lastColumn(g: GraphBuilder, cum: string): string {
   return g.op('Slice', [cum, g.int64([-1]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
 }
