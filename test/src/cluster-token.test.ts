@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startServer, type ServerHandle } from '@mini-dynamo/gateway';
 import { defaultModelDir } from '@mini-dynamo/model';
-import { connectNats, startStandaloneWorker, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
+import { connectNats, parseHeartbeat, startStandaloneWorker, subjects } from '@mini-dynamo/worker';
 import { assertNoLeakedBlocks } from './gateway-support.js';
 import { spawnWorker, startNatsServer, waitFor, type NatsServer, type WorkerProcess } from './router-fixtures.js';
 
@@ -41,7 +41,7 @@ async function workerUrl(natsUrl: string, token: string): Promise<string> {
   nc.publish(subjects.discover);
   for await (const msg of sub) {
     await nc.close();
-    return (JSON.parse(new TextDecoder().decode(msg.data)) as WorkerHeartbeat).url;
+    return parseHeartbeat(new TextDecoder().decode(msg.data))!.url;
   }
   throw new Error('no heartbeat');
 }

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { assertNoLeakedBlocks, assertOpenAiError, client, MODEL, mockServer, mockServerForSuite, rawPost } from './gateway-support.js';
+import { assertNoLeakedBlocks, assertOpenAiError, client, MODEL, mockServer, mockServerForSuite, rawPost, streamedChatChoices } from './gateway-support.js';
 
 const LONG_PROMPT = 'Once upon a time there was a little girl named Lily who loved to play in the park with her dog. '.repeat(3);
 
@@ -89,12 +89,8 @@ describe('gateway with the openai client (mock runner)', () => {
     assert.notEqual(other.choices[0]!.text, a.choices[0]!.text);
 
     const stream = await suite.openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 5, n: 2, stream: true });
-    const texts = ['', ''];
-    const finishes: (string | null)[] = [null, null];
-    for await (const chunk of stream) for (const c of chunk.choices) {
-      texts[c.index] = texts[c.index]! + (c.delta.content ?? '');
-      finishes[c.index] = c.finish_reason ?? finishes[c.index]!;
-    }
+    const choices = await streamedChatChoices(stream);
+    const finishes = [0, 1].map((i) => choices.get(i)?.finish ?? null);
     assert.deepEqual(finishes, ['length', 'length']);
   });
 

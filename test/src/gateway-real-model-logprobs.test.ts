@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { defaultModelDir, loadTokenizer } from '@mini-dynamo/model';
-import { assertNoLeakedBlocks, MODEL, readGolden, ortServerForSuite } from './gateway-support.js';
+import { assertNoLeakedBlocks, mergeCompletionChunks, MODEL, readGolden, ortServerForSuite } from './gateway-support.js';
 
 type ChatTokenLogprob = OpenAI.Chat.Completions.ChatCompletionTokenLogprob;
 
@@ -32,16 +32,9 @@ describe('gateway logprobs on the real model (ORT, stories260K)', () => {
       assert.equal(dict[lp.tokens![i]!], lp.token_logprobs![i]);
     });
 
-    const merged = { text: '', tokens: [] as string[], token_logprobs: [] as number[], top_logprobs: [] as Record<string, number>[], text_offset: [] as number[] };
-    for await (const chunk of await suite.openai.completions.create({ ...body, stream: true })) {
-      const c = chunk.choices[0]!;
-      merged.text += c.text;
-      merged.tokens.push(...(c.logprobs?.tokens ?? []));
-      merged.token_logprobs.push(...(c.logprobs?.token_logprobs ?? []));
-      merged.top_logprobs.push(...(c.logprobs?.top_logprobs ?? []));
-      merged.text_offset.push(...(c.logprobs?.text_offset ?? []));
-    }
-    const { text, ...streamedLogprobs } = merged;
+    const chunks: OpenAI.Completions.Completion[] = [];
+    for await (const chunk of await suite.openai.completions.create({ ...body, stream: true })) chunks.push(chunk);
+    const { text, logprobs: streamedLogprobs } = mergeCompletionChunks(chunks)[0]!;
     assert.equal(text, choice.text);
     assert.deepEqual(streamedLogprobs, lp);
   });

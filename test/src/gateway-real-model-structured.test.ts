@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { assertNoLeakedBlocks, MODEL, ortServerForSuite } from './gateway-support.js';
+import { assertNoLeakedBlocks, MODEL, ortServerForSuite, streamedChatChoices } from './gateway-support.js';
 
 /** Bounded (every string and array has a maximum), so 200 tokens always reach the end of the value. */
 const PET = {
@@ -61,8 +61,7 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
   test('streamed structured output equals the non-streamed one', async () => {
     const body = { model: MODEL, messages, max_tokens: 200, temperature: 0, response_format: { type: 'json_schema' as const, json_schema: { name: 'pet', schema: PET } } };
     const whole = await suite.openai.chat.completions.create(body);
-    let streamed = '';
-    for await (const chunk of await suite.openai.chat.completions.create({ ...body, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    const streamed = (await streamedChatChoices(await suite.openai.chat.completions.create({ ...body, stream: true }))).get(0)!.content;
     assert.equal(streamed, whole.choices[0]!.message.content);
   });
 
@@ -106,8 +105,7 @@ describe('structured outputs on the real model (ORT, stories260K)', () => {
     assert.equal(calls.length, 1);
     assert.ok(['get_weather', 'get_time'].includes(calls[0]!.function.name));
     assert.equal(typeof JSON.parse(calls[0]!.function.arguments), 'object');
-    const streamed: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
-    for await (const chunk of await suite.openai.chat.completions.create({ ...body, stream: true })) streamed.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+    const streamed = (await streamedChatChoices(await suite.openai.chat.completions.create({ ...body, stream: true }))).get(0)!.deltas;
     assert.deepEqual(streamed.map((c) => c.function?.name).filter((n) => n !== undefined), [calls[0]!.function.name], 'one header, with the name');
     assert.deepEqual([streamed[0]!.function?.arguments, streamed[0]!.type, streamed.every((c) => c.index === 0)], ['', 'function', true]);
     assert.ok(streamed.length > 2, 'the arguments stream in pieces');

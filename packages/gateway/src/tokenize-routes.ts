@@ -28,15 +28,15 @@ export interface TokenizeDeps {
 /** The version GET /version reports: the gateway package's. */
 const MINI_DYNAMO_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
-const model = z.string().min(1).max(512).nullish();
+const model = nullish(z.string().min(1).max(512));
 const tokenizeSchema = z.union([
   z.object({
     model, prompt: z.string(),
-    add_special_tokens: z.boolean().nullish(),
+    add_special_tokens: nullish(z.boolean()),
   }).strict(),
   z.object({
     model, messages: z.array(chatMessage).min(1).max(4096),
-    add_generation_prompt: z.boolean().nullish(),
+    add_generation_prompt: nullish(z.boolean()),
     tools: nullish(z.array(toolSchema).max(128)),
   }).strict(),
 ], { error: 'Expected {prompt: string} or {messages: [...]} (add_special_tokens / add_generation_prompt optional).' });

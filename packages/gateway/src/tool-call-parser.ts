@@ -72,7 +72,7 @@ export interface SegmentCursor {
   invalid: boolean;
 }
 
-export function newCursor(): SegmentCursor {
+function newCursor(): SegmentCursor {
   return { cache: new Map(), complete: new Map(), first: 0, numSettled: 0, numSettledCalls: 0, pos: 0, searchFrom: 0, open: null, afterCall: false, invalid: false };
 }
 

@@ -31,7 +31,7 @@ export const MAX_DISPATCH_RETRIES = 2;
  * Backstop for a worker that never answers a query (a remote connection's own HTTP timeouts come
  * first): below Prometheus' default 10 s scrape timeout, so GET /metrics still answers.
  */
-export const DEFAULT_QUERY_DEADLINE_MS = 8000;
+const DEFAULT_QUERY_DEADLINE_MS = 8000;
 
 /** One worker's answer to a query, or why there is none. */
 type Answer<T> = { workerId: string; ok: true; value: T } | { workerId: string; ok: false; message: string };

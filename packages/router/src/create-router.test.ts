@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeBlockHashes, type KvCacheEvent, type RoutingDecision } from '@mini-dynamo/protocol';
+import { computeBlockHashes, seededRandom, type KvCacheEvent, type RoutingDecision } from '@mini-dynamo/protocol';
 import { createRouter, type RouterOptions } from './create-router.js';
-import { seededRandom } from './routing-policy-conformance.js';
 import type { RoutingTimings } from './router-observer.js';
 
 const BS = 16;

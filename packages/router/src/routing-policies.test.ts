@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKvPolicy, kvCost, softmaxSample } from './kv-policy.js';
 import { createLeastLoadedPolicy, createRandomPolicy, createRoundRobinPolicy } from './baseline-policies.js';
-import { candidate, routingPolicyConformance, seededRandom } from './routing-policy-conformance.js';
+import { seededRandom } from '@mini-dynamo/protocol';
+import { candidate, routingPolicyConformance } from './routing-policy-conformance.js';
 
 routingPolicyConformance('kv', (random) => createKvPolicy({ random }));
 routingPolicyConformance('kv (temperature 0.5)', (random) => createKvPolicy({ random, temperature: 0.5 }));

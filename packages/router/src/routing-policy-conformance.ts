@@ -6,9 +6,6 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '@mini-dynamo/protocol';
 import type { RoutingPolicy, RandomSource, WorkerCandidate } from './routing-policy.js';
 
-/** Re-exported for the policy tests: protocol's seeded stream is a RandomSource. */
-export { seededRandom };
-
 export const candidate = (workerId: string, over: Partial<WorkerCandidate> = {}): WorkerCandidate => ({
   workerId, overlapBlocks: 0, numActiveBlocks: 0, numPrefillTokensQueued: 0, numTotalBlocks: 1000, ...over,
 });

@@ -9,7 +9,7 @@ import type { GenerateRequest, ModelRunnerInfo, QueryType, WorkerCommand, Worker
 import type { RequestStreams } from './request-streams.js';
 import { METRICS_CONTENT_TYPE, carrierFromHeaders } from '@mini-dynamo/telemetry';
 import { snapshotToJson } from './wire-format.js';
-import { createBearerCheck } from './bearer-token.js';
+import { createBearerCheck, type BearerRefusal } from './bearer-token.js';
 
 export interface WorkerHttpDeps {
   workerId: string;
@@ -26,7 +26,7 @@ export interface WorkerHttpDeps {
 const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
 
 /** An OpenAI-shaped 401 (the gateway maps it to a clear "cluster token mismatch" close reason). */
-function unauthorized(refusal: 'missing' | 'incorrect') {
+function unauthorized(refusal: BearerRefusal) {
   const message = refusal === 'missing' ? 'This worker requires the cluster token: Authorization: Bearer <token>.' : 'Incorrect cluster token provided.';
   return { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_cluster_token' } };
 }
