@@ -1,7 +1,7 @@
 // EngineConfig: the engine's limits and their defaults. Block geometry and model length default
 // to the runner's info (numBlocks and maxModelLen can only shrink it: block ids index the runner's pool).
 
-import type { ModelRunnerInfo, TokenConstraintFactory } from '@mini-dynamo/protocol';
+import type { ModelRunnerInfo, SpeculativeConfig, TokenConstraintFactory } from '@mini-dynamo/protocol';
 
 export interface EngineConfig {
   workerId: string;
@@ -15,6 +15,8 @@ export interface EngineConfig {
   maxNumWaiting: number | null;
   /** Builds structured-output constraints over the runner's vocabulary; null: such requests are refused. */
   constraintFactory: TokenConstraintFactory | null;
+  /** Speculative decoding (n-gram drafts verified in the decode step); null = off. */
+  speculative: SpeculativeConfig | null;
 }
 
 export const DEFAULT_MAX_NUM_SEQS = 256;
@@ -32,6 +34,7 @@ export function resolveEngineConfig(info: ModelRunnerInfo, config: Partial<Engin
     enablePrefixCaching: config.enablePrefixCaching ?? true,
     maxNumWaiting: config.maxNumWaiting ?? null,
     constraintFactory: config.constraintFactory ?? null,
+    speculative: config.speculative ?? null,
   };
 }
 

@@ -59,4 +59,9 @@ export interface EngineObserver {
   onPrefixCacheQuery?(numQueriedTokens: number, numHitTokens: number): void;
   /** Cached blocks evicted to make room. */
   onEvictions?(numBlocks: number): void;
+  /**
+   * Speculative decoding, once per step that verified drafts: drafts proposed and drafts accepted, summed over
+   * the step's sequences (rejected = proposed − accepted).
+   */
+  onSpeculation?(numDraftTokens: number, numAcceptedTokens: number): void;
 }

@@ -13,3 +13,4 @@ export * from './logits-processing.js';
 export * from './worker-messages.js';
 export * from './routing.js';
 export * from './worker-connection.js';
+export * from './speculative.js';

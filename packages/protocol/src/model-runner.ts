@@ -33,6 +33,16 @@ export interface StepSequence {
   allowedTokenMask?: Uint32Array;
   /** The prompt's token ids; present only when sampling.repetitionPenalty is on (it reads prompt and output tokens). */
   promptTokenIds?: readonly number[];
+  /**
+   * Speculative decoding: k ≥ 1 proposed next tokens, the tail of tokenIds (tokenIds = [last token, ...draftTokenIds],
+   * sampling non-null, no allowedTokenMask, sampling.numLogprobs null, no promptLogprobs). The runner picks a token
+   * at each of the k + 1 positions exactly as a plain decode step would (same logits processing, same seeded draw
+   * index outputTokenIds.length + j, with outputTokenIds ‖ draftTokenIds[0..j) as the output so far); drafts are
+   * accepted while each pick equals its draft. sampledTokenIds[i] is the first pick that differs, or the pick after
+   * the last draft; StepOutput.numAcceptedDrafts[i] says how many drafts were kept. So the emitted tokens are the
+   * ones plain decoding would give (greedy, seeded and, in distribution, unseeded). Absent: a plain step.
+   */
+  draftTokenIds?: number[];
 }
 
 export interface PromptLogprobsRequest {
@@ -60,6 +70,11 @@ export interface StepOutput {
    * target token for each of those, null elsewhere.
    */
   promptLogprobs?: (TokenLogprobs[] | null)[];
+  /**
+   * Aligned with batch.sequences; present when some sequence had draftTokenIds: the number of leading drafts
+   * accepted (0…k) for those, null elsewhere. The sequence's new tokens are draftTokenIds[0..n) then sampledTokenIds[i].
+   */
+  numAcceptedDrafts?: (number | null)[];
 }
 
 export interface ModelRunnerInfo {
