@@ -170,3 +170,32 @@ test('the worker entrypoint passes only flags the standalone worker accepts', ()
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
   assert.equal(parsed.value.port, 8081);
 });
+
+/** Runs a NATS start command with a stand-in `nats-server` on PATH that prints the arguments it got, one per line. */
+function natsArgs(command: string[], env: Record<string, string>): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'infra-nats-'));
+  try {
+    writeFileSync(join(dir, 'nats-server'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
+    const [shell, ...rest] = command;
+    const run = spawnSync(shell === '/bin/sh' ? 'sh' : shell!, rest, { env: { PATH: `${dir}:${process.env.PATH}`, ...env }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    return run.stdout.split('\n').filter((l) => l !== '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('NATS requires the cluster token exactly when it is set, in compose and in Kubernetes', () => {
+  const nats = (readYamlFile(COMPOSE).services as Record<string, any>).nats;
+  const composeCommand = (nats.entrypoint as string[]).map((a) => a.replaceAll('$$', '$')); // compose's escape
+  const pod = byKind('Deployment').find((d) => d.metadata.name === 'nats')!.spec.template.spec.containers[0];
+  assert.equal(pod.env[0].valueFrom.secretKeyRef.name, 'mini-dynamo-cluster-token');
+  assert.equal(pod.env[0].valueFrom.secretKeyRef.optional, true);
+  const token = 'tok en $HOME "x"'; // spaces, a dollar and quotes survive as one argument
+  for (const command of [composeCommand, [...pod.command, ...pod.args]]) {
+    assert.deepEqual(natsArgs(command, {}), ['--jetstream', '--http_port', '8222']);
+    assert.deepEqual(natsArgs(command, { MINI_DYNAMO_CLUSTER_TOKEN: token }), ['--jetstream', '--http_port', '8222', '--auth', token]);
+  }
+  const compose = readYamlFile(COMPOSE);
+  assert.ok('MINI_DYNAMO_CLUSTER_TOKEN' in (compose['x-app-env'] as object), 'gateway and workers get the token too');
+});

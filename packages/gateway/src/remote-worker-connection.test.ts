@@ -8,7 +8,7 @@ import { defaultModelDir, loadTokenizer, type ModelTokenizer } from '@mini-dynam
 import { DEFAULT_SAMPLING, type GenerateRequest } from '@mini-dynamo/protocol';
 import { createRouter } from '@mini-dynamo/router';
 import { mergeExpositions } from '@mini-dynamo/telemetry';
-import { startStandaloneWorker, type StandaloneWorker } from '@mini-dynamo/worker';
+import { startStandaloneWorker, subjects, type StandaloneWorker } from '@mini-dynamo/worker';
 import { startGateway } from './gateway-server.js';
 import { connectMultiHost } from './multi-host.js';
 import type { RemoteWorkerTimeouts } from './remote-worker-connection.js';
@@ -57,7 +57,7 @@ async function gateway(numWorkers: number) {
   const multiHost = await connectMultiHost({ natsUrl: nats.url, router, addWorker: (c) => handle.addWorker(c), remoteTimeouts: TIMEOUTS, log });
   cleanups.unshift(async () => { await handle.close(); await multiHost.close(); });
   await waitUntil(() => handle.pool.numReady() === numWorkers, 5000, `the gateway to discover ${numWorkers} workers`);
-  return { handle, multiHost, logs };
+  return { handle, multiHost, logs, router };
 }
 
 async function fake(workerId: string, routes: Record<string, FakeBehaviour>) {
@@ -153,4 +153,23 @@ test('a started stream is not timed; an abort the worker never answers is given 
   await waitUntil(() => slow.numOpenRequests('POST /abort') === 0, TIMEOUTS.abortMs + SLACK_MS, 'the unanswered abort to be given up');
   assert.equal(g.handle.pool.numReady(), 1, 'an unanswered abort does not drop the worker');
   assert.deepEqual(events, [], 'no terminal event was invented: the worker still owns the request');
+}));
+
+test('a load over NATS that is not a WorkerLoad, or names another worker, never reaches the router', () => withCleanup(async () => {
+  await fake('w-load', {});
+  await fake('w-other', {});
+  const { router } = await gateway(2);
+  const good = { workerId: 'w-load', numActiveBlocks: 5, numTotalBlocks: 64, numPrefillTokensQueued: 0, numRunning: 1, numWaiting: 0, timestampMs: Date.now() };
+  const publish = (workerId: string, load: unknown) =>
+    nc.publish(subjects.load(workerId), new TextEncoder().encode(typeof load === 'string' ? load : JSON.stringify(load)));
+  publish('w-load', good);
+  await waitUntil(() => router.loadOf('w-load')?.numActiveBlocks === 5, 3000, "w-load's good load to arrive");
+  publish('w-load', '{not json');
+  publish('w-load', { ...good, numActiveBlocks: 'NaN' });
+  publish('w-load', { ...good, numTotalBlocks: -64 });
+  publish('w-load', { ...good, numActiveBlocks: 70 }); // more active blocks than it has
+  publish('w-load', { ...good, workerId: 'w-other', numActiveBlocks: 60 }); // spoofs the other worker's load
+  publish('w-other', { ...good, workerId: 'w-other', numActiveBlocks: 7 }); // arrives after all of the above
+  await waitUntil(() => router.loadOf('w-other')?.numActiveBlocks === 7, 3000, "w-other's own load to arrive");
+  assert.deepEqual([router.loadOf('w-load')?.numActiveBlocks, router.loadOf('w-load')?.numTotalBlocks], [5, 64]);
 }));

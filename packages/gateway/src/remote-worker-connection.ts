@@ -8,9 +8,9 @@
 
 import type { NatsConnection, Subscription } from 'nats';
 import {
-  kvEventFromJson,
+  kvEventFromJson, workerLoadFromJson,
   type EngineEvent, type GenerateRequest, type ModelRunnerInfo, type WorkerCommand,
-  type QueryType, type WorkerConnection, type WorkerLoad, type WorkerReport, type WorkerTransport,
+  type QueryType, type WorkerConnection, type WorkerReport, type WorkerTransport,
 } from '@mini-dynamo/protocol';
 import { NdjsonDecoder, isTerminalEvent, snapshotFromJson, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
 import { abortAfter, callDeadline } from './call-deadline.js';
@@ -62,7 +62,7 @@ export class RemoteWorkerConnection implements WorkerConnection {
         callback: (_e, msg) => this.parsed(msg.data, (t) => ({ type: 'kv', event: kvEventFromJson(t) })),
       }),
       nats.subscribe(subjects.load(this.workerId), {
-        callback: (_e, msg) => this.parsed(msg.data, (t) => ({ type: 'load', load: JSON.parse(t) as WorkerLoad })),
+        callback: (_e, msg) => this.parsed(msg.data, (t) => this.loadReport(t)),
       }),
     ];
   }
@@ -116,14 +116,21 @@ export class RemoteWorkerConnection implements WorkerConnection {
     for (const l of this.reportListeners) l(report);
   }
 
-  private parsed(data: Uint8Array, build: (text: string) => WorkerReport): void {
-    let report: WorkerReport;
+  /** A malformed NATS message (or one built to null) is skipped; gaps it causes trigger a resync. */
+  private parsed(data: Uint8Array, build: (text: string) => WorkerReport | null): void {
+    let report: WorkerReport | null;
     try {
       report = build(decoder.decode(data));
     } catch {
-      return; // a malformed NATS message is skipped; gaps it causes trigger a resync
+      return;
     }
-    this.emit(report);
+    if (report !== null) this.emit(report);
+  }
+
+  /** A load that is not a WorkerLoad, or names another worker, never reaches the router. */
+  private loadReport(text: string): WorkerReport | null {
+    const load = workerLoadFromJson(text);
+    return load !== null && load.workerId === this.workerId ? { type: 'load', load } : null;
   }
 
   private async generate(request: GenerateRequest): Promise<void> {
