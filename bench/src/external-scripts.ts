@@ -9,6 +9,7 @@ export const EXTERNAL_SCRIPTS = {
   'prometheus-collector': 'KV efficiency, TTFT and ITL from a Prometheus server (seed 004 collector, infra)',
   'kv-placement': 'KV pool placement and per-step cost on the CPU EP (graph/runner)',
   'structured-output-cost': 'tokens/s of JSON-schema-constrained vs free requests, mask time per step (structured outputs)',
+  'spec-decode': 'n-gram speculative decoding off vs k = 2, 4, 8: tokens/s ratio, acceptance, tokens per step (real model)',
 } as const;
 
 export type ExternalScript = keyof typeof EXTERNAL_SCRIPTS;

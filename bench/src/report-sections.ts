@@ -64,6 +64,11 @@ export function reportSections(quick: boolean): ReportSection[] {
       title: 'Structured outputs: JSON-schema constrained vs free requests (Engine + OrtModelRunner, CPU EP)',
       what: 'c requests constrained to `{"story": <string>}` vs the same c requests free (same seeds, temperature 1, one ORT thread), interleaved rounds, best of each: what a user pays per token for a JSON schema. Free requests run a fixed length sampled in the graph; constrained ones send their grammar mask (memoised per grammar state) into the graph as a vocab/8-byte `allowed_mask` row and are picked there too (`--masked-picks js`: logits fetched, mask + sampling in JS), and end when the value closes. The mask column is the time `allowedTokenMask()` takes per sequence per step, cold masks included.',
       argv: ['structured-output-cost', '--models', 'stories260k,smollm2-random', '--concurrency', '1,8,32', '--output-tokens', '32', '--rounds', '3', '--threads', '1'],
+    }, {
+      id: 'spec-decode', timeoutS: 240,
+      title: 'n-gram speculative decoding: off vs k = 2, 4, 8 (Engine + OrtModelRunner, stories260K, CPU EP)',
+      what: '8 TinyStories-style prompts, greedy, 128 output tokens, one ORT thread, at batch 1 (one at a time) and batch 8, speculation off and `--speculative-config` n-gram with k = 2, 4, 8 (lookup 1–4), interleaved rounds, best of 5; every speculative run is checked to emit exactly the off run\'s tokens. Ratios are to off in the same run; acceptance = accepted / proposed draft tokens; tokens / seq-step = tokens a sequence gains per step it is decoded in.',
+      argv: ['spec-decode', '--models', 'stories260k', '--ks', '2,4,8', '--batches', '1,8', '--output-tokens', '128', '--rounds', '5', '--threads', '1', '--out', 'bench/results/spec-decode'],
     }]),
     {
       id: 'scale', timeoutS: 300,

@@ -80,10 +80,13 @@ function rowTitles(d: Dashboard, row: RegExp): string[] {
   return d.panels.filter((p) => p.type !== 'row' && p.gridPos.y === y).sort((a, b) => a.gridPos.x - b.gridPos.x).map((p) => p.title);
 }
 
-test('overview follows the seed 003 layout: key stats, latency, throughput & queues, memory, cache', () => {
+test('overview follows the seed 003 layout: key stats, latency, throughput & queues, memory, cache & speculation', () => {
   const d = dashboards.get('overview')!;
   const rows = d.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  assert.deepEqual(rows, ['Key metrics', 'Latency', 'Throughput & queues', 'Memory & errors', 'Cache']);
+  assert.deepEqual(rows, ['Key metrics', 'Latency', 'Throughput & queues', 'Memory & errors', 'Cache & speculation']);
+  const [kvEfficiency, prefixHits, speculation] = rowTitles(d, /Cache & speculation/);
+  assert.match(`${kvEfficiency} ${prefixHits}`, /KV efficiency .* Prefix cache hit rate/);
+  assert.match(speculation, /^Speculative acceptance/);
   const stats = rowTitles(d, /Key metrics/);
   for (const s of ['TTFT p99', 'Output tokens/s', 'KV cache', 'Error %']) assert.ok(stats.some((t) => t.startsWith(s)), `stat ${s}`);
   assert.deepEqual(rowTitles(d, /^Latency/).map((t) => t.split(' (')[0]), ['Time to first token', 'Inter-token latency']);

@@ -79,7 +79,7 @@ test('every runbook has the playbook sections, the trace analyzer command and on
 test('the issue 7 alert families are all present', () => {
   const names = alerts.map((a) => a.alert!).join(' ');
   for (const family of ['TTFTP99High', 'TTFTP99Critical', 'ITLP99', 'QueueDepth', 'Preemption', 'KVCacheNearFull',
-    'ErrorRate', 'PrefixCacheHitRateLow', 'SchedulerStall', 'WorkerDown', 'KvEventGap']) {
+    'ErrorRate', 'PrefixCacheHitRateLow', 'SchedulerStall', 'WorkerDown', 'KvEventGap', 'SpeculationIneffective']) {
     assert.match(names, new RegExp(`Dynamo${family}`), family);
   }
 });

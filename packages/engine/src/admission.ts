@@ -25,6 +25,8 @@ export function checkAdmission(request: GenerateRequest, limits: AdmissionLimits
   for (const t of prompt) {
     if (!Number.isInteger(t) || t < 0 || t >= limits.vocabSize) return invalid(`token id ${t} outside the vocabulary [0, ${limits.vocabSize})`);
   }
+  const resumeError = checkResumedOutput(request, limits);
+  if (resumeError !== null) return resumeError;
   const samplingError = checkSamplingExtras(request.sampling, limits.vocabSize);
   if (samplingError !== null) return invalid(samplingError);
   if ((request.sampling.structuredOutput ?? null) !== null && !limits.supportsStructuredOutput) {
@@ -54,5 +56,22 @@ function checkSamplingExtras(s: SamplingParams, vocabSize: number): string | nul
   if (typeof minP !== 'number' || !(minP >= 0 && minP <= 1)) return 'minP must be a number in [0, 1]';
   const penalty = s.repetitionPenalty ?? 1;
   if (typeof penalty !== 'number' || !(penalty > 0 && Number.isFinite(penalty))) return 'repetitionPenalty must be a finite number > 0';
+  return null;
+}
+
+/** A migrated request's earlier output (resumeOutputTokenIds): token ids of the vocabulary, leaving room to generate. */
+function checkResumedOutput(request: GenerateRequest, limits: AdmissionLimits): EngineError | null {
+  const resumed = request.resumeOutputTokenIds ?? [];
+  if (!Array.isArray(resumed)) return { code: 'invalid_request', message: 'resumeOutputTokenIds must be a list of token ids' };
+  for (const t of resumed) {
+    if (!Number.isInteger(t) || t < 0 || t >= limits.vocabSize) return { code: 'invalid_request', message: `resumed token id ${t} outside the vocabulary [0, ${limits.vocabSize})` };
+  }
+  if (resumed.length > 0 && resumed.length >= request.sampling.maxTokens) {
+    return { code: 'invalid_request', message: `${resumed.length} resumed output tokens leave nothing to generate (maxTokens ${request.sampling.maxTokens})` };
+  }
+  const numTokens = request.promptTokenIds.length + resumed.length;
+  if (resumed.length > 0 && numTokens + 1 > limits.maxSeqLen) {
+    return { code: 'prompt_too_long', message: `prompt and resumed output of ${numTokens} tokens leave no room to generate (limit ${limits.maxSeqLen} tokens)` };
+  }
   return null;
 }

@@ -1,5 +1,5 @@
-// EngineConfig: the engine's limits and their defaults. Block geometry and model length default
-// to the runner's info (numBlocks and maxModelLen can only shrink it: block ids index the runner's pool).
+// EngineConfig: the engine's limits and their defaults. Block geometry and model length come from the runner's
+// info (blockSize must match it; numBlocks and maxModelLen can only shrink it: block ids index the runner's pool).
 
 import type { ModelRunnerInfo, SpeculativeConfig, TokenConstraintFactory } from '@mini-dynamo/protocol';
 
@@ -22,11 +22,15 @@ export interface EngineConfig {
 export const DEFAULT_MAX_NUM_SEQS = 256;
 export const DEFAULT_MAX_NUM_BATCHED_TOKENS = 8192;
 
+/** Throws a RangeError when the block size is not the runner's: block ids and slots index the runner's pool. */
 export function resolveEngineConfig(info: ModelRunnerInfo, config: Partial<EngineConfig> & { workerId: string }): EngineConfig {
+  if (config.blockSize !== undefined && config.blockSize !== info.blockSize) {
+    throw new RangeError(`blockSize ${config.blockSize} differs from the runner's ${info.blockSize}: the engine's blocks are the runner's KV pool blocks`);
+  }
   const maxNumSeqs = config.maxNumSeqs ?? DEFAULT_MAX_NUM_SEQS;
   return {
     workerId: config.workerId,
-    blockSize: config.blockSize ?? info.blockSize,
+    blockSize: info.blockSize,
     numBlocks: Math.min(config.numBlocks ?? info.numBlocks, info.numBlocks),
     maxNumSeqs,
     maxNumBatchedTokens: config.maxNumBatchedTokens ?? Math.max(DEFAULT_MAX_NUM_BATCHED_TOKENS, maxNumSeqs),

@@ -14,6 +14,7 @@ export interface StepStats {
   numPrefillSeqs: number;
   numDecodeSeqs: number;
   numPrefillTokens: number;
+  /** Tokens the decode rows computed: 1 per row plus its speculative drafts (all verified, accepted or not). */
   numDecodeTokens: number;
   /** Queue sizes after the step. */
   numRunning: number;

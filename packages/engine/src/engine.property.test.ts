@@ -2,11 +2,14 @@
 // on a tiny pool, which forces chunked prefill, prefix hits, eviction and preemption. After every
 // operation the allocator audit holds; every request ends exactly once; at the end no block is used.
 // Some requests ask for logprobs (aligned with every tokens event) and prompt logprobs (at most once, on the
-// first tokens event, the whole prompt's; exactly once for a request that ran to its end).
+// first tokens event, the whole prompt's; exactly once for a request that ran to its end). The same property runs
+// again with n-gram speculative decoding on over a mock that often copies (so drafts are accepted and rejected).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { SpeculativeConfig } from '@mini-dynamo/protocol';
 import { Engine } from './engine.js';
+import type { MockRunnerOptions } from './mock-runner.js';
 import { collect, makeRequest, RecordingRunner } from './request-fixtures.js';
 
 type Op =
@@ -22,13 +25,25 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'fail' as const }) },
 );
 
-test('random engine operations keep the allocator sound and end every request exactly once', async () => {
-  let numOps = 0;
-  let numPreemptions = 0;
+interface PropertyRun {
+  numOps: number;
+  numPreemptions: number;
+  numAcceptedDrafts: number;
+}
+
+async function checkRandomOperations(speculative: SpeculativeConfig | null, runnerOptions: MockRunnerOptions, numRuns: number): Promise<PropertyRun> {
+  const stats: PropertyRun = { numOps: 0, numPreemptions: 0, numAcceptedDrafts: 0 };
+  const observer = {
+    onPreempted: () => void stats.numPreemptions++,
+    onSpeculation: (numDrafts: number, numAccepted: number) => {
+      assert.ok(numAccepted >= 0 && numAccepted <= numDrafts);
+      stats.numAcceptedDrafts += numAccepted;
+    },
+  };
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 50, size: 'max' }), async (ops) => {
-      const runner = new RecordingRunner({ info: { numBlocks: 14, blockSize: 4, maxModelLen: 56 } });
-      const engine = new Engine(runner, { workerId: 'p', maxNumBatchedTokens: 24, maxNumSeqs: 5 }, { onPreempted: () => void numPreemptions++ });
+      const runner = new RecordingRunner({ ...runnerOptions, info: { numBlocks: 14, blockSize: 4, maxModelLen: 56 } });
+      const engine = new Engine(runner, { workerId: 'p', maxNumBatchedTokens: 24, maxNumSeqs: 5, speculative }, observer);
       const out = collect(engine);
       const ids: string[] = [];
       const prompts = new Map<string, { prompt: number[]; logprobs: number }>();
@@ -39,7 +54,7 @@ test('random engine operations keep the allocator sound and end every request ex
         assert.equal(load.numActiveBlocks, audit.numUsedBlocks);
       };
       for (const op of ops) {
-        numOps++;
+        stats.numOps++;
         if (op.kind === 'add') {
           const id = `r${ids.length}`;
           const prompt = Array.from({ length: op.length }, (_, i) => (i < 16 ? op.family * 3 + (i % 2) + 10 : i + ids.length * 50));
@@ -83,8 +98,20 @@ test('random engine operations keep the allocator sound and end every request ex
         }
       }
     }),
-    { numRuns: 140 }, // ~3,500 operations on average; 120 runs dipped under 3,000 for rare seeds
+    { numRuns },
   );
-  assert.ok(numOps > 3000, `ran ${numOps} operations`);
+  return stats;
+}
+
+test('random engine operations keep the allocator sound and end every request exactly once', async () => {
+  const { numOps, numPreemptions } = await checkRandomOperations(null, {}, 140); // ~3,500 operations on average
+  assert.ok(numOps > 3000, `ran ${numOps} operations`); // 120 runs dipped under 3,000 for rare seeds
   assert.ok(numPreemptions > 20, `exercised preemption ${numPreemptions} times`);
+});
+
+test('the same with n-gram speculative decoding on a mock that often repeats the token 2 back', async () => {
+  const speculative: SpeculativeConfig = { method: 'ngram', numSpeculativeTokens: 3, promptLookupMax: 3, promptLookupMin: 1 };
+  const { numOps, numPreemptions, numAcceptedDrafts } = await checkRandomOperations(speculative, { copy: { distance: 2, probability: 0.7 } }, 80);
+  assert.ok(numOps > 1500 && numPreemptions > 10, `ran ${numOps} operations, ${numPreemptions} preemptions`);
+  assert.ok(numAcceptedDrafts > 100, `accepted ${numAcceptedDrafts} drafts`);
 });

@@ -188,3 +188,9 @@ test('a listener aborting another request mid-step still ends it exactly once', 
   assert.equal(out.finishReason('b'), 'abort');
   assert.equal(out.tokensOf('a').length, 5);
 });
+
+test("a block size other than the runner's is refused at construction (its block ids index the runner's pool)", () => {
+  const runner = new MockRunner({ info: { blockSize: 16 } });
+  assert.throws(() => new Engine(runner, { workerId: 'w', blockSize: 4 }), /blockSize 4 differs from the runner's 16/);
+  assert.equal(new Engine(runner, { workerId: 'w', blockSize: 16 }).config.blockSize, 16);
+});

@@ -7,6 +7,8 @@ import {
   type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type TokenConstraint, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { checkAdmission } from './admission.js';
+import { stepOutputProblem } from './step-output-check.js';
+import { advanceOverResumed } from './resumed-output.js';
 import { absorbPromptLogprobs, takePromptLogprobs } from './prompt-logprobs.js';
 import { BlockAllocator } from './block-allocator.js';
 import { maxSeqLen, resolveEngineConfig, type EngineConfig } from './engine-config.js';
@@ -42,6 +44,7 @@ export class Engine {
       maxNumBatchedTokens: this.config.maxNumBatchedTokens,
       maxSeqLen: this.maxSeqLen,
       eosTokenIds: runner.info.eosTokenIds,
+      speculative: this.config.speculative,
     }, observer);
   }
 
@@ -57,6 +60,8 @@ export class Engine {
     if (error !== null) return err(error);
     const constraint = this.createConstraint(request);
     if (!constraint.ok) return constraint;
+    const resumeError = advanceOverResumed(constraint.value, request.resumeOutputTokenIds ?? []);
+    if (resumeError !== null) return err(resumeError);
     const seq = new Sequence(this.nextSeqId++, request, this.config.blockSize);
     seq.constraint = constraint.value;
     if (this.config.enablePrefixCaching) seq.hashFullBlocks();
@@ -135,7 +140,7 @@ export class Engine {
       const sampled = await this.forward(output);
       const t2 = performance.now();
       if (sampled !== null) {
-        for (const outcome of this.scheduler.complete(output, sampled.sampledTokenIds)) this.report(outcome, output, sampled, (t2 - t1) / 1000);
+        for (const outcome of this.scheduler.complete(output, sampled.sampledTokenIds, sampled.numAcceptedDrafts)) this.report(outcome, output, sampled, (t2 - t1) / 1000);
       }
       if (this.observer.onStep) this.observer.onStep(this.stepStats(output, t0, t1, t2, performance.now()));
     } finally {
@@ -175,14 +180,8 @@ export class Engine {
   private async forward(output: SchedulerOutput): Promise<StepOutput | null> {
     try {
       const stepOutput = await this.runner.step(output.batch);
-      const { sampledTokenIds, logprobs } = stepOutput;
-      const missing = output.batch.sequences.findIndex((s, k) => s.sampling !== null && typeof sampledTokenIds[k] !== 'number');
-      if (sampledTokenIds.length !== output.entries.length || missing >= 0) throw new Error('runner returned no token for a sampled sequence');
-      const noLogprobs = output.batch.sequences.some((s, k) => (s.sampling?.numLogprobs ?? null) !== null && !logprobs?.[k]);
-      if (noLogprobs) throw new Error('runner returned no logprobs for a sequence that asked for them');
-      const noPromptLogprobs = output.batch.sequences.some((s, k) =>
-        s.promptLogprobs !== undefined && stepOutput.promptLogprobs?.[k]?.length !== s.promptLogprobs.targetTokenIds.length);
-      if (noPromptLogprobs) throw new Error('runner returned no prompt logprobs for a chunk that asked for them');
+      const problem = stepOutputProblem(output.batch, stepOutput);
+      if (problem !== null) throw new Error(problem);
       return stepOutput;
     } catch (e) {
       const error: EngineError = { code: 'internal', message: `model runner failed: ${e instanceof Error ? e.message : String(e)}` };
@@ -202,7 +201,7 @@ export class Engine {
   }
 
   private report(
-    { entry, batchIndex, tokenId, emit, finishReason, error }: SequenceOutcome, output: SchedulerOutput, step: StepOutput, forwardSeconds: number,
+    { entry, batchIndex, numNewTokens, emittedTokenIds, finishReason, error }: SequenceOutcome, output: SchedulerOutput, step: StepOutput, forwardSeconds: number,
   ): void {
     const seq = entry.seq;
     if (this.live.get(seq.requestId) !== seq) return; // a listener aborted it earlier in this step
@@ -210,14 +209,15 @@ export class Engine {
     if (entry.isPrefill) this.observer.onPrefillChunk?.(seq.requestId, { numTokens: entry.numTokens, seconds: forwardSeconds });
     const scored = step.promptLogprobs?.[batchIndex];
     if (scored) absorbPromptLogprobs(seq, output.batch.sequences[batchIndex]!.startPosition, scored);
-    if (tokenId === null && finishReason === null) return; // a prefill chunk (a prompt-only sequence finishes on its last)
-    if (tokenId !== null && seq.outputTokenIds.length === 1) this.observer.onFirstToken?.(seq.requestId);
+    if (numNewTokens === 0 && finishReason === null) return; // a prefill chunk (a prompt-only sequence finishes on its last)
+    if (numNewTokens > 0 && seq.outputTokenIds.length === numNewTokens) this.observer.onFirstToken?.(seq.requestId);
     const tokenLogprobs = step.logprobs?.[batchIndex] ?? null;
     const promptLogprobs = takePromptLogprobs(seq);
-    if (emit || promptLogprobs !== null) {
+    if (emittedTokenIds.length > 0 || promptLogprobs !== null) {
       // A stop token is not streamed, but the prompt logprobs still go out (on a tokens event without tokens).
-      const event: Extract<EngineEvent, { kind: 'tokens' }> = { kind: 'tokens', requestId: seq.requestId, tokenIds: emit && tokenId !== null ? [tokenId] : [] };
-      if (tokenLogprobs !== null) event.logprobs = emit ? [tokenLogprobs] : [];
+      // One event per step, accepted drafts included; a row with logprobs never has drafts (one token at most).
+      const event: Extract<EngineEvent, { kind: 'tokens' }> = { kind: 'tokens', requestId: seq.requestId, tokenIds: emittedTokenIds };
+      if (tokenLogprobs !== null) event.logprobs = emittedTokenIds.length > 0 ? [tokenLogprobs] : [];
       if (promptLogprobs !== null) event.promptLogprobs = promptLogprobs;
       this.emit(event);
     }
@@ -229,7 +229,7 @@ export class Engine {
     const usage = {
       numPromptTokens: seq.numPromptTokens,
       numCompletionTokens: seq.outputTokenIds.length,
-      numCachedTokens: seq.numCachedTokens ?? 0,
+      numCachedTokens: Math.min(seq.numCachedTokens ?? 0, seq.numPromptTokens), // a resumed request may hit on its earlier output too
     };
     this.emit({ kind: 'finished', requestId: seq.requestId, finishReason, usage });
     this.observer.onFinished?.(seq.requestId, finishReason, usage);

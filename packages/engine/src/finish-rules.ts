@@ -4,6 +4,8 @@
 // stopTokenIds id) ends with 'stop' and is counted but not streamed; a constraint that is complete after the
 // token (isTerminated) ends with 'stop' after streaming it; reaching maxTokens or the model length ends with
 // 'length' after streaming it. min_tokens needs no rule here: runners mask stop tokens until it is reached.
+// Several new tokens (accepted speculative drafts, then the sampled one) are judged in order, as plain decoding
+// would have met them one step at a time: the first that ends the request drops the rest.
 
 import type { EngineError, FinishReason, TokenConstraint } from '@mini-dynamo/protocol';
 import type { Sequence } from './sequence.js';
@@ -28,6 +30,35 @@ export function judgeToken(seq: Sequence, tokenId: number, eosTokenIds: readonly
   if (constraint?.isTerminated) return { emit: true, finishReason: 'stop', error: null };
   const full = seq.outputTokenIds.length >= sampling.maxTokens || seq.numTokens >= maxSeqLen;
   return { emit: true, finishReason: full ? 'length' : null, error: null };
+}
+
+export interface TokensVerdict {
+  /** How many of the new tokens were appended (up to and including the first that ends the request). */
+  numAppended: number;
+  /** The appended tokens streamed: all but a final stop (or refused) token. */
+  emittedTokenIds: number[];
+  finishReason: FinishReason | null;
+  error: EngineError | null;
+}
+
+/** Append newTokenIds to seq one by one, judging each; stops at the first that finishes or fails the request. */
+export function appendAndJudge(seq: Sequence, newTokenIds: number[], eosTokenIds: readonly number[], maxSeqLen: number): TokensVerdict {
+  let verdict: TokenVerdict | null = null;
+  let numAppended = 0;
+  while (numAppended < newTokenIds.length) {
+    const tokenId = newTokenIds[numAppended++]!;
+    seq.appendToken(tokenId);
+    verdict = judgeToken(seq, tokenId, eosTokenIds, maxSeqLen);
+    if (verdict.finishReason !== null || verdict.error !== null) break;
+  }
+  // Every token before the last went on, so it was streamed (only stop and refused tokens are not).
+  const numEmitted = verdict === null || verdict.emit ? numAppended : numAppended - 1;
+  return {
+    numAppended,
+    emittedTokenIds: numEmitted === newTokenIds.length ? newTokenIds : newTokenIds.slice(0, numEmitted),
+    finishReason: verdict?.finishReason ?? null,
+    error: verdict?.error ?? null,
+  };
 }
 
 /**

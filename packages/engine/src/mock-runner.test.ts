@@ -51,3 +51,35 @@ test('checkKv: output depends on what the block table really holds; a short tabl
   assert.notEqual(right.sampledTokenIds[0], wrong.sampledTokenIds[0], 'a wrong prefix block changes the token');
   await assert.rejects(runner.step({ sequences: [row(5, [1, 2, 3], 0, [0])], numTokens: 3 }), /block table/);
 });
+
+test('drafts: accepted while each equals the plain decode pick; the sampled token is the first that differs', async () => {
+  for (const options of [{}, { checkKv: true }, { copy: { distance: 3, probability: 0.5 } }]) {
+    const plain = new MockRunner({ ...options, info: { numBlocks: 8, blockSize: 4, vocabSize: 50 } });
+    const spec = new MockRunner({ ...options, info: { numBlocks: 8, blockSize: 4, vocabSize: 50 } });
+    const prompt = [5, 6, 7, 8, 9];
+    const first = (await plain.step({ sequences: [row(1, prompt, 0, [0, 1])], numTokens: 5 })).sampledTokenIds[0]!;
+    await spec.step({ sequences: [row(1, prompt, 0, [0, 1])], numTokens: 5 });
+    const out = [first];
+    for (let p = 5; p < 9; p++) out.push((await plain.step({ sequences: [row(1, [out.at(-1)!], p, [0, 1, 2], out.slice())], numTokens: 1 })).sampledTokenIds[0]!);
+    // out[0] is the last token, out[1..4] what plain decoding gives next: all 3 drafts right, then the bonus.
+    const all = await spec.step({ sequences: [{ ...row(1, out.slice(0, 4), 5, [0, 1, 2], [first]), draftTokenIds: out.slice(1, 4) }], numTokens: 4 });
+    assert.deepEqual([all.numAcceptedDrafts, all.sampledTokenIds], [[3], [out[4]]], JSON.stringify(options));
+    const wrong = (out[2]! + 1) % 50 === 2 ? 3 : (out[2]! + 1) % 50;
+    const some = await spec.step({ sequences: [{ ...row(1, [out[0]!, out[1]!, wrong, out[3]!], 5, [0, 1, 2], [first]), draftTokenIds: [out[1]!, wrong, out[3]!] }], numTokens: 4 });
+    assert.deepEqual([some.numAcceptedDrafts, some.sampledTokenIds], [[1], [out[2]]], JSON.stringify(options));
+  }
+});
+
+test('drafts: penalties see the accepted drafts as generated tokens; a step charges drafts as prefill tokens', async () => {
+  const runner = new MockRunner({ info: { vocabSize: 50 } });
+  const penalized = samplingParams({ frequencyPenalty: 2 });
+  const plainPick = async (out: number[]) =>
+    (await runner.step({ sequences: [{ ...row(1, [out.at(-1)!], 10 + out.length, [0, 1, 2, 3]), outputTokenIds: out, sampling: penalized }], numTokens: 1 })).sampledTokenIds[0]!;
+  const out = [7];
+  for (let i = 0; i < 3; i++) out.push(await plainPick(out.slice()));
+  const verified = await runner.step({ sequences: [{ ...row(1, out.slice(0, 3), 11, [0, 1, 2, 3]), outputTokenIds: [7], sampling: penalized, draftTokenIds: out.slice(1, 3) }], numTokens: 3 });
+  assert.deepEqual([verified.numAcceptedDrafts, verified.sampledTokenIds], [[2], [out[3]]]);
+  const t = H100_8B_TIMING;
+  const decode = { ...row(1, [3, 4, 5], 99, new Array(7).fill(0), [3]), draftTokenIds: [4, 5] };
+  assert.ok(Math.abs(runner.stepMs({ sequences: [decode], numTokens: 3 }) - (t.decodeBaseMs + 2 * t.prefillPerTokenMs + t.decodePerSeqMs + 100 * t.decodePerContextTokenMs)) < 1e-9);
+});

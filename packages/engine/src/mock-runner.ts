@@ -4,6 +4,8 @@
 // Logprobs, when asked, are those of mock-logprobs.ts's distribution, whose mode is the token picked unless
 // logits processing (bias, masks, penalties: protocol's processLogits) moves the pick: then the argmax of the
 // processed row, scored under the raw distribution. Prompt logprobs score prompt tokens under it per position.
+// Speculative drafts are verified per the ModelRunner contract: the pick at each position is the plain decode's
+// (same context checksum, outputTokenIds ‖ accepted drafts), so output is the same with speculation on or off.
 
 import {
   argmax, needsLogitsProcessing, processLogits, type ModelRunner, type ModelRunnerInfo, type StepBatch, type StepOutput,
@@ -55,6 +57,25 @@ export interface MockRunnerOptions {
   eosProbability?: number;
   /** Record written tokens per KV slot and derive samples from them: catches wrong block tables. */
   checkKv?: boolean;
+  /** A copying model (see MockCopyModel); implies checkKv. Default: off. */
+  copy?: MockCopyModel;
+}
+
+/**
+ * What n-gram speculation exploits: with chance `probability` (a deterministic draw per position and seed) the next
+ * token repeats the context's token `distance` positions back, read from the mock KV store; otherwise it is
+ * mockNextToken's. Prompt logprobs ignore it.
+ */
+export interface MockCopyModel {
+  distance: number;
+  probability: number;
+}
+
+/** A sampled row's result: the distribution's mode at the pick, the pick, and the drafts accepted before it. */
+interface VerifiedRow {
+  mode: number;
+  tokenId: number;
+  numAcceptedDrafts: number;
 }
 
 /** 32-bit avalanche mix (murmur3 finaliser). */
@@ -84,6 +105,7 @@ export class MockRunner implements ModelRunner {
   /** Simulated forward time so far (unscaled ms). */
   simulatedMs = 0;
   private readonly kv: MockKvStore | null;
+  private readonly copy: MockCopyModel | null;
   private closed = false;
 
   constructor(options: MockRunnerOptions = {}) {
@@ -91,21 +113,25 @@ export class MockRunner implements ModelRunner {
     this.timing = { ...H100_8B_TIMING, ...options.timing };
     this.speedup = options.speedup ?? Infinity;
     this.eosProbability = options.eosProbability ?? 0;
-    this.kv = options.checkKv ? new MockKvStore(this.info.numBlocks, this.info.blockSize) : null;
+    this.copy = options.copy ?? null;
+    this.kv = options.checkKv || this.copy !== null ? new MockKvStore(this.info.numBlocks, this.info.blockSize) : null;
   }
 
   async step(batch: StepBatch): Promise<StepOutput> {
     if (this.closed) throw new Error('MockRunner is closed');
     const seqs = batch.sequences;
-    const modes = seqs.map((s) => this.computeSequence(s));
-    const sampledTokenIds = seqs.map((s, k) => this.pick(s, modes[k]!));
+    const rows = seqs.map((s) => this.computeSequence(s));
+    const sampledTokenIds = rows.map((row) => row?.tokenId ?? null);
     const output: StepOutput = { sampledTokenIds };
     // Built only when some sequence asks (the simulator's steps mostly do not).
     if (seqs.some((s) => (s.sampling?.numLogprobs ?? null) !== null)) {
       output.logprobs = seqs.map((s, k) => {
         const numTop = s.sampling?.numLogprobs ?? null;
-        return numTop === null ? null : mockLogprobs(modes[k]!, numTop, this.info.vocabSize, sampledTokenIds[k]!);
+        return numTop === null ? null : mockLogprobs(rows[k]!.mode, numTop, this.info.vocabSize, rows[k]!.tokenId);
       });
+    }
+    if (seqs.some((s) => s.draftTokenIds !== undefined)) {
+      output.numAcceptedDrafts = seqs.map((s, k) => (s.draftTokenIds === undefined ? null : rows[k]!.numAcceptedDrafts));
     }
     if (seqs.some((s) => s.promptLogprobs !== undefined)) output.promptLogprobs = seqs.map((s) => this.promptLogprobs(s));
     const ms = this.stepMs(batch);
@@ -125,16 +151,18 @@ export class MockRunner implements ModelRunner {
     });
   }
 
-  /** Unscaled step time of a batch per the timing model. */
+  /** Unscaled step time of a batch per the timing model; a decode's speculative drafts cost as prefill tokens. */
   stepMs(batch: StepBatch): number {
     const t = this.timing;
     let numPrefillTokens = 0;
     let numDecodeSeqs = 0;
     let numContextTokens = 0;
     for (const s of batch.sequences) {
-      if (s.tokenIds.length === 1 && s.outputTokenIds.length > 0) {
+      const numDrafts = s.draftTokenIds?.length ?? 0;
+      if (s.tokenIds.length === 1 + numDrafts && s.outputTokenIds.length > 0) {
         numDecodeSeqs++;
         numContextTokens += s.startPosition + 1;
+        numPrefillTokens += numDrafts;
       } else numPrefillTokens += s.tokenIds.length;
     }
     const base = numDecodeSeqs > 0 ? t.decodeBaseMs : numPrefillTokens > 0 ? t.prefillBaseMs : 0;
@@ -145,22 +173,44 @@ export class MockRunner implements ModelRunner {
     this.closed = true;
   }
 
-  /** The token picked: the mode, or the argmax of the processed mock logits when the sequence processes them. */
-  private pick(s: StepSequence, mode: number | null): number | null {
-    if (mode === null || s.sampling === null || !needsLogitsProcessing(s.sampling, s.allowedTokenMask)) return mode;
-    return argmax(processLogits(mockLogits(mode, this.info.vocabSize), s.sampling, s, this.info.eosTokenIds));
+  /**
+   * The token picked at a sampled position: the mode, or the argmax of the processed mock logits when the sequence
+   * processes them, with the first numDrafts drafts counted as generated (penalties, min-tokens).
+   */
+  private pick(s: StepSequence, mode: number, numDrafts: number): number {
+    const sampling = s.sampling!;
+    if (!needsLogitsProcessing(sampling, s.allowedTokenMask)) return mode;
+    const outputTokenIds = numDrafts === 0 ? s.outputTokenIds : s.outputTokenIds.concat(s.draftTokenIds!.slice(0, numDrafts));
+    return argmax(processLogits(mockLogits(mode, this.info.vocabSize), sampling, { ...s, outputTokenIds }, this.info.eosTokenIds));
   }
 
-  /** The mode of the sequence's next-token distribution; null for a chunk that samples nothing. */
-  private computeSequence(s: StepSequence): number | null {
+  /** Write the row's KV, then verify its drafts (if any) and pick its token; null for a chunk that samples nothing. */
+  private computeSequence(s: StepSequence): VerifiedRow | null {
     const end = s.startPosition + s.tokenIds.length;
     if (s.blockTable.length * this.info.blockSize < end) {
       throw new Error(`seq ${s.seqId}: block table covers ${s.blockTable.length} blocks, needs ${end} tokens`);
     }
-    const context = this.kv ? this.kv.write(s) : 0;
+    this.kv?.write(s);
     if (s.sampling === null) return null;
-    const seed = ((s.sampling.seed ?? 0) ^ context) | 0;
-    return mockNextToken(s.tokenIds[s.tokenIds.length - 1]!, end, seed, this.info, this.eosProbability);
+    const drafts = s.draftTokenIds ?? [];
+    const first = s.tokenIds.length - 1 - drafts.length; // tokenIds index of the first sampled position's input
+    const contexts = this.kv?.contextChecksums(s, drafts.length + 1) ?? null;
+    for (let j = 0; ; j++) {
+      const mode = this.modeAt(s, first + j, contexts?.[j] ?? 0);
+      const tokenId = this.pick(s, mode, j);
+      if (j === drafts.length || tokenId !== drafts[j]) return { mode, tokenId, numAcceptedDrafts: j };
+    }
+  }
+
+  /** The mode of the next-token distribution after s.tokenIds[i], given the checksum of the context up to it. */
+  private modeAt(s: StepSequence, i: number, context: number): number {
+    const end = s.startPosition + i + 1;
+    const seed = ((s.sampling!.seed ?? 0) ^ context) | 0;
+    const copy = this.copy;
+    if (copy !== null && end - copy.distance >= 0 && mix32(mix32(end) ^ seed ^ 0x3c6ef372) / 2 ** 32 < copy.probability) {
+      return this.kv!.tokenAt(s.blockTable, end - copy.distance);
+    }
+    return mockNextToken(s.tokenIds[i]!, end, seed, this.info, this.eosProbability);
   }
 }
 

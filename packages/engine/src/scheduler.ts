@@ -3,12 +3,15 @@
 // hits skipped) fill the token budget. Short of blocks, it preempts by recompute the newest running
 // sequence not yet scheduled this step. Invariants: Σ numTokens ≤ maxNumBatchedTokens, running ≤
 // maxNumSeqs, waiting sequences hold no blocks, a finished sequence holds no blocks. A sequence that still
-// needs prompt logprobs takes no prefix-cache hit (it may still store its blocks).
+// needs prompt logprobs takes no prefix-cache hit (it may still store its blocks). With speculative decoding a
+// decode may carry n-gram drafts (draft-planner.ts) when their blocks are free; complete() commits only the accepted
+// positions (rejected ones' KV is garbage: their blocks stay in the table, uncached, and are rewritten next step).
 
-import type { EngineError, FinishReason, StepBatch, StepSequence } from '@mini-dynamo/protocol';
+import type { EngineError, FinishReason, SpeculativeConfig, StepBatch, StepSequence } from '@mini-dynamo/protocol';
 import type { BlockAllocator } from './block-allocator.js';
+import { DraftPlanner } from './draft-planner.js';
 import type { EngineObserver } from './engine-observer.js';
-import { judgeToken } from './finish-rules.js';
+import { appendAndJudge } from './finish-rules.js';
 import type { Sequence } from './sequence.js';
 import { stepSequence } from './step-sequence.js';
 
@@ -18,12 +21,16 @@ export interface SchedulerConfig {
   /** Prompt + output cap: min(maxModelLen, what the block pool can hold). */
   maxSeqLen: number;
   eosTokenIds: readonly number[];
+  /** N-gram speculative decoding; null or absent = off. */
+  speculative?: SpeculativeConfig | null;
 }
 
 export interface ScheduledSequence {
   seq: Sequence;
   numTokens: number;
   isPrefill: boolean;
+  /** Speculative drafts verified by this decode (numTokens = 1 + their count); absent: a plain step. */
+  draftTokenIds?: number[];
 }
 
 export interface SchedulerOutput {
@@ -39,9 +46,10 @@ export interface SequenceOutcome {
   entry: ScheduledSequence;
   /** Position of the entry in the step's batch (and in the runner's StepOutput arrays). */
   batchIndex: number;
-  /** Sampled token, null for a prefill chunk that did not end the prompt. */
-  tokenId: number | null;
-  emit: boolean;
+  /** Tokens appended (accepted drafts, then the sampled one, cut at the first that ends it); 0 for a mid-prompt chunk. */
+  numNewTokens: number;
+  /** The appended tokens streamed to the client: all but a final stop token. */
+  emittedTokenIds: number[];
   finishReason: FinishReason | null;
   /** A structured-output constraint refused the token: fail the request with this. */
   error: EngineError | null;
@@ -53,6 +61,7 @@ export class Scheduler {
   /** Waiting sequences put back by preemption. */
   numPreemptedWaiting = 0;
   private numSteps = 0;
+  private readonly drafts: DraftPlanner | null;
 
   constructor(
     private readonly allocator: BlockAllocator,
@@ -62,6 +71,7 @@ export class Scheduler {
     if (!(config.maxNumSeqs >= 1 && config.maxNumBatchedTokens >= config.maxNumSeqs)) {
       throw new RangeError('need 1 ≤ maxNumSeqs ≤ maxNumBatchedTokens so every running decode fits a step');
     }
+    this.drafts = config.speculative ? new DraftPlanner(config.speculative, config.maxSeqLen) : null;
   }
 
   add(seq: Sequence): void {
@@ -78,10 +88,14 @@ export class Scheduler {
     const decodes: ScheduledSequence[] = [];
     const prefills: ScheduledSequence[] = [];
     let budget = this.config.maxNumBatchedTokens;
+    // Decodes still to schedule after the current one: drafts leave each a budget token and a free block.
+    let numDecodesLeft = this.drafts === null ? 0 : this.running.reduce((n, s) => n + (s.isDecoding ? 1 : 0), 0);
     for (let i = 0; i < this.running.length && budget > 0; ) {
       const seq = this.running[i]!;
       if (!seq.isDecoding) { i++; continue; }
-      if (this.reserve(seq, 1, stepId)) { decodes.push({ seq, numTokens: 1, isPrefill: false }); budget--; i++; }
+      numDecodesLeft = Math.max(0, numDecodesLeft - 1);
+      const entry = this.scheduleDecode(seq, budget, numDecodesLeft, stepId);
+      if (entry !== null) { decodes.push(entry); budget -= entry.numTokens; i++; }
     }
     for (let i = 0; i < this.running.length && budget > 0; ) {
       const seq = this.running[i]!;
@@ -98,36 +112,44 @@ export class Scheduler {
     return this.output(stepId, decodes.concat(prefills));
   }
 
-  /** Apply a finished forward pass: advance computed tokens, cache full blocks, judge samples. */
-  complete(output: SchedulerOutput, sampledTokenIds: readonly (number | null)[]): SequenceOutcome[] {
+  /**
+   * Apply a finished forward pass: judge the new tokens, advance computed tokens by the accepted positions only,
+   * cache full blocks. numAcceptedDrafts: the runner's, aligned with the batch (needed where a row had drafts).
+   */
+  complete(output: SchedulerOutput, sampledTokenIds: readonly (number | null)[], numAcceptedDrafts: readonly (number | null)[] = []): SequenceOutcome[] {
     const outcomes: SequenceOutcome[] = [];
-    let anyFinished = false;
+    let numDraftTokens = 0;
+    let numAcceptedTokens = 0;
     for (let k = 0; k < output.entries.length; k++) {
       const entry = output.entries[k]!;
       const seq = entry.seq;
       if (seq.status !== 'running' || seq.lastScheduledStep !== output.stepId) continue; // aborted meanwhile
-      seq.numComputedTokens += entry.numTokens;
-      this.allocator.commitFullBlocks(seq, Math.floor(seq.numComputedTokens / this.allocator.blockSize));
       const tokenId = output.batch.sequences[k]!.sampling === null ? null : sampledTokenIds[k] ?? null;
-      if (tokenId === null) {
-        const scoredOnly = seq.request.sampling.maxTokens === 0 && seq.numComputedTokens === seq.numTokens; // prompt-only: done
-        if (scoredOnly) {
-          this.release(seq);
-          anyFinished = true;
-        }
-        outcomes.push({ entry, batchIndex: k, tokenId, emit: false, finishReason: scoredOnly ? 'length' : null, error: null });
-        continue;
-      }
-      seq.appendToken(tokenId);
-      const { emit, finishReason, error } = judgeToken(seq, tokenId, this.config.eosTokenIds, this.config.maxSeqLen);
-      if (finishReason !== null || error !== null) {
-        this.release(seq);
-        anyFinished = true;
-      }
-      outcomes.push({ entry, batchIndex: k, tokenId, emit, finishReason, error });
+      const numDrafts = entry.draftTokenIds?.length ?? 0;
+      const numAccepted = numDrafts === 0 ? 0 : Math.min(numAcceptedDrafts[k] ?? 0, numDrafts);
+      numDraftTokens += numDrafts;
+      numAcceptedTokens += numAccepted;
+      outcomes.push(this.completeRow(entry, k, tokenId, numAccepted));
     }
-    if (anyFinished) this.running = this.running.filter((s) => s.status === 'running');
+    if (outcomes.some((o) => o.entry.seq.status === 'finished')) this.running = this.running.filter((s) => s.status === 'running');
+    if (numDraftTokens > 0) this.observer.onSpeculation?.(numDraftTokens, numAcceptedTokens);
     return outcomes;
+  }
+
+  /** One row: append and judge its new tokens (accepted drafts, then the sampled one), commit, release if it ended. */
+  private completeRow(entry: ScheduledSequence, batchIndex: number, tokenId: number | null, numAccepted: number): SequenceOutcome {
+    const seq = entry.seq;
+    const drafts = entry.draftTokenIds;
+    const newTokenIds = tokenId === null ? [] : numAccepted === 0 ? [tokenId] : [...drafts!.slice(0, numAccepted), tokenId];
+    const { numAppended, emittedTokenIds, finishReason, error } = appendAndJudge(seq, newTokenIds, this.config.eosTokenIds, this.config.maxSeqLen);
+    // Rejected drafts' positions are not computed (their KV is garbage); a request ended by an accepted draft is shorter.
+    const numRejected = (drafts?.length ?? 0) - numAccepted;
+    seq.numComputedTokens = Math.min(seq.numComputedTokens + entry.numTokens - numRejected, seq.numTokens);
+    this.allocator.commitFullBlocks(seq, Math.floor(seq.numComputedTokens / this.allocator.blockSize));
+    const scoredOnly = tokenId === null && seq.request.sampling.maxTokens === 0 && seq.numComputedTokens === seq.numTokens; // prompt-only: done
+    const reason = scoredOnly ? 'length' : finishReason;
+    if (reason !== null || error !== null) this.release(seq);
+    return { entry, batchIndex, numNewTokens: numAppended, emittedTokenIds, finishReason: reason, error };
   }
 
   /** Take seq out of whichever queue holds it and free its blocks (abort, failure). */
@@ -187,6 +209,20 @@ export class Scheduler {
     return { seq, numTokens, isPrefill: !seq.isDecoding };
   }
 
+  /** seq's decode: with drafts when proposed and their blocks are free (sparing one per decode left), else plain; null if preempted. */
+  private scheduleDecode(seq: Sequence, budget: number, numDecodesLeft: number, stepId: number): ScheduledSequence | null {
+    const drafts = this.drafts === null ? null : this.drafts.drafts(seq, budget - numDecodesLeft);
+    if (drafts !== null) {
+      const numTokens = 1 + drafts.length;
+      const numNewBlocks = Math.max(0, this.allocator.blocksFor(seq.numComputedTokens + numTokens) - seq.blockTable.length);
+      if (this.allocator.numFreeBlocks - numNewBlocks >= numDecodesLeft && this.allocateTimed(seq, seq.numComputedTokens + numTokens)) {
+        seq.lastScheduledStep = stepId;
+        return { seq, numTokens, isPrefill: false, draftTokenIds: drafts };
+      }
+    }
+    return this.reserve(seq, 1, stepId) ? { seq, numTokens: 1, isPrefill: false } : null;
+  }
+
   /** Blocks for seq's next numTokens, preempting newest unscheduled running sequences; false if seq itself went. */
   private reserve(seq: Sequence, numTokens: number, stepId: number): boolean {
     const needed = seq.numComputedTokens + numTokens;
@@ -230,10 +266,10 @@ export class Scheduler {
   private output(stepId: number, entries: ScheduledSequence[]): SchedulerOutput {
     let numPrefillTokens = 0;
     let numDecodeTokens = 0;
-    const sequences: StepSequence[] = entries.map(({ seq, numTokens, isPrefill }) => {
+    const sequences: StepSequence[] = entries.map(({ seq, numTokens, isPrefill, draftTokenIds }) => {
       if (isPrefill) numPrefillTokens += numTokens;
       else numDecodeTokens += numTokens;
-      return stepSequence(seq, numTokens);
+      return stepSequence(seq, numTokens, draftTokenIds);
     });
     const batch: StepBatch = { sequences, numTokens: numPrefillTokens + numDecodeTokens };
     return { stepId, entries, batch, numPrefillTokens, numDecodeTokens };

@@ -46,6 +46,9 @@ export class Sequence {
     this.request = request;
     this.tokenIds = request.promptTokenIds.slice();
     this.numPromptTokens = this.tokenIds.length;
+    // A migrated request resumes as if preempted by recompute: its earlier output is there to recompute.
+    for (const tokenId of request.resumeOutputTokenIds ?? []) this.appendToken(tokenId);
+    this.promptLogprobsReported = this.outputTokenIds.length > 0; // they went out with the first token, elsewhere
     this.seed = hashSeed(request.cacheSalt);
     this.enqueuedAtMs = performance.now();
   }

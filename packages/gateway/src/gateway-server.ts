@@ -13,6 +13,7 @@ import { createApp } from './app.js';
 import { NOOP_OBSERVER, type GenerationObserver } from './generation-observer.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
 import { DEFAULT_BODY_LIMITS, type JsonBodyLimits } from './json-body.js';
+import type { MigrationOptions } from './request-migration.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface GatewayParts {
@@ -33,6 +34,8 @@ export interface GatewayParts {
   enableTokenizerInfoEndpoint?: boolean;
   metricsText(pool: WorkerPool): Promise<string>;
   log?: (line: string) => void;
+  /** Request migration (--migration-limit); absent: DEFAULT_MIGRATION_LIMIT, not counted. */
+  migration?: MigrationOptions;
 }
 
 export interface GatewayHandle {
@@ -49,7 +52,7 @@ export interface GatewayHandle {
 
 export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> {
   const log = parts.log ?? ((line: string) => console.error(line));
-  const pool = new WorkerPool(parts.router, log);
+  const pool = new WorkerPool(parts.router, log, undefined, parts.migration);
   const app = createApp({
     pool, tokenizer: parts.tokenizer, modelName: parts.modelName, log,
     bodyLimits: { ...DEFAULT_BODY_LIMITS, ...parts.bodyLimits },

@@ -5,6 +5,7 @@ export * from './app.js';
 export * from './gateway-server.js';
 export * from './generation-observer.js';
 export * from './worker-pool.js';
+export * from './request-migration.js';
 export * from './start-server.js';
 // Multi-host topology (standalone workers over HTTP + NATS).
 export * from './remote-worker-connection.js';

@@ -91,3 +91,22 @@ test('--enable-tokenizer-info-endpoint (or MINI_DYNAMO_ENABLE_TOKENIZER_INFO_END
   assert.equal(parseServeArgs([], { MINI_DYNAMO_ENABLE_TOKENIZER_INFO_ENDPOINT: '1' }).server.enableTokenizerInfoEndpoint, true);
   assert.equal(parseServeArgs([], {}).server.enableTokenizerInfoEndpoint, undefined);
 });
+
+test('--speculative-config (or MINI_DYNAMO_SPECULATIVE_CONFIG) parses vLLM n-gram JSON into every worker\'s options', () => {
+  const json = '{"method":"ngram","num_speculative_tokens":5,"prompt_lookup_max":4,"prompt_lookup_min":2}';
+  const expected = { method: 'ngram', numSpeculativeTokens: 5, promptLookupMax: 4, promptLookupMin: 2 };
+  assert.deepEqual(parseServeArgs(['--speculative-config', json], {}).server.speculative, expected);
+  assert.deepEqual(parseServeArgs([], { MINI_DYNAMO_SPECULATIVE_CONFIG: json }).server.speculative, expected);
+  const flagWins = parseServeArgs(['--speculative-config', '{"method":"ngram","num_speculative_tokens":2}'], { MINI_DYNAMO_SPECULATIVE_CONFIG: json });
+  assert.equal(flagWins.server.speculative?.numSpeculativeTokens, 2);
+  assert.equal(parseServeArgs([], {}).server.speculative, undefined);
+});
+
+test('a bad --speculative-config stops `serve` with one line naming the flag and the field', () => {
+  assert.throws(() => parseServeArgs(['--speculative-config', '{"method":"ngram","num_speculative_tokens":0}'], {}),
+    /^Error: --speculative-config: num_speculative_tokens must be an integer in \[1, 16\], got 0$/);
+  assert.throws(() => parseServeArgs(['--speculative-config', '{"method":"eagle","num_speculative_tokens":2}'], {}),
+    /--speculative-config: method must be "ngram"/);
+  assert.throws(() => parseServeArgs([], { MINI_DYNAMO_SPECULATIVE_CONFIG: 'ngram' }),
+    /^Error: --speculative-config: is not JSON: "ngram" \(from MINI_DYNAMO_SPECULATIVE_CONFIG\)$/);
+});

@@ -15,6 +15,7 @@ const FLAGS = {
   'served-model-name': 'string', 'max-body-bytes': 'string', 'trace-file': 'string', nats: 'string',
   'api-key': 'string', 'enable-auto-tool-choice': 'boolean', 'enable-tokenizer-info-endpoint': 'boolean', 'tool-call-parser': 'string', help: 'boolean',
   'cluster-token': 'string',
+  'migration-limit': 'string',
 } as const;
 
 export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -24,8 +25,10 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--block-size 16] [--num-blocks N] [--max-num-seqs N]
          [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
+         [--speculative-config '{"method":"ngram","num_speculative_tokens":4}']   (n-gram speculative decoding, vLLM's JSON)
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--cluster-token TOKEN]   (NATS token + bearer token to the workers' HTTP; prefer MINI_DYNAMO_CLUSTER_TOKEN)
+         [--migration-limit 3]   (times a request may move to another worker mid-stream when its worker dies; 0: off)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
          [--enable-auto-tool-choice --tool-call-parser hermes|llama3_json]   (tool_choice "auto", the default with tools)
          [--enable-tokenizer-info-endpoint]   (GET /tokenizer_info: tokenizer config + chat template, as vLLM; off by default)
@@ -60,6 +63,7 @@ export function parseServeArgs(argv: string[], env: Env = process.env): ServeArg
     apiKey: p.secret('api-key'),
     clusterToken: p.secret('cluster-token'),
     enableTokenizerInfoEndpoint: p.bool('enable-tokenizer-info-endpoint'),
+    migrationLimit: p.int('migration-limit', 0),
     ...autoToolChoice(p),
   };
   return { server: withoutUndefined(server), traceFile: p.string('trace-file') };

@@ -15,6 +15,7 @@ import { combineObservers, type GenerationObserver } from './generation-observer
 import { activeTraceCarrier, GatewayTelemetry } from './request-telemetry.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
 import { autoToolChoiceParser } from './tool-call-parsers.js';
+import { DEFAULT_MIGRATION_LIMIT } from './request-migration.js';
 
 /** Gateway options plus the engine/runner options every worker gets (WorkerOptions, less its id). */
 export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> {
@@ -43,6 +44,8 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   enableAutoToolChoice?: boolean;
   /** vLLM --tool-call-parser: the model's tool-call format; needs enableAutoToolChoice. */
   toolCallParser?: ToolCallParserName;
+  /** Dynamo --migration-limit: times one request may move to another worker mid-stream when its worker dies (0: off; default 3). */
+  migrationLimit?: number;
   /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;
   onProgress?: (line: string) => void;
@@ -53,6 +56,8 @@ export interface ServerHandle {
   url: string;
   port: number;
   gateway: GatewayHandle;
+  /** The local worker threads (their close() takes one away, as a worker leaving or crashing would: fault drills, tests). */
+  localWorkers: readonly ThreadWorkerConnection[];
   close(): Promise<void>;
   audit(): Promise<AllocatorAudit[]>;
 }
@@ -91,6 +96,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     middleware: [telemetry.middleware()],
     traceContext: activeTraceCarrier,
     ...(options.log ? { log: options.log } : {}),
+    migration: {
+      limit: options.migrationLimit ?? DEFAULT_MIGRATION_LIMIT,
+      onMigration: (type) => telemetry.metrics.modelMigrations.inc({ model: modelName, migration_type: type }),
+    },
     metricsText: async (pool) => telemetry.metricsText([...await pool.metricsTexts(), ...(gpu ? [await gpu.metricsText()] : [])], router),
   });
   const handle = gateway;
@@ -99,6 +108,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     gpu = acquireProcessGpuMetrics({ model: modelName, workerId: workers[0].workerId }, { log: options.log ?? ((line) => console.error(line)) });
   }
   let multiHost: MultiHost | null = null;
+  const localWorkers: ThreadWorkerConnection[] = [];
   const close = async () => {
     await handle.close(); // workers flush their spans as their threads shut down; remote connections close too
     await multiHost?.close();
@@ -106,7 +116,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     await tracing.shutdown();
   };
   try {
-    await startWorkers(handle, workers, progress);
+    await startWorkers(handle, workers, progress, localWorkers);
     if (options.natsUrl) {
       multiHost = await connectMultiHost({ natsUrl: options.natsUrl, clusterToken: options.clusterToken, router, addWorker: (c) => handle.addWorker(c), log: progress });
       progress(`discovering standalone workers over NATS at ${redactNatsUrl(options.natsUrl)}`);
@@ -115,13 +125,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     await close();
     throw e;
   }
-  return { url: handle.url, port: handle.port, gateway: handle, close, audit: () => handle.audit() };
+  return { url: handle.url, port: handle.port, gateway: handle, localWorkers, close, audit: () => handle.audit() };
 }
 
 /** The first worker builds (or caches) the ONNX graph alone; the rest then start in parallel. */
-async function startWorkers(gateway: GatewayHandle, all: WorkerOptions[], progress: (line: string) => void): Promise<void> {
+async function startWorkers(gateway: GatewayHandle, all: WorkerOptions[], progress: (line: string) => void, started: ThreadWorkerConnection[]): Promise<void> {
   const spawn = (o: WorkerOptions) => {
     const connection = new ThreadWorkerConnection(o);
+    started.push(connection);
     connection.onProgress((p) => progress(`[${p.workerId}] ${p.message}`));
     gateway.addWorker(connection);
     return connection.ready.then((info) => progress(`[${o.workerId}] ready: ${info.modelName}, ${info.numBlocks} blocks of ${info.blockSize}, context ${info.maxModelLen}`));
@@ -136,7 +147,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
     routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
-    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, clusterToken: _token, ...engineOptions
+    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, clusterToken: _token, migrationLimit: _migration, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

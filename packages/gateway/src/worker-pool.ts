@@ -1,7 +1,8 @@
 // The gateway's view of its workers: feeds the Router with their KV events and loads, dispatches
 // requests to the worker the Router picks and relays each request's engine events back.
 // Invariants: every dispatched request gets exactly one terminal event (finished/failed), also
-// when its worker dies; router.finish runs exactly once per dispatched request, at that event;
+// when its worker dies; router.finish runs exactly once per dispatched attempt, at that attempt's end
+// (a request re-routed or migrated to another worker is a new attempt, see request-migration.ts);
 // a query to the workers (metrics, audit, reset) settles within `queryDeadlineMs`, answered or not.
 
 import {
@@ -10,6 +11,7 @@ import {
   type RoutingDecision, type RoutingPolicyName, type WorkerConnection, type WorkerReport,
 } from '@mini-dynamo/protocol';
 import { fromRoutingError, unavailable } from './api-error.js';
+import { DEFAULT_MIGRATION_LIMIT, MigrationState, routedTokenIds, type MigrationOptions } from './request-migration.js';
 
 export interface RouteOverrides {
   policy?: RoutingPolicyName;
@@ -23,9 +25,6 @@ export interface Dispatched {
 }
 
 type Listener = (event: EngineEvent) => void;
-
-/** Re-routes of one request whose worker died before its first token. */
-export const MAX_DISPATCH_RETRIES = 2;
 
 /**
  * Backstop for a worker that never answers a query (a remote connection's own HTTP timeouts come
@@ -52,6 +51,7 @@ export class WorkerPool {
     private readonly router: Router,
     private readonly log: (line: string) => void = () => {},
     private readonly queryDeadlineMs = DEFAULT_QUERY_DEADLINE_MS,
+    private readonly migration: MigrationOptions = { limit: DEFAULT_MIGRATION_LIMIT },
   ) {}
 
   add(connection: WorkerConnection): void {
@@ -79,35 +79,45 @@ export class WorkerPool {
   }
 
   /**
-   * Routes and sends a request. A request whose worker dies before sending any token is routed
-   * again (up to MAX_DISPATCH_RETRIES times) instead of failing: the client has seen nothing yet.
+   * Routes and sends a request. A request whose worker dies is sent to another worker instead of
+   * failing (request-migration.ts): routed again before its first token (up to MAX_DISPATCH_RETRIES
+   * times), migrated with its tokens so far after it (up to the migration limit); the client sees one
+   * uninterrupted stream. A request the client aborted is not migrated.
    */
   dispatch(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
-    let sawTokens = false;
-    let attempt = 0;
+    const state = new MigrationState(request, this.migration.limit);
+    let aborted = false;
     let current: Dispatched;
     const relay: Listener = (event) => {
-      if (event.kind === 'tokens') sawTokens = true;
-      else if (event.kind === 'failed' && event.error.code === 'worker_failed' && !sawTokens && !this.closing && attempt < MAX_DISPATCH_RETRIES) {
-        attempt++;
-        try {
-          current = this.dispatchOnce(request, overrides, relay);
-          this.log(`request ${request.requestId}: worker failed before its first token, retried on ${current.decision.workerId}`);
-          return;
-        } catch {
-          // no worker left to retry on: the original failure stands
-        }
-      }
-      listener(event);
+      if (event.kind === 'tokens') state.record(event.tokenIds);
+      const workerDied = event.kind === 'failed' && event.error.code === 'worker_failed' && !this.closing && !aborted;
+      const next = workerDied ? this.migrate(state, overrides, relay) : null;
+      if (next === null) listener(event);
+      else current = next;
     };
     current = this.dispatchOnce(request, overrides, relay);
-    return { get decision() { return current.decision; }, abort: () => current.abort() };
+    return { get decision() { return current.decision; }, abort: () => { aborted = true; current.abort(); } };
+  }
+
+  /** Send the request's next attempt after its worker died; null when there is none (the failure stands). */
+  private migrate(state: MigrationState, overrides: RouteOverrides, relay: Listener): Dispatched | null {
+    const next = state.next();
+    if (next === null) return null;
+    try {
+      const dispatched = this.dispatchOnce(next.request, overrides, relay);
+      const at = next.type === 'new_request' ? 'before its first token' : `after ${state.numTokens} tokens`;
+      this.log(`request ${next.request.requestId}: worker failed ${at}, ${next.type === 'new_request' ? 'retried' : 'migrated'} to ${dispatched.decision.workerId}`);
+      this.migration.onMigration?.(next.type);
+      return dispatched;
+    } catch {
+      return null; // no worker left to go on: the original failure stands
+    }
   }
 
   private dispatchOnce(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
     if (this.numReady() === 0) throw unavailable('No worker is ready yet.', 'no_workers', 2);
     const routed = this.router.route({
-      requestId: request.requestId, tokenIds: request.promptTokenIds, cacheSalt: request.cacheSalt,
+      requestId: request.requestId, tokenIds: routedTokenIds(request), cacheSalt: request.cacheSalt,
       readsPrefixCache: readsPrefixCache(request.sampling), ...overrides,
     });
     if (!routed.ok) throw fromRoutingError(routed.error);

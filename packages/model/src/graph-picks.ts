@@ -5,6 +5,8 @@
 import { needsLogitsProcessing, type SamplingParams, type StepBatch, type StepSequence } from '@mini-dynamo/protocol';
 import { maskBytesPerRow } from './graph-pick-ops.js';
 import { counterUniform } from './sampler.js';
+import { numPickRows } from './draft-verification.js';
+import { logitsRowsOf } from './step-packing.js';
 
 /**
  * Where a sequence's token comes from: 'argmax' = greedy_ids (plain greedy, or no pick at all), 'masked-argmax' =
@@ -65,21 +67,24 @@ export interface GraphDraws {
   subsetRows: Record<SubsetPick, Int32Array>;
   /** [rows, maskBytesPerRow] bytes of each row's allowed-token mask (all ones: unmasked). */
   allowedMask: Uint8Array;
-  /** Rows really picked (rows may hold one dummy); rowOf[i]: sequence i's index into its pick's output (rows for a
-   * 'masked-argmax', else subsetRows[pick]), or null. */
+  /** Rows really picked (rows may hold one dummy); rowOf[i]: sequence i's (first) index into its pick's output (rows
+   * for a 'masked-argmax', else subsetRows[pick]; its pick rows follow), or null. */
   numRows: number; rowOf: (number | null)[];
 }
 
 /** One graph-picked row's inputs (a dummy row: greedy, unmasked). */
 interface DrawRow { row: number; invTemperature: number; uniform: number; topK: number; topP: number; minP: number; mask: Uint32Array | undefined }
 
-/** Sequence s's row inputs for its pick (the draw is sampleToken's: counterUniform when seeded, else `random`). */
-function drawRow(s: StepSequence, p: SamplingParams, pick: 'masked-argmax' | SubsetPick, row: number, vocabSize: number, random: () => number): DrawRow {
+/**
+ * Sequence s's row inputs for its pick at logits row `row`, the j-th of its pick rows (the draw is sampleToken's:
+ * counterUniform(seed, outputTokenIds.length + j) when seeded — drafts count as output — else `random`).
+ */
+function drawRow(s: StepSequence, p: SamplingParams, pick: 'masked-argmax' | SubsetPick, row: number, j: number, vocabSize: number, random: () => number): DrawRow {
   const draw = pick !== 'masked-argmax';
   const ranked = pick === 'top-k-draw' || pick === 'top-p-draw';
   return {
     row, invTemperature: draw ? 1 / p.temperature : 1,
-    uniform: !draw ? 0 : p.seed === null ? random() : counterUniform(p.seed, s.outputTokenIds.length),
+    uniform: !draw ? 0 : p.seed === null ? random() : counterUniform(p.seed, s.outputTokenIds.length + j),
     topK: ranked && p.topK !== null && p.topK < vocabSize ? Math.max(1, p.topK) : vocabSize,
     topP: ranked ? p.topP : 1, minP: draw ? p.minP ?? 0 : 0, mask: s.allowedTokenMask,
   };
@@ -87,24 +92,22 @@ function drawRow(s: StepSequence, p: SamplingParams, pick: 'masked-argmax' | Sub
 
 /**
  * The logits rows picked in the graph by sampled_greedy_ids / sampled_ids / top_k_ids / top_p_ids (packStep's order) with
- * their per-row inputs. No such row: one dummy row (row 0, unmasked), never read.
+ * their per-row inputs: one row per pick row of the sequence (1 + k with k drafts, consecutive in its pick's output).
+ * No such row: one dummy row (row 0, unmasked), never read.
  */
 export function graphDraws(batch: StepBatch, picks: (GraphPick | null)[], vocabSize: number, random: () => number): GraphDraws {
   const drawRows: DrawRow[] = [];
   const subRows: Record<SubsetPick, number[]> = { draw: [], 'top-k-draw': [], 'top-p-draw': [] };
   const rowOf: (number | null)[] = [];
-  let next = 0;
+  const layout = logitsRowsOf(batch);
   batch.sequences.forEach((s, i) => {
-    next += s.promptLogprobs?.targetTokenIds.length ?? 0;
-    const pick = picks[i] ?? null;
-    const inRows = s.sampling !== null && pick !== null && pick !== 'argmax';
-    rowOf.push(!inRows ? null : pick === 'masked-argmax' ? drawRows.length : subRows[pick].length);
-    if (s.sampling === null) return;
-    if (inRows) {
+    const pick = picks[i] ?? null, pickRow = layout[i]!.pickRow;
+    if (s.sampling === null || pickRow === null || pick === null || pick === 'argmax') { rowOf.push(null); return; }
+    rowOf.push(pick === 'masked-argmax' ? drawRows.length : subRows[pick].length);
+    for (let j = 0; j < numPickRows(s); j++) {
       if (pick !== 'masked-argmax') subRows[pick].push(drawRows.length);
-      drawRows.push(drawRow(s, s.sampling, pick, next, vocabSize, random));
+      drawRows.push(drawRow(s, s.sampling, pick, pickRow + j, j, vocabSize, random));
     }
-    next++;
   });
   const numRows = drawRows.length;
   if (numRows === 0) drawRows.push({ row: 0, invTemperature: 1, uniform: 0, topK: vocabSize, topP: 1, minP: 0, mask: undefined });

@@ -1,17 +1,17 @@
 // The ModelRunner on ONNX Runtime: one session.run() per scheduler step over the cached step graph,
 // KV in a JS-owned paged pool passed zero-copy; greedy and sampled sequences (temperature, top-k, top-p, min-p), with or
-// without an allowed-token mask, take their token from the graph (graph-picks.ts); logits are fetched only when some sequence needs them in JS.
-// Invariant: step() calls never overlap (engine contract); the pool is written only after a run, at the new tokens' slots.
+// without an allowed-token mask, take their token from the graph (graph-picks.ts); logits are fetched only when some sequence needs them in JS;
+// speculative drafts are verified in the same run (step-picks.ts). Invariant: step() calls never overlap (engine contract); the pool
+// is written only after a run, at the new tokens' slots — all k + 1 of a draft row (the next step overwrites the rejected ones).
 
 import * as ort from 'onnxruntime-node';
-import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput, type TokenLogprobs } from '@mini-dynamo/protocol';
+import { err, ok, type ModelRunner, type ModelRunnerInfo, type Result, type StepBatch, type StepOutput } from '@mini-dynamo/protocol';
 import { ensureStepGraph, type GraphModel } from './graph-cache.js';
 import { cudaError } from './cuda-diagnosis.js';
 import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
-import { sampleToken } from './sampler.js';
 import { graphDraws, graphPick, type GraphDraws } from './graph-picks.js';
 import { maskBytesPerRow } from './graph-pick-ops.js';
-import { tokenLogprobs } from './token-logprobs.js';
+import { stepOutput } from './step-picks.js';
 import { packStep, type PackedStep } from './step-packing.js';
 
 export type OrtDevice = 'cpu' | 'cuda';
@@ -119,22 +119,8 @@ export class OrtModelRunner implements ModelRunner {
     if (picks.includes('top-k-draw')) names.push('top_k_ids');
     if (picks.includes('top-p-draw')) names.push('top_p_ids');
     const out = await this.run(packed, draws, names);
-    const output = { draw: 'sampled_ids', 'top-k-draw': 'top_k_ids', 'top-p-draw': 'top_p_ids', 'masked-argmax': 'sampled_greedy_ids' } as const;
-    const fromRows = (i: number): number | null => {
-      const r = draws?.rowOf[i] ?? null, pick = picks[i] ?? null;
-      if (r === null || pick === null || pick === 'argmax') return null;
-      return (out[output[pick]] as Int32Array)[r]!;
-    };
-    if (!needsLogits) {
-      const greedy = out.greedy_ids as Int32Array;
-      let next = 0;
-      return { sampledTokenIds: batch.sequences.map((s, i) => {
-        if (s.sampling === null) return null;
-        const id = greedy[next++]!;
-        return fromRows(i) ?? id;
-      }) };
-    }
-    return this.sampleRows(batch, this.rows(out.logits as Float32Array, packed.logitsIndex.length), batch.sequences.map((_, i) => fromRows(i)));
+    const logitsRows = needsLogits ? this.rows(out.logits as Float32Array, packed.logitsIndex.length) : null;
+    return stepOutput(batch, { out, logitsRows, picks, draws }, this.random, this.info.eosTokenIds);
   }
 
   private rows(data: Float32Array, numRows: number): Float32Array[] {
@@ -149,37 +135,6 @@ export class OrtModelRunner implements ModelRunner {
     this.numStepsByFetch[names.includes('logits') ? 'logits' : names.length > 1 ? 'sampled' : 'argmax']++;
     this.pool.scatter(out.new_kv!.data as Float32Array, packed.slots);
     return Object.fromEntries(names.map((n) => [n, out[n]!.data]));
-  }
-
-  /** Samples each sequence from its logits row and computes the logprobs asked for. */
-  private sampleRows(batch: StepBatch, rows: Float32Array[], inGraphIds: (number | null)[]): StepOutput {
-    const sampledTokenIds: (number | null)[] = [];
-    const logprobs: (TokenLogprobs | null)[] = [];
-    const promptLogprobs: (TokenLogprobs[] | null)[] = [];
-    let next = 0;
-    for (const [i, s] of batch.sequences.entries()) {
-      // Prompt logprobs first (packStep's row order): row i scores the token at position startPosition + i + 1.
-      const scored = s.promptLogprobs;
-      promptLogprobs.push(scored === undefined ? null
-        : scored.targetTokenIds.map((target) => tokenLogprobs(rows[next++]!, target, scored.numTop)));
-      if (s.sampling === null) {
-        sampledTokenIds.push(null);
-        logprobs.push(null);
-        continue;
-      }
-      const row = rows[next++]!;
-      const tokenId = inGraphIds[i] ?? sampleToken(row, s.sampling, s.outputTokenIds, this.random, {
-        eosTokenIds: this.info.eosTokenIds, allowedTokenMask: s.allowedTokenMask, promptTokenIds: s.promptTokenIds,
-      });
-      const numTop = s.sampling.numLogprobs ?? null; // absent on the wire from an older gateway: none
-      sampledTokenIds.push(tokenId);
-      logprobs.push(numTop === null ? null : tokenLogprobs(row, tokenId, numTop));
-    }
-    // Raw logits (sampleToken copies before penalising); computed only for sequences that asked.
-    const output: StepOutput = { sampledTokenIds };
-    if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;
-    if (promptLogprobs.some((l) => l !== null)) output.promptLogprobs = promptLogprobs;
-    return output;
   }
 
   async close(): Promise<void> {

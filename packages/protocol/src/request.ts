@@ -17,6 +17,13 @@ export interface GenerateRequest {
   traceContext: Record<string, string>;
   /** Epoch milliseconds when the gateway received the request. */
   arrivalTimeMs: number;
+  /**
+   * Request migration: output tokens already generated (and streamed) by a worker that died. The engine
+   * starts from prompt ‖ these tokens, as a sequence preempted by recompute: they count towards maxTokens /
+   * minTokens, the seeded draw index, the penalties, the structured-output state and usage.numCompletionTokens,
+   * and none is emitted again. Absent or empty: a fresh request. Optional on the wire.
+   */
+  resumeOutputTokenIds?: number[];
 }
 
 export interface Usage {

@@ -35,13 +35,20 @@ export function parseSpeculativeConfig(text: string): Result<SpeculativeConfig, 
   if (o.num_speculative_tokens === undefined) return err("field 'num_speculative_tokens' is required");
   const k = intField(o.num_speculative_tokens, 'num_speculative_tokens', MAX_SPECULATIVE_TOKENS);
   if (!k.ok) return k;
-  const neither = o.prompt_lookup_min === undefined && o.prompt_lookup_max === undefined;
-  const min = intField(neither ? 1 : o.prompt_lookup_min ?? o.prompt_lookup_max, 'prompt_lookup_min', MAX_LOOKUP);
-  if (!min.ok) return min;
-  const max = intField(neither ? 4 : o.prompt_lookup_max ?? o.prompt_lookup_min, 'prompt_lookup_max', MAX_LOOKUP);
-  if (!max.ok) return max;
-  if (min.value > max.value) return err(`prompt_lookup_min (${min.value}) must be ≤ prompt_lookup_max (${max.value})`);
-  return ok({ method: 'ngram', numSpeculativeTokens: k.value, promptLookupMax: max.value, promptLookupMin: min.value });
+  const givenMin = optionalIntField(o.prompt_lookup_min, 'prompt_lookup_min', MAX_LOOKUP);
+  if (!givenMin.ok) return givenMin;
+  const givenMax = optionalIntField(o.prompt_lookup_max, 'prompt_lookup_max', MAX_LOOKUP);
+  if (!givenMax.ok) return givenMax;
+  const neither = givenMin.value === null && givenMax.value === null;
+  const min = neither ? 1 : givenMin.value ?? givenMax.value!;
+  const max = neither ? 4 : givenMax.value ?? givenMin.value!;
+  if (min > max) return err(`prompt_lookup_min (${min}) must be ≤ prompt_lookup_max (${max})`);
+  return ok({ method: 'ngram', numSpeculativeTokens: k.value, promptLookupMax: max, promptLookupMin: min });
+}
+
+/** A lookup bound as given, validated under its own name; null when absent (JSON null too, as vLLM's None). */
+function optionalIntField(v: unknown, key: string, max: number): Result<number | null, string> {
+  return v === undefined || v === null ? ok(null) : intField(v, key, max);
 }
 
 function intField(v: unknown, key: string, max: number): Result<number, string> {

@@ -21,6 +21,8 @@ export const ROUTING_POLICIES = ['kv', 'round_robin', 'random', 'least_loaded'] 
 export const ROUTING_REASONS = ['kv_overlap', 'load', 'round_robin', 'random', 'least_loaded', 'single_worker'] as const satisfies readonly RoutingReason[];
 export const KV_EVENT_REJECT_REASONS = ['malformed', 'unknown_worker', 'stale', 'buffer_overflow'] as const;
 export const THROUGHPUT_PHASES = ['prefill', 'decode', 'combined'] as const;
+/** Dynamo's migration_type: re-routed before the first token / migrated mid-stream with its tokens so far. */
+export const MIGRATION_TYPES = ['new_request', 'ongoing_request'] as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[number];
 export type ThroughputPhase = (typeof THROUGHPUT_PHASES)[number];
@@ -90,6 +92,9 @@ export const FRONTEND_METRICS = {
   errors: spec({ name: 'dynamo_frontend_errors_total', type: 'counter', unit: 'requests', scope: 'gateway', group: 'frontend',
     help: 'Requests answered with an error, by error type (one per failed request)', labels: ['model', 'error_type'],
     labelValues: { error_type: ERROR_TYPES }, source: 'seeds 000/001 error_type' }),
+  modelMigrations: spec({ name: 'dynamo_frontend_model_migration_total', type: 'counter', unit: 'requests', scope: 'gateway', group: 'frontend',
+    help: 'Requests sent to another worker after theirs failed: new_request before the first token, ongoing_request mid-stream (--migration-limit)',
+    labels: ['model', 'migration_type'], labelValues: { migration_type: MIGRATION_TYPES }, source: 'Dynamo frontend model_migration_total (request migration)' }),
 } as const;
 
 const overhead = (phase: string, help: string) => spec({ name: `dynamo_router_overhead_${phase}_ms`, type: 'histogram', unit: 'milliseconds',
@@ -160,6 +165,15 @@ export const WORKER_METRICS = {
     help: 'Time of one engine step: schedule, forward pass, sampling, postprocess', labels: W, buckets: STEP_DURATION_BUCKETS, source: 'seed 003 executor.forward' }),
   prefillDuration: spec({ name: 'dynamo_request_prefill_duration_seconds', type: 'histogram', unit: 'seconds', scope: 'worker', group: 'execution',
     help: 'Time from a request\'s first scheduled step to its first token (all prefill chunks)', labels: W, buckets: PREFILL_BUCKETS, source: 'seed 000 prefill' }),
+  speculativeAccepted: spec({ name: 'dynamo_speculative_tokens_accepted_total', type: 'counter', unit: 'tokens', scope: 'worker', group: 'execution',
+    help: 'Speculative decoding: n-gram draft tokens the verifying step kept (each equals the token plain decoding picks)', labels: W,
+    source: 'seed 003 speculative_tokens_accepted_total; vLLM num_accepted_tokens' }),
+  speculativeRejected: spec({ name: 'dynamo_speculative_tokens_rejected_total', type: 'counter', unit: 'tokens', scope: 'worker', group: 'execution',
+    help: 'Speculative decoding: draft tokens proposed and discarded by verification; acceptance = rate(accepted) / (rate(accepted) + rate(rejected))', labels: W,
+    source: 'seed 003 speculative_tokens_rejected_total' }),
+  speculativeAcceptanceRate: spec({ name: 'dynamo_speculative_acceptance_rate', type: 'gauge', unit: 'ratio', scope: 'worker', group: 'execution',
+    help: 'Speculative decoding: accepted / proposed draft tokens over the last 10 s of verified steps (0-1; holds its last value while none are verified; no series until the first)',
+    labels: W, source: 'seed 003 speculative_acceptance_rate (target > 0.7, alert < 0.5)' }),
 } as const;
 
 /** nvidia-smi GPU indices a worker may report (bounded: at most 16 GPUs per node). */

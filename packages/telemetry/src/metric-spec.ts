@@ -35,7 +35,8 @@ export type EnumLabel =
   | 'reason'
   | 'phase'
   | 'policy'
-  | 'gpu';
+  | 'gpu'
+  | 'migration_type';
 
 export type LabelName = ConfiguredLabel | EnumLabel;
 

@@ -41,6 +41,7 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     ? new EngineSpanRecorder(options.tracing.tracer, { perStepSpans: options.tracing.perStepSpans, workerId: options.workerId })
     : null;
   const throughput = new ThroughputWindow(options.throughputWindowSeconds ?? 10);
+  const speculation = new SpeculationWindow(metrics, options.throughputWindowSeconds ?? 10);
   const scheduledAt = new Map<string, number>();
   // The engine's loop goes idle without a step when its last requests are aborted: gauges are
   // refreshed from its live load at scrape time so they never stay at the last step's values.
@@ -94,6 +95,9 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     onEvictions(numBlocks) {
       metrics.prefixCacheEvictions.inc(numBlocks);
     },
+    onSpeculation(numDraftTokens, numAcceptedTokens) {
+      speculation.add(numDraftTokens, numAcceptedTokens);
+    },
   };
 
   const instrument = (engine: HostedEngine): HostedEngine => {
@@ -129,10 +133,36 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     metrics.tokensPerSecond.set({ phase: 'decode' }, rates.decode);
     metrics.tokensPerSecond.set({ phase: 'combined' }, rates.combined);
     if (instrumented !== null) recordLoad(metrics, instrumented.load());
+    speculation.refresh();
     return registry.metrics();
   };
 
   return { registry, metrics, observer, instrument, metricsText };
+}
+
+/**
+ * Speculative decoding counters and the acceptance-rate gauge: accepted / proposed drafts over a sliding window of
+ * verified steps (a ThroughputWindow of accepted and rejected counts); with no drafts in the window it holds its value.
+ */
+class SpeculationWindow {
+  private readonly window: ThroughputWindow;
+
+  constructor(private readonly m: WorkerMetrics, windowSeconds: number) {
+    this.window = new ThroughputWindow(windowSeconds);
+  }
+
+  add(numDraftTokens: number, numAcceptedTokens: number): void {
+    const numRejected = Math.max(numDraftTokens - numAcceptedTokens, 0);
+    this.m.speculativeAccepted.inc(numAcceptedTokens);
+    this.m.speculativeRejected.inc(numRejected);
+    this.window.add(numAcceptedTokens, numRejected);
+    this.refresh();
+  }
+
+  refresh(): void {
+    const rates = this.window.rates(); // prefill ↔ accepted, decode ↔ rejected
+    if (rates.combined > 0) this.m.speculativeAcceptanceRate.set(rates.prefill / rates.combined);
+  }
 }
 
 /** Live occupancy gauges (the queue split into waiting/swapped is only known per step). */

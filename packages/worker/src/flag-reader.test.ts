@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { err, ok } from '@mini-dynamo/protocol';
 import { flagEnvName, readFlags } from './flag-reader.js';
 
 const SPEC = { port: 'string', ratio: 'string', mode: 'string', token: 'string', verbose: 'boolean', name: 'string' } as const;
@@ -57,4 +58,12 @@ test('argv is strict: unknown flags, positionals and values on booleans throw', 
   assert.throws(() => readFlags(SPEC, ['--bogus'], {}), /bogus/);
   assert.throws(() => readFlags(SPEC, ['stray'], {}), /stray/);
   assert.throws(() => readFlags(SPEC, ['--verbose=1'], {}), /verbose/);
+});
+
+test('parsed(): the parser\'s value, or its error after the flag name (and the env var it came from)', () => {
+  const even = (text: string) => (Number(text) % 2 === 0 ? ok(Number(text)) : err(`must be even, got ${text}`));
+  assert.equal(readFlags(SPEC, ['--name', '4'], {}).parsed('name', even), 4);
+  assert.equal(readFlags(SPEC, [], {}).parsed('name', even), undefined);
+  assert.throws(() => readFlags(SPEC, ['--name', '3'], {}).parsed('name', even), /^Error: --name: must be even, got 3$/);
+  assert.throws(() => readFlags(SPEC, [], { MINI_DYNAMO_NAME: '5' }).parsed('name', even), /^Error: --name: must be even, got 5 \(from MINI_DYNAMO_NAME\)$/);
 });

@@ -3,6 +3,7 @@
 // throws one message naming the flag (and the env var when the value came from there); secret() never echoes.
 
 import { parseArgs } from 'node:util';
+import type { Result } from '@mini-dynamo/protocol';
 
 export type FlagSpec = Record<string, 'string' | 'boolean'>;
 export type Env = Record<string, string | undefined>;
@@ -65,6 +66,15 @@ export class FlagReader<N extends string = string> {
   /** A fraction in (0, 1]. */
   fraction(name: N): number | undefined {
     return this.number(name, 'a fraction in (0, 1]', (n) => n > 0 && n <= 1);
+  }
+
+  /** A structured value (e.g. JSON) checked by `parse`; its error follows the flag's name. */
+  parsed<T>(name: N, parse: (text: string) => Result<T, string>): T | undefined {
+    const raw = this.raw(name);
+    if (raw === undefined) return undefined;
+    const result = parse(raw.value);
+    if (!result.ok) throw new Error(`${raw.flag}: ${result.error}${fromEnv(raw)}`);
+    return result.value;
   }
 
   oneOf<T extends string>(name: N, allowed: readonly T[]): T | undefined {

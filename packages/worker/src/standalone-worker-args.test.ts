@@ -68,3 +68,17 @@ test('snapshots and heartbeats round-trip; malformed ones are null', () => {
   assert.equal(parseHeartbeat('{"workerId":"a b"}'), null);
   assert.ok(isValidWorkerId('worker-1_a') && !isValidWorkerId('a.b') && !isValidWorkerId('*'));
 });
+
+test('worker --speculative-config (or its env var) reaches the worker options; a bad value is a message naming the flag', () => {
+  const json = '{"method":"ngram","num_speculative_tokens":4}';
+  const r = parseWorkerArgs(['--nats', 'x', '--speculative-config', json], {});
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.deepEqual(r.value.speculative, { method: 'ngram', numSpeculativeTokens: 4, promptLookupMax: 4, promptLookupMin: 1 });
+  const env = parseWorkerArgs([], { MINI_DYNAMO_NATS: 'x', MINI_DYNAMO_SPECULATIVE_CONFIG: '{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":2}' });
+  assert.ok(env.ok, env.ok ? '' : env.message);
+  assert.deepEqual(env.value.speculative, { method: 'ngram', numSpeculativeTokens: 3, promptLookupMax: 2, promptLookupMin: 2 });
+  assert.equal((parseWorkerArgs(['--nats', 'x'], {}) as { value: { speculative?: unknown } }).value.speculative, undefined);
+  const bad = parseWorkerArgs(['--nats', 'x', '--speculative-config', '{"method":"ngram","num_speculative_tokens":4,"prompt_lookup_min":0}'], {});
+  assert.ok(!bad.ok);
+  assert.equal(bad.message, '--speculative-config: prompt_lookup_min must be an integer in [1, 64], got 0');
+});

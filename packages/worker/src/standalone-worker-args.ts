@@ -3,6 +3,7 @@
 // Invariant: bad flags give a usage message and exit code 2, never a stack trace.
 
 import { defaultModelDir } from '@mini-dynamo/model';
+import { parseSpeculativeConfig } from '@mini-dynamo/protocol';
 import { flagEnvName, readFlags, type Env, type FlagReader } from './flag-reader.js';
 import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalone-worker.js';
 
@@ -11,6 +12,7 @@ export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <di
   [--max-num-seqs N] [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
   [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--heartbeat-ms 1000]
   [--device cpu|cuda] [--trace-file spans.jsonl] [--cluster-token TOKEN]
+  [--speculative-config '{"method":"ngram","num_speculative_tokens":4}']   (n-gram speculative decoding, vLLM's JSON)
   (--cluster-token: NATS token + bearer token of the worker's HTTP routes; prefer MINI_DYNAMO_CLUSTER_TOKEN)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_NATS=nats://nats:4222, MINI_DYNAMO_WORKER_ID=w0.`;
 
@@ -18,7 +20,7 @@ Each flag can also come from the environment, e.g. MINI_DYNAMO_NATS=nats://nats:
 export const ENGINE_FLAGS = {
   runner: 'string', device: 'string', 'block-size': 'string', 'num-blocks': 'string', 'max-num-seqs': 'string',
   'max-num-batched-tokens': 'string', 'max-model-len': 'string', 'max-num-waiting': 'string',
-  'intra-op-threads': 'string', 'mock-speedup': 'string',
+  'intra-op-threads': 'string', 'mock-speedup': 'string', 'speculative-config': 'string',
 } as const;
 
 /** ENGINE_FLAGS → WorkerOptions fields; an absent flag (and env var) stays undefined for the caller's default. */
@@ -34,6 +36,7 @@ export function readEngineFlags(p: FlagReader<keyof typeof ENGINE_FLAGS>) {
     maxNumWaiting: p.int('max-num-waiting', 0),
     intraOpNumThreads: p.int('intra-op-threads'),
     mockSpeedup: p.num('mock-speedup', 0.001),
+    speculative: p.parsed('speculative-config', parseSpeculativeConfig),
   };
 }
 

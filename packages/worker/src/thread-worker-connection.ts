@@ -61,6 +61,17 @@ export class ThreadWorkerConnection implements WorkerConnection {
     clearTimeout(timer);
   }
 
+  /**
+   * Gives the worker up at once, as a crash would: `closed` fires now, reports still queued from it are dropped,
+   * and the thread is told to shut down (it stops after its step in flight: terminating a thread inside an ORT
+   * run would abort the whole process).
+   */
+  kill(reason = 'worker thread killed'): void {
+    if (this.closedReason !== null) return;
+    this.markClosed(reason);
+    this.worker.postMessage({ type: 'shutdown' } satisfies WorkerCommand);
+  }
+
   private receive(message: ThreadMessage): void {
     if (this.closedReason !== null) return;
     if (message.type === 'progress') {

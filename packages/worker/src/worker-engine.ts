@@ -35,6 +35,7 @@ export async function createWorkerEngine(
       maxModelLen: options.maxModelLen,
       maxNumWaiting: options.maxNumWaiting,
       enablePrefixCaching: options.enablePrefixCaching,
+      speculative: options.speculative,
     }),
   }, observer);
   const info = { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen };

@@ -1,6 +1,7 @@
 // What a worker needs to build its ModelRunner and Engine; travels as worker_thread workerData
 // (and as CLI flags for the standalone worker). Plain JSON, no functions.
 
+import type { SpeculativeConfig } from '@mini-dynamo/protocol';
 import type { TracingOptions } from '@mini-dynamo/telemetry';
 
 /** TracingOptions that survive structured cloning (no exporters) and name no service. */
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   /** Waiting-queue bound: beyond it `generate` fails with `overloaded`. */
   maxNumWaiting?: number;
   enablePrefixCaching?: boolean;
+  /** n-gram speculative decoding (--speculative-config); absent = off. */
+  speculative?: SpeculativeConfig;
   /** ORT intra-op threads per worker (a 2-core host runs 2 workers × 1 thread). */
   intraOpNumThreads?: number;
   /** Mock runner only: divide its modelled step time by this factor. */

@@ -1,0 +1,68 @@
+// Request migration (Dynamo's Migrator, `--migration-limit`): the token state of one dispatched request, and
+// what to send next when its worker dies. Before any token the request is simply routed again (a
+// `new_request` migration, up to MAX_DISPATCH_RETRIES); after tokens it is re-sent with every token relayed
+// so far as resumeOutputTokenIds (an `ongoing_request` migration, up to the limit), and the new worker goes
+// on from there. Invariant: the tokens recorded are exactly those relayed to the client, in order.
+
+import type { GenerateRequest } from '@mini-dynamo/protocol';
+
+export type MigrationType = 'new_request' | 'ongoing_request';
+
+export interface MigrationOptions {
+  /** Mid-stream migrations allowed per request (Dynamo --migration-limit); 0 turns them off. */
+  limit: number;
+  /** Counts each migration (dynamo_frontend_model_migration_total). */
+  onMigration?: (type: MigrationType) => void;
+}
+
+/**
+ * Default --migration-limit. Dynamo defaults to 0; here the gateway holds every request's tokens anyway and
+ * greedy / seeded continuations are exact, so migration is on by default.
+ */
+export const DEFAULT_MIGRATION_LIMIT = 3;
+
+/** Re-routes of one request whose worker died before its first token. */
+export const MAX_DISPATCH_RETRIES = 2;
+
+export interface NextAttempt {
+  type: MigrationType;
+  request: GenerateRequest;
+}
+
+export class MigrationState {
+  /** Output tokens relayed to the client so far (all attempts). */
+  private readonly relayed: number[] = [];
+  private sawTokens = false;
+  private numRetries = 0;
+  private numMigrations = 0;
+
+  constructor(private readonly request: GenerateRequest, private readonly limit: number) {}
+
+  get numTokens(): number {
+    return this.relayed.length;
+  }
+
+  record(tokenIds: readonly number[]): void {
+    this.sawTokens = true;
+    for (const t of tokenIds) this.relayed.push(t);
+  }
+
+  /** The attempt to make after the current worker died, or null: the failure stands. */
+  next(): NextAttempt | null {
+    if (!this.sawTokens) {
+      if (this.numRetries >= MAX_DISPATCH_RETRIES) return null;
+      this.numRetries++;
+      return { type: 'new_request', request: this.request };
+    }
+    const resumed = [...(this.request.resumeOutputTokenIds ?? []), ...this.relayed];
+    if (this.numMigrations >= this.limit || resumed.length >= this.request.sampling.maxTokens) return null;
+    this.numMigrations++;
+    return { type: 'ongoing_request', request: { ...this.request, resumeOutputTokenIds: resumed } };
+  }
+}
+
+/** What the router should match against the workers' caches: the prompt, plus the output to recompute when resumed. */
+export function routedTokenIds(request: GenerateRequest): number[] {
+  const resumed = request.resumeOutputTokenIds ?? [];
+  return resumed.length === 0 ? request.promptTokenIds : [...request.promptTokenIds, ...resumed];
+}

@@ -1,0 +1,67 @@
+// One step's StepOutput from one session.run's outputs: each sequence's token from greedy_ids, an in-graph pick output
+// or JS sampling over the fetched logits rows, its drafts verified position by position (draft-verification.ts), and
+// the logprobs asked for. Invariant: the pick at each position is the one a plain decode step would make there (same
+// output or JS path, same logits processing, same draw index), so speculation never changes a greedy or seeded output.
+
+import type * as ort from 'onnxruntime-node';
+import type { StepBatch, StepOutput, TokenLogprobs } from '@mini-dynamo/protocol';
+import type { GraphDraws, GraphPick } from './graph-picks.js';
+import { outputAt, verifyDrafts } from './draft-verification.js';
+import { sampleToken } from './sampler.js';
+import { logitsRowsOf } from './step-packing.js';
+import { tokenLogprobs } from './token-logprobs.js';
+
+/** What one run gave the picks. */
+export interface StepRun {
+  /** The fetched outputs by name (greedy_ids or logits, and the pick outputs some sequence reads). */
+  out: Record<string, ort.Tensor['data']>;
+  /** The fetched logits, one row per logits_index entry; null when greedy_ids was fetched instead. */
+  logitsRows: Float32Array[] | null;
+  picks: (GraphPick | null)[];
+  draws: GraphDraws | null;
+}
+
+const pickOutput = { draw: 'sampled_ids', 'top-k-draw': 'top_k_ids', 'top-p-draw': 'top_p_ids', 'masked-argmax': 'sampled_greedy_ids' } as const;
+
+/** Sequence i's token at its j-th pick row from its in-graph pick output; null when greedy_ids or JS picks it. */
+function inGraphPick(run: StepRun, i: number, j: number): number | null {
+  const r = run.draws?.rowOf[i] ?? null, pick = run.picks[i] ?? null;
+  if (r === null || pick === null || pick === 'argmax') return null;
+  return (run.out[pickOutput[pick]] as Int32Array)[r + j]!;
+}
+
+/** The StepOutput of `batch` from `run`; `random` draws for unseeded JS sampling. */
+export function stepOutput(batch: StepBatch, run: StepRun, random: () => number, eosTokenIds: readonly number[]): StepOutput {
+  const rows = run.logitsRows;
+  const greedy = run.out.greedy_ids as Int32Array | undefined;
+  const sampledTokenIds: (number | null)[] = [];
+  const logprobs: (TokenLogprobs | null)[] = [];
+  const promptLogprobs: (TokenLogprobs[] | null)[] = [];
+  const numAcceptedDrafts: (number | null)[] = [];
+  for (const [i, { promptRow, pickRow }] of logitsRowsOf(batch).entries()) {
+    const s = batch.sequences[i]!;
+    // Prompt logprobs (they force the logits fetch): row promptRow + t scores the token at position startPosition + t + 1.
+    const scored = s.promptLogprobs;
+    promptLogprobs.push(scored === undefined || rows === null ? null
+      : scored.targetTokenIds.map((target, t) => tokenLogprobs(rows[promptRow + t]!, target, scored.numTop)));
+    const params = s.sampling;
+    if (params === null || pickRow === null) {
+      sampledTokenIds.push(null); logprobs.push(null); numAcceptedDrafts.push(null);
+      continue;
+    }
+    const context = { eosTokenIds, allowedTokenMask: s.allowedTokenMask, promptTokenIds: s.promptTokenIds };
+    const pickAt = (j: number): number => inGraphPick(run, i, j)
+      ?? (rows === null ? greedy![pickRow + j]! : sampleToken(rows[pickRow + j]!, params, outputAt(s, j), random, context));
+    const verdict = verifyDrafts(s.draftTokenIds ?? [], pickAt);
+    sampledTokenIds.push(verdict.tokenId);
+    numAcceptedDrafts.push(s.draftTokenIds === undefined ? null : verdict.numAcceptedDrafts);
+    // Raw logits (sampleToken copies before penalising); never with drafts (draft-verification's contract check).
+    const numTop = params.numLogprobs ?? null; // absent on the wire from an older gateway: none
+    logprobs.push(numTop === null || rows === null ? null : tokenLogprobs(rows[pickRow]!, verdict.tokenId, numTop));
+  }
+  const output: StepOutput = { sampledTokenIds };
+  if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;
+  if (promptLogprobs.some((l) => l !== null)) output.promptLogprobs = promptLogprobs;
+  if (batch.sequences.some((s) => s.draftTokenIds !== undefined)) output.numAcceptedDrafts = numAcceptedDrafts;
+  return output;
+}
