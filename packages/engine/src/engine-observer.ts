@@ -62,7 +62,7 @@ export interface EngineObserver {
   onEvictions?(numBlocks: number): void;
   /**
    * Speculative decoding, once per step that verified drafts: drafts proposed and drafts accepted, summed over
-   * the step's sequences (rejected = proposed − accepted).
+   * the step's sequences (rejected = proposed − accepted), and the rows that verified drafts (vLLM's num_drafts).
    */
-  onSpeculation?(numDraftTokens: number, numAcceptedTokens: number): void;
+  onSpeculation?(numDraftTokens: number, numAcceptedTokens: number, numDraftRows: number): void;
 }

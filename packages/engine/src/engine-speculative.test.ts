@@ -2,7 +2,8 @@
 // finish reasons and completion counts with speculation on and off (greedy, seeded, penalties, stop ids, EOS,
 // ignore_eos, max_tokens, model length, prefix-cache sharing, a pool small enough to preempt), with the allocator
 // audit clean after every step, one tokens event per request per step, consistent acceptance counts, and no
-// drafts for rows that need one token's pick (logprobs, structured output, prompt logprobs).
+// drafts for rows that need one token's pick (logprobs, structured output, prompt logprobs); k by the number of
+// running decodes (num_speculative_tokens_per_batch_size, disable_by_batch_size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
@@ -36,6 +37,9 @@ class SpyRunner implements ModelRunner {
 
 interface RunResult {
   streams: Map<string, { tokens: number[]; finish: string | undefined; numCompletionTokens: number | undefined }>;
+  /** Per step: decode rows scheduled and whether any verified drafts. */
+  decodeSteps: { numDecodeSeqs: number; drafted: boolean }[];
+  numDraftRows: number;
   numDrafts: number;
   numAccepted: number;
   numPreemptions: number;
@@ -45,10 +49,11 @@ interface RunResult {
 /** Run the requests to the end, checking the audit, one tokens event per request per step and acceptance counts. */
 async function run(requests: GenerateRequest[], options: MockRunnerOptions, config: Record<string, unknown>, speculative: SpeculativeConfig | null): Promise<RunResult> {
   const runner = new SpyRunner({ info: { maxModelLen: 64, blockSize: 4, numBlocks: 256 }, ...options });
-  const result: RunResult = { streams: new Map(), numDrafts: 0, numAccepted: 0, numPreemptions: 0, numSteps: 0 };
+  const result: RunResult = { streams: new Map(), decodeSteps: [], numDraftRows: 0, numDrafts: 0, numAccepted: 0, numPreemptions: 0, numSteps: 0 };
   const engine = new Engine(runner, { workerId: 'spec', speculative, ...config }, {
-    onSpeculation: (d, a) => {
-      assert.ok(d > 0 && a >= 0 && a <= d, `onSpeculation(${d}, ${a})`);
+    onSpeculation: (d, a, rows) => {
+      assert.ok(d > 0 && a >= 0 && a <= d && rows >= 1 && rows <= d, `onSpeculation(${d}, ${a}, ${rows})`);
+      result.numDraftRows += rows;
       result.numDrafts += d;
       result.numAccepted += a;
     },
@@ -56,6 +61,7 @@ async function run(requests: GenerateRequest[], options: MockRunnerOptions, conf
     onStep: (stats) => {
       const { batch } = runner.steps.at(-1)!;
       const numVerified = batch.sequences.reduce((n, s) => n + (s.draftTokenIds ? 1 + s.draftTokenIds.length : 0), 0);
+      result.decodeSteps.push({ numDecodeSeqs: stats.numDecodeSeqs, drafted: numVerified > 0 });
       assert.equal(stats.numPrefillTokens + stats.numDecodeTokens, batch.numTokens);
       assert.ok(stats.numDecodeTokens >= numVerified, 'decode token counts include the verified drafts');
     },
@@ -115,9 +121,9 @@ function requests(): GenerateRequest[] {
   ];
 }
 
-async function assertSameOutput(options: MockRunnerOptions, config: Record<string, unknown>): Promise<{ on: RunResult; off: RunResult }> {
+async function assertSameOutput(options: MockRunnerOptions, config: Record<string, unknown>, speculative = NGRAM): Promise<{ on: RunResult; off: RunResult }> {
   const off = await run(requests(), options, config, null);
-  const on = await run(requests(), options, config, NGRAM);
+  const on = await run(requests(), options, config, speculative);
   assert.equal(off.numDrafts, 0, 'no speculation when off');
   for (const [id, stream] of off.streams) assert.deepEqual(on.streams.get(id), stream, `${id}: same tokens and end`);
   return { on, off };
@@ -131,6 +137,23 @@ test('a copying model: identical output with speculation on, most drafts accepte
   assert.equal(off.streams.get('eos')!.finish, 'stop');
   assert.equal(off.streams.get('stop-id')!.finish, 'stop');
   assert.ok(off.streams.get('ignore-eos')!.tokens.includes(2), 'ignore_eos streams copied EOS tokens');
+});
+
+test('k by batch size: no drafts in steps with 3+ decodes, drafts below; identical output (table and disable_by_batch_size)', async () => {
+  const table: SpeculativeConfig = { ...NGRAM, numSpeculativeTokensPerBatchSize: [[1, 2, 4], [3, 64, 0]] };
+  for (const speculative of [table, { ...NGRAM, disableByBatchSize: 3 }]) {
+    const { on } = await assertSameOutput(COPY, { maxNumSeqs: 4 }, speculative);
+    const drafted = on.decodeSteps.filter((s) => s.drafted);
+    assert.ok(drafted.length > 0 && on.numAccepted > 0, 'the tail of the run (≤ 2 decodes) speculates');
+    for (const s of drafted) assert.ok(s.numDecodeSeqs <= 2, `drafts in a step with ${s.numDecodeSeqs} decodes`);
+    assert.ok(on.decodeSteps.filter((s) => s.numDecodeSeqs >= 3).length > 5, 'most steps run 3+ decodes, without drafts');
+  }
+});
+
+test('drafts_total counts verified rows: accepted per row ≤ k', async () => {
+  const { on } = await assertSameOutput(COPY, {});
+  assert.ok(on.numDraftRows > 0 && on.numDraftRows <= on.numDrafts && on.numAccepted <= 4 * on.numDraftRows);
+  assert.ok(on.numAccepted / on.numDraftRows > 1, `mean accepted per draft row ${on.numAccepted / on.numDraftRows}`);
 });
 
 test('a small pool that forces preemption: identical output, audit clean, nothing leaked', async () => {

@@ -1,6 +1,7 @@
 // NgramProposer: speculative-decoding drafts by prompt lookup (vLLM's n-gram proposer). Drafts are the tokens that
 // followed the most recent earlier occurrence of the sequence's last n tokens, n tried from promptLookupMax down to
-// promptLookupMin. Invariant: one O(length) KMP pass per call over the tokens read backwards, no allocation but the drafts.
+// promptLookupMin; past the sequence's end the copy continues periodically (a loop of period d yields k drafts).
+// Invariant: one O(length) KMP pass per call over the tokens read backwards, no allocation but the drafts.
 
 import type { SpeculativeConfig } from '@mini-dynamo/protocol';
 
@@ -13,9 +14,10 @@ export class NgramProposer {
   }
 
   /**
-   * Up to maxDrafts (default numSpeculativeTokens) tokens that followed the latest earlier occurrence of the longest
-   * suffix n-gram (promptLookupMin ≤ n ≤ promptLookupMax) of tokenIds; fewer when the sequence ends first, [] when
-   * nothing matches. The suffix itself is not an occurrence.
+   * min(maxDrafts, numSpeculativeTokens) tokens that followed the latest earlier occurrence of the longest suffix
+   * n-gram (promptLookupMin ≤ n ≤ promptLookupMax) of tokenIds, [] when nothing matches. The suffix itself is not an
+   * occurrence. When the occurrence ends d tokens before the suffix and fewer than k tokens follow it, the copy goes on
+   * periodically: draft i is the token d positions before it (drafts included), as if the loop of period d continued.
    */
   propose(tokenIds: readonly number[], maxDrafts = this.config.numSpeculativeTokens): number[] {
     const numTokens = tokenIds.length;
@@ -41,8 +43,11 @@ export class NgramProposer {
     }
     if (bestLength < this.config.promptLookupMin) return [];
     // Reversed [bestEnd - bestLength + 1, bestEnd] is the occurrence; it ends at forward index numTokens - 1 - start.
-    const next = numTokens - (bestEnd - bestLength + 1);
-    return tokenIds.slice(next, Math.min(next + k, numTokens));
+    const period = bestEnd - bestLength + 1;
+    const next = numTokens - period;
+    const drafts = new Array<number>(k);
+    for (let i = 0; i < k; i++) drafts[i] = i < period ? tokenIds[next + i]! : drafts[i - period]!;
+    return drafts;
   }
 
   /** failure[j] = length of the longest proper border of pattern[0..j]. */

@@ -1,6 +1,7 @@
 // Scheduler with n-gram speculation, driven by hand: a decode's drafts and the blocks they take, computed tokens
 // advancing by the accepted positions only (rejected ones never reach the prefix cache), the fallback to a plain
-// decode when the drafts' blocks are not free (no preemption for drafts) and the budget kept for other decodes.
+// decode when the drafts' blocks are not free (no preemption for drafts), the budget kept for other decodes, and k by
+// the step's number of running decodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KvCacheEvent, SpeculativeConfig } from '@mini-dynamo/protocol';
@@ -11,11 +12,11 @@ import { Sequence } from './sequence.js';
 
 const NGRAM: SpeculativeConfig = { method: 'ngram', numSpeculativeTokens: 3, promptLookupMax: 4, promptLookupMin: 1 };
 
-function setup(numBlocks: number, maxNumBatchedTokens = 64) {
+function setup(numBlocks: number, maxNumBatchedTokens = 64, speculative: SpeculativeConfig = NGRAM) {
   const kvEvents: KvCacheEvent[] = [];
   const allocator = new BlockAllocator({ workerId: 'w', numBlocks, blockSize: 4, enablePrefixCaching: true, onKvEvent: (e) => kvEvents.push(e) });
   const tally = { numDrafts: 0, numAccepted: 0, numPreemptions: 0 };
-  const scheduler = new Scheduler(allocator, { maxNumSeqs: 4, maxNumBatchedTokens, maxSeqLen: numBlocks * 4, eosTokenIds: [2], speculative: NGRAM }, {
+  const scheduler = new Scheduler(allocator, { maxNumSeqs: 4, maxNumBatchedTokens, maxSeqLen: numBlocks * 4, eosTokenIds: [2], speculative }, {
     onSpeculation: (d, a) => { tally.numDrafts += d; tally.numAccepted += a; },
     onPreempted: () => void tally.numPreemptions++,
   });
@@ -100,4 +101,23 @@ test('drafts leave a budget token for every other decode', () => {
   const step = scheduler.schedule();
   assert.deepEqual(step.entries.map((e) => [e.numTokens, e.draftTokenIds]), [[2, [1]], [1, undefined], [1, undefined]], 'budget 4 = 1 draft + 3 decodes');
   assert.equal(step.batch.numTokens, 4);
+});
+
+test('k by running decodes: 3 decodes run plain under [[1,1,3],[2,2,1],[3,8,0]], 2 get 1 draft each, 1 gets 3', () => {
+  const { scheduler } = setup(64, 64, { ...NGRAM, numSpeculativeTokensPerBatchSize: [[1, 1, 3], [2, 2, 1], [3, 8, 0]] });
+  const seqs = [1, 6, 10].map((t, i) => seq(i + 1, [t, t, t, t, 5], [3, 5, 20][i])); // "t t t t 5 t…": drafts exist
+  for (const s of seqs) scheduler.add(s);
+  finish(scheduler, scheduler.schedule(), [1, 6, 10]);
+  const three = scheduler.schedule();
+  assert.deepEqual(three.entries.map((e) => e.draftTokenIds), [undefined, undefined, undefined], '3 decodes: k = 0');
+  finish(scheduler, three, [1, 6, 10]);
+  const stillThree = scheduler.schedule();
+  assert.equal(stillThree.entries.length, 3);
+  finish(scheduler, stillThree, [1, 6, 10]); // a ends (3 tokens)
+  const two = scheduler.schedule();
+  assert.deepEqual(two.entries.map((e) => e.draftTokenIds?.length), [1, 1], '2 decodes: k = 1');
+  finish(scheduler, two, [6, 10], [0, 0]);
+  finish(scheduler, scheduler.schedule(), [6, 10], [0, 0]); // b ends (5 tokens)
+  const one = scheduler.schedule();
+  assert.deepEqual(one.entries.map((e) => e.draftTokenIds), [[10, 10, 10]], '1 decode: k = 3 (a period-1 loop)');
 });

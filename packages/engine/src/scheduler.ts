@@ -4,7 +4,7 @@
 // sequence not yet scheduled this step. Invariants: Σ numTokens ≤ maxNumBatchedTokens, running ≤
 // maxNumSeqs, waiting sequences hold no blocks, a finished sequence holds no blocks. A sequence that still
 // needs prompt logprobs takes no prefix-cache hit (it may still store its blocks). With speculative decoding a
-// decode may carry n-gram drafts (draft-planner.ts) when their blocks are free; complete() commits only the accepted
+// decode may carry n-gram drafts (draft-planner.ts; k by the step's running decodes) when their blocks are free; complete() commits only the accepted
 // positions (rejected ones' KV is garbage: their blocks stay in the table, uncached, and are rewritten next step).
 
 import type { EngineError, FinishReason, SpeculativeConfig, StepBatch, StepSequence } from '@mini-dynamo/protocol';
@@ -90,11 +90,12 @@ export class Scheduler {
     let budget = this.config.maxNumBatchedTokens;
     // Decodes still to schedule after the current one: drafts leave each a budget token and a free block.
     let numDecodesLeft = this.drafts === null ? 0 : this.running.reduce((n, s) => n + (s.isDecoding ? 1 : 0), 0);
+    const numDrafts = this.drafts?.numDraftsFor(numDecodesLeft) ?? 0; // the step's k (vLLM's dynamic k by batch size)
     for (let i = 0; i < this.running.length && budget > 0; ) {
       const seq = this.running[i]!;
       if (!seq.isDecoding) { i++; continue; }
       numDecodesLeft = Math.max(0, numDecodesLeft - 1);
-      const entry = this.scheduleDecode(seq, budget, numDecodesLeft, stepId);
+      const entry = this.scheduleDecode(seq, budget, numDecodesLeft, numDrafts, stepId);
       if (entry !== null) { decodes.push(entry); budget -= entry.numTokens; i++; }
     }
     for (let i = 0; i < this.running.length && budget > 0; ) {
@@ -120,6 +121,7 @@ export class Scheduler {
     const outcomes: SequenceOutcome[] = [];
     let numDraftTokens = 0;
     let numAcceptedTokens = 0;
+    let numDraftRows = 0;
     for (let k = 0; k < output.entries.length; k++) {
       const entry = output.entries[k]!;
       const seq = entry.seq;
@@ -129,10 +131,11 @@ export class Scheduler {
       const numAccepted = numDrafts === 0 ? 0 : Math.min(numAcceptedDrafts[k] ?? 0, numDrafts);
       numDraftTokens += numDrafts;
       numAcceptedTokens += numAccepted;
+      if (numDrafts > 0) numDraftRows++;
       outcomes.push(this.completeRow(entry, k, tokenId, numAccepted));
     }
     if (outcomes.some((o) => o.entry.seq.status === 'finished')) this.running = this.running.filter((s) => s.status === 'running');
-    if (numDraftTokens > 0) this.observer.onSpeculation?.(numDraftTokens, numAcceptedTokens);
+    if (numDraftTokens > 0) this.observer.onSpeculation?.(numDraftTokens, numAcceptedTokens, numDraftRows);
     return outcomes;
   }
 
@@ -209,9 +212,9 @@ export class Scheduler {
     return { seq, numTokens, isPrefill: !seq.isDecoding };
   }
 
-  /** seq's decode: with drafts when proposed and their blocks are free (sparing one per decode left), else plain; null if preempted. */
-  private scheduleDecode(seq: Sequence, budget: number, numDecodesLeft: number, stepId: number): ScheduledSequence | null {
-    const drafts = this.drafts === null ? null : this.drafts.drafts(seq, budget - numDecodesLeft);
+  /** seq's decode: with ≤ k drafts when proposed and their blocks are free (sparing one per decode left), else plain; null if preempted. */
+  private scheduleDecode(seq: Sequence, budget: number, numDecodesLeft: number, k: number, stepId: number): ScheduledSequence | null {
+    const drafts = this.drafts === null ? null : this.drafts.drafts(seq, budget - numDecodesLeft, k);
     if (drafts !== null) {
       const numTokens = 1 + drafts.length;
       const numNewBlocks = Math.max(0, this.allocator.blocksFor(seq.numComputedTokens + numTokens) - seq.blockTable.length);

@@ -9,6 +9,8 @@ import { requireApiKey } from './api-key.js';
 import { readJsonBody, type JsonBodyLimits } from './json-body.js';
 import { chatPrompt, completionPrompts } from './prompt-input.js';
 import { chatCompletionSchema, completionSchema, parseBody } from './request-schemas.js';
+import { parseResponsesBody } from './responses-request.js';
+import { serveResponses } from './serve-responses.js';
 import { registerTokenizeRoutes } from './tokenize-routes.js';
 import { serveGeneration, type ServeDeps } from './serve-generation.js';
 
@@ -33,18 +35,21 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/v1/chat/completions', async (c) => {
     const body = parseBody(chatCompletionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));
-    checkModel(deps, body.model);
-    const info = readyInfo(deps);
-    const prompt = chatPrompt(body.messages, deps.tokenizer, info.vocabSize, { tools: body.tools });
-    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen, vocabSize: info.vocabSize }, 'chat', body, [prompt]);
+    const serve = serveDeps(deps, body.model);
+    const prompt = chatPrompt(body.messages, deps.tokenizer, serve.vocabSize, { tools: body.tools });
+    return serveGeneration(c, serve, 'chat', body, [prompt]);
+  });
+
+  app.post('/v1/responses', async (c) => {
+    const body = parseResponsesBody(await readJsonBody(c.req.raw, deps.bodyLimits));
+    return serveResponses(c, serveDeps(deps, body.model), body);
   });
 
   app.post('/v1/completions', async (c) => {
     const body = parseBody(completionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));
-    checkModel(deps, body.model);
-    const info = readyInfo(deps);
-    const prompts = completionPrompts(body.prompt, deps.tokenizer, info.vocabSize);
-    return serveGeneration(c, { ...deps, maxModelLen: info.maxModelLen, vocabSize: info.vocabSize }, 'completion', body, prompts);
+    const serve = serveDeps(deps, body.model);
+    const prompts = completionPrompts(body.prompt, deps.tokenizer, serve.vocabSize);
+    return serveGeneration(c, serve, 'completion', body, prompts);
   });
 
   app.get('/v1/models', (c) => c.json({ object: 'list', data: [modelCard(deps)] }));
@@ -95,7 +100,7 @@ export function createApp(deps: AppDeps): Hono {
 
 /** Known paths → the methods they take: another method there is a 405, not a 404. */
 const ALLOWED_METHODS: Record<string, string> = {
-  '/v1/chat/completions': 'POST', '/v1/completions': 'POST',
+  '/v1/chat/completions': 'POST', '/v1/completions': 'POST', '/v1/responses': 'POST',
   '/v1/models': 'GET, HEAD', '/health': 'GET, HEAD', '/ready': 'GET, HEAD', '/metrics': 'GET, HEAD',
   '/reset_prefix_cache': 'POST', '/tokenize': 'POST', '/detokenize': 'POST', '/tokenizer_info': 'GET, HEAD', '/version': 'GET, HEAD',
 };
@@ -115,6 +120,13 @@ function checkModel(deps: AppDeps, model: string): void {
 
 function errorResponse(c: Context, error: ApiError): Response {
   return c.json(error.toJSON(), error.status, error.headers());
+}
+
+/** The deps a generation is served with, once the request's model is this server's and a worker is ready. */
+function serveDeps(deps: AppDeps, model: string): ServeDeps {
+  checkModel(deps, model);
+  const info = readyInfo(deps);
+  return { ...deps, maxModelLen: info.maxModelLen, vocabSize: info.vocabSize };
 }
 
 function readyInfo(deps: AppDeps): ModelRunnerInfo {

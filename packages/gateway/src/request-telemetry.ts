@@ -13,7 +13,7 @@ import {
 import type { ChoiceLabel, GenerationObserver, GenerationOutcome } from './generation-observer.js';
 import { RouterTelemetry } from './router-telemetry.js';
 
-export type TelemetryEndpoint = 'chat_completions' | 'completions';
+export type TelemetryEndpoint = 'chat_completions' | 'completions' | 'responses';
 type Status = 'success' | 'error' | 'disconnected';
 
 interface ChoiceState { firstTokenMs: number | null; lastTokenMs: number }
@@ -33,7 +33,10 @@ interface RequestState {
   ended: boolean;
 }
 
-const ENDPOINTS: Record<string, TelemetryEndpoint> = { '/v1/chat/completions': 'chat_completions', '/v1/completions': 'completions' };
+const ENDPOINTS: Record<string, TelemetryEndpoint> = {
+  '/v1/chat/completions': 'chat_completions', '/v1/completions': 'completions', '/v1/responses': 'responses',
+};
+const PATHS = Object.fromEntries(Object.entries(ENDPOINTS).map(([path, endpoint]) => [endpoint, path])) as Record<TelemetryEndpoint, string>;
 const active = new AsyncLocalStorage<RequestState>();
 
 /** traceparent naming the current request's span, for GenerateRequest.traceContext (null outside one). */
@@ -145,7 +148,7 @@ export class GatewayTelemetry {
     this.metrics.inflightRequests.inc(model);
     this.metrics.queuedRequests.inc(model);
     const startMs = epochNowMs();
-    const path = endpoint === 'chat_completions' ? '/v1/chat/completions' : '/v1/completions';
+    const path = PATHS[endpoint];
     return {
       endpoint, startMs, trace: this.options.tracing ? new RequestTrace(this.options.tracing.tracer, carrier, path, startMs) : null,
       described: false, firstToken: false, choices: new Map(), numOutputTokens: 0, numCachedTokens: 0, finishReasons: [],
@@ -156,7 +159,7 @@ export class GatewayTelemetry {
   private describe(state: RequestState, label: ChoiceLabel): void {
     state.described = true;
     state.trace!.describe({
-      model: this.options.model, operation: state.endpoint === 'chat_completions' ? 'chat' : 'text_completion', stream: false,
+      model: this.options.model, operation: state.endpoint === 'completions' ? 'text_completion' : 'chat', stream: false,
       responseId: label.requestId.replace(/-\d+$/, ''), numPromptTokens: label.numPromptTokens,
     });
   }

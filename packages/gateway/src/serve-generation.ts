@@ -39,6 +39,35 @@ export const MAX_CHOICES = 64;
 export async function serveGeneration(
   c: Context, deps: ServeDeps, endpoint: Endpoint, body: ChatCompletionBody | CompletionBody, prompts: number[][],
 ): Promise<Response> {
+  const started = await startGeneration(c, deps, endpoint, body, prompts, newOpenAiId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl'));
+  const { meta, generation, results, mode } = started;
+  const chatEcho = 'messages' in body ? chatEchoText(body) : '';
+  if (body.stream) {
+    const stream = { meta, generation, tools: new ToolCallStream(mode), results, n: started.n, includeUsage: body.stream_options?.include_usage ?? false, chatEcho };
+    return sseResponse(c, generation, sseLines(endpoint, stream), (line) => `data: ${line}\n\n`);
+  }
+  await collectResults(started);
+  applyChatEcho(results, chatEcho);
+  return c.json(responseBody(endpoint, meta, results, totalUsage(results, started.n)));
+}
+
+/** A dispatched request whose choices all started: its generation, empty results to fill and its tool mode. */
+export interface StartedGeneration {
+  meta: ResponseMeta;
+  generation: Generation;
+  results: ChoiceResult[];
+  mode: ToolMode;
+  /** Choices per prompt. */
+  n: number;
+}
+
+/**
+ * Validates what is left of a request (choices, sampling, output constraint), routes and dispatches its choices under
+ * `id`, ties a client disconnect to an abort, sets the routing headers and waits until every choice started.
+ */
+export async function startGeneration(
+  c: Context, deps: ServeDeps, endpoint: Endpoint, body: ChatCompletionBody | CompletionBody, prompts: number[][], id: string,
+): Promise<StartedGeneration> {
   const arrivalTimeMs = Date.now();
   const n = body.n ?? 1;
   if (prompts.length * n > MAX_CHOICES) {
@@ -52,11 +81,7 @@ export async function serveGeneration(
     index: p * n + j, promptTokenIds, stops, sampling: samplingFor(body, promptTokenIds.length, sampling, j),
     echo, numPromptLogprobs: numReportedPromptLogprobs(body, j),
   })));
-  const meta: ResponseMeta = {
-    id: newOpenAiId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl'),
-    created: Math.floor(arrivalTimeMs / 1000),
-    model: body.model,
-  };
+  const meta: ResponseMeta = { id, created: Math.floor(arrivalTimeMs / 1000), model: body.model };
   const generation = new Generation(deps.pool, deps.tokenizer, {
     requestId: meta.id, choices, arrivalTimeMs, cacheSalt: body.cache_salt ?? null,
     traceContext: deps.traceContext?.() ?? clientTraceContext(c), overrides: routeOverrides(c),
@@ -67,20 +92,17 @@ export async function serveGeneration(
   else signal.addEventListener('abort', () => generation.abort(), { once: true });
   setRoutingHeaders(c, generation, meta.id);
   await generation.started;
-  const results = emptyResults(choices);
-  const chatEcho = 'messages' in body ? chatEchoText(body) : '';
-  if (body.stream) {
-    const stream = { meta, generation, tools: new ToolCallStream(mode), results, n, includeUsage: body.stream_options?.include_usage ?? false, chatEcho };
-    return streamResponse(c, endpoint, stream);
-  }
+  return { meta, generation, results: emptyResults(choices), mode, n };
+}
+
+/** Runs a started generation to its end (non-streamed): each result's text, finish reason, usage and tool calls. */
+export async function collectResults({ generation, results, mode }: StartedGeneration, callIds?: () => string): Promise<void> {
   await collect(generation, results);
   for (const r of results) {
-    const { toolCalls, content } = toolCallsOf(mode, r.text);
+    const { toolCalls, content } = toolCallsOf(mode, r.text, callIds);
     Object.assign(r, { toolCalls, toolContent: content });
     if (r.finishReason !== null) r.finishReason = toolFinishReason(mode, r.finishReason, toolCalls !== null);
   }
-  applyChatEcho(results, chatEcho);
-  return c.json(responseBody(endpoint, meta, results, totalUsage(results, n)));
 }
 
 /** One result per choice; `tokens` is [] where logprobs were asked (so none generated reads `content: []`). */
@@ -112,19 +134,19 @@ interface StreamSpec {
   chatEcho: string;
 }
 
-function streamResponse(c: Context, endpoint: Endpoint, spec: StreamSpec): Response {
-  const { generation } = spec;
+/** An SSE response of `lines`, each sent as `frame(line)`; a client that goes away aborts the generation. */
+export function sseResponse(c: Context, generation: Generation, lines: AsyncIterable<string>, frame: (line: string) => string): Response {
   const encoder = new TextEncoder();
-  const lines = sseLines(endpoint, spec)[Symbol.asyncIterator]();
+  const iterator = lines[Symbol.asyncIterator]();
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await lines.next();
+      const next = await iterator.next();
       if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(`data: ${next.value}\n\n`));
+      else controller.enqueue(encoder.encode(frame(next.value)));
     },
     cancel() {
       generation.abort();
-      void lines.return?.(undefined);
+      void iterator.return?.(undefined);
     },
   });
   c.header('content-type', 'text/event-stream; charset=utf-8');

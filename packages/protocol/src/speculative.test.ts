@@ -1,9 +1,9 @@
 // parseSpeculativeConfig: vLLM's `--speculative-config` JSON shapes, the lookup-bound defaults, and one-line errors
-// that name the offending field.
+// that name the offending field; the dynamic k by batch size (ranges and disable_by_batch_size) and its lookup.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SPECULATIVE_TOKENS, parseSpeculativeConfig, type SpeculativeConfig } from './speculative.js';
+import { MAX_SPECULATIVE_TOKENS, numSpeculativeTokensFor, parseSpeculativeConfig, type SpeculativeConfig } from './speculative.js';
 
 function parsed(text: string): SpeculativeConfig {
   const r = parseSpeculativeConfig(text);
@@ -59,4 +59,40 @@ test('method, unknown fields and non-object JSON are refused with the field name
   assert.match(error('[1]'), /^must be a JSON object/);
   assert.match(error('null'), /^must be a JSON object/);
   assert.match(error('5'), /^must be a JSON object/);
+});
+
+const BASE = '"method":"ngram","num_speculative_tokens":4';
+
+test('num_speculative_tokens_per_batch_size: vLLM example shape parsed; k by running decodes, k outside every range', () => {
+  const c = parsed(`{${BASE},"num_speculative_tokens_per_batch_size":[[1,2,4],[3,7,1],[8,512,0]]}`);
+  assert.deepEqual(c.numSpeculativeTokensPerBatchSize, [[1, 2, 4], [3, 7, 1], [8, 512, 0]]);
+  assert.deepEqual([1, 2, 3, 7, 8, 512, 513].map((n) => numSpeculativeTokensFor(c, n)), [4, 4, 1, 1, 0, 0, 4]);
+  const gap = parsed(`{${BASE},"num_speculative_tokens_per_batch_size":[[4,6,2]]}`);
+  assert.deepEqual([1, 3, 4, 6, 7].map((n) => numSpeculativeTokensFor(gap, n)), [4, 4, 2, 2, 4], 'outside: num_speculative_tokens');
+  assert.equal('numSpeculativeTokensPerBatchSize' in parsed(`{${BASE}}`), false, 'absent unless given');
+  assert.deepEqual(parsed(`{${BASE},"num_speculative_tokens_per_batch_size":[]}`).numSpeculativeTokensPerBatchSize, []);
+});
+
+test('num_speculative_tokens_per_batch_size errors: shape, integers, start ≤ end, no overlap, k in [0, num_speculative_tokens]', () => {
+  const bad = (table: string) => error(`{${BASE},"num_speculative_tokens_per_batch_size":${table}}`);
+  assert.match(bad('{"1":2}'), /^num_speculative_tokens_per_batch_size must be a list of \[start_bs, end_bs, k\]/);
+  assert.match(bad('[[1,2]]'), /^num_speculative_tokens_per_batch_size\[0\] must be \[start_bs, end_bs, k\] of integers/);
+  assert.match(bad('[[1,2,3],[3,4.5,1]]'), /^num_speculative_tokens_per_batch_size\[1\] must be .* of integers, got \[3,4.5,1\]/);
+  assert.match(bad('[[1,"8",1]]'), /of integers/);
+  assert.match(bad('[[5,4,1]]'), /^num_speculative_tokens_per_batch_size\[0\] needs 1 ≤ start_bs ≤ end_bs/);
+  assert.match(bad('[[0,4,1]]'), /needs 1 ≤ start_bs/);
+  assert.match(bad('[[1,4,5]]'), /^num_speculative_tokens_per_batch_size\[0\]: k must be in \[0, num_speculative_tokens = 4\], got 5/);
+  assert.match(bad('[[1,4,-1]]'), /k must be in \[0, /);
+  assert.match(bad('[[1,4,2],[6,9,1],[9,12,0]]'), /^num_speculative_tokens_per_batch_size\[2\] \[9,12,0\] overlaps num_speculative_tokens_per_batch_size\[1\] \[6,9,1\]/);
+  assert.match(bad('[[3,8,2],[1,10,1]]'), /\[1\] \[1,10,1\] overlaps .*\[0\]/, 'a range covering another');
+});
+
+test('disable_by_batch_size: no drafts at N running decodes or more (vLLM: running >= N), N ≥ 2; combines with the table', () => {
+  const c = parsed(`{${BASE},"disable_by_batch_size":4}`);
+  assert.equal(c.disableByBatchSize, 4);
+  assert.deepEqual([1, 3, 4, 100].map((n) => numSpeculativeTokensFor(c, n)), [4, 4, 0, 0]);
+  const both = parsed(`{${BASE},"disable_by_batch_size":6,"num_speculative_tokens_per_batch_size":[[2,10,2]]}`);
+  assert.deepEqual([1, 2, 5, 6].map((n) => numSpeculativeTokensFor(both, n)), [4, 2, 2, 0]);
+  assert.equal(parsed(`{${BASE},"disable_by_batch_size":null}`).disableByBatchSize, undefined);
+  for (const v of ['1', '0', '2.5', '"4"', 'true']) assert.match(error(`{${BASE},"disable_by_batch_size":${v}}`), /^disable_by_batch_size must be an integer in \[2, /, v);
 });

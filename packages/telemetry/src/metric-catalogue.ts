@@ -8,7 +8,7 @@ import { exponentialBuckets, linearBuckets, type CheckedSpec, type MetricSpec, t
 
 const spec = <L extends LabelName, T extends MetricType>(s: CheckedSpec<L> & { type: T }): MetricSpec<L> & { readonly type: T } => s;
 
-export const ENDPOINTS = ['chat_completions', 'completions'] as const;
+export const ENDPOINTS = ['chat_completions', 'completions', 'responses'] as const;
 export const REQUEST_TYPES = ['stream', 'unary'] as const;
 export const REQUEST_STATUSES = ['success', 'error', 'disconnected'] as const;
 export const ERROR_TYPES = [
@@ -171,6 +171,9 @@ export const WORKER_METRICS = {
   speculativeRejected: spec({ name: 'dynamo_speculative_tokens_rejected_total', type: 'counter', unit: 'tokens', scope: 'worker', group: 'execution',
     help: 'Speculative decoding: draft tokens proposed and discarded by verification; acceptance = rate(accepted) / (rate(accepted) + rate(rejected))', labels: W,
     source: 'seed 003 speculative_tokens_rejected_total' }),
+  speculativeDrafts: spec({ name: 'dynamo_speculative_drafts_total', type: 'counter', unit: 'sequences', scope: 'worker', group: 'execution',
+    help: 'Speculative decoding: decode rows that verified drafts (one per sequence per verified step); mean acceptance length = 1 + rate(accepted) / rate(drafts)', labels: W,
+    source: 'vLLM vllm:spec_decode_num_drafts_total (num_drafts)' }),
   speculativeAcceptanceRate: spec({ name: 'dynamo_speculative_acceptance_rate', type: 'gauge', unit: 'ratio', scope: 'worker', group: 'execution',
     help: 'Speculative decoding: accepted / proposed draft tokens over the last 10 s of verified steps (0-1; holds its last value while none are verified; no series until the first)',
     labels: W, source: 'seed 003 speculative_acceptance_rate (target > 0.7, alert < 0.5)' }),

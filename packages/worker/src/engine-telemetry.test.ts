@@ -101,23 +101,26 @@ test('aborting the last requests leaves no stale occupancy gauges (idle engine t
   assert.equal(value(after, 'dynamo_scheduler_waiting_queue_size'), 0);
 });
 
-test('onSpeculation feeds accepted/rejected counters and a windowed acceptance gauge that holds while idle', async () => {
+test('onSpeculation feeds drafts/accepted/rejected counters and a windowed acceptance gauge that holds while idle', async () => {
   const telemetry = createEngineTelemetry({ model: 'mock', workerId: 'w0', throughputWindowSeconds: 0.05 });
   const value = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
   const before = await telemetry.metricsText(); // speculation off (or not yet verified): no series at all
   assert.doesNotMatch(before, /^dynamo_speculative_\w+\{/m);
-  telemetry.observer.onSpeculation!(4, 3);
-  telemetry.observer.onSpeculation!(4, 1);
+  telemetry.observer.onSpeculation!(4, 3, 2); // two rows verified 2 drafts each
+  telemetry.observer.onSpeculation!(4, 1, 1);
   const busy = await telemetry.metricsText();
   assert.match(busy, /^dynamo_speculative_tokens_accepted_total\{model="mock",worker_id="w0"\} 4$/m);
   assert.match(busy, /^dynamo_speculative_tokens_rejected_total\{model="mock",worker_id="w0"\} 4$/m);
+  assert.match(busy, /^dynamo_speculative_drafts_total\{model="mock",worker_id="w0"\} 3$/m);
+  assert.equal(value(busy, 'dynamo_speculative_tokens_accepted_total') / value(busy, 'dynamo_speculative_drafts_total'), 4 / 3, 'accepted per draft row');
   assert.equal(value(busy, 'dynamo_speculative_acceptance_rate'), 0.5);
   await new Promise((r) => setTimeout(r, 80)); // past the window: no verified step, the gauge holds
   assert.equal(value(await telemetry.metricsText(), 'dynamo_speculative_acceptance_rate'), 0.5);
-  telemetry.observer.onSpeculation!(2, 2); // the old steps left the window
+  telemetry.observer.onSpeculation!(2, 2, 2); // the old steps left the window
   const later = await telemetry.metricsText();
   assert.equal(value(later, 'dynamo_speculative_acceptance_rate'), 1);
   assert.equal(value(later, 'dynamo_speculative_tokens_accepted_total'), 6);
+  assert.equal(value(later, 'dynamo_speculative_drafts_total'), 5);
   if (findPromtool()) {
     const r = promtoolCheckMetrics(later);
     assert.ok(r.available);

@@ -95,8 +95,8 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
     onEvictions(numBlocks) {
       metrics.prefixCacheEvictions.inc(numBlocks);
     },
-    onSpeculation(numDraftTokens, numAcceptedTokens) {
-      speculation.add(numDraftTokens, numAcceptedTokens);
+    onSpeculation(numDraftTokens, numAcceptedTokens, numDraftRows) {
+      speculation.add(numDraftTokens, numAcceptedTokens, numDraftRows);
     },
   };
 
@@ -141,7 +141,7 @@ export function createEngineTelemetry(options: EngineTelemetryOptions): EngineTe
 }
 
 /**
- * Speculative decoding counters and the acceptance-rate gauge: accepted / proposed drafts over a sliding window of
+ * Speculative decoding counters (drafts = verified rows, accepted and rejected tokens) and the acceptance-rate gauge: accepted / proposed drafts over a sliding window of
  * verified steps (a ThroughputWindow of accepted and rejected counts); with no drafts in the window it holds its value.
  */
 class SpeculationWindow {
@@ -151,8 +151,9 @@ class SpeculationWindow {
     this.window = new ThroughputWindow(windowSeconds);
   }
 
-  add(numDraftTokens: number, numAcceptedTokens: number): void {
+  add(numDraftTokens: number, numAcceptedTokens: number, numDraftRows: number): void {
     const numRejected = Math.max(numDraftTokens - numAcceptedTokens, 0);
+    this.m.speculativeDrafts.inc(numDraftRows);
     this.m.speculativeAccepted.inc(numAcceptedTokens);
     this.m.speculativeRejected.inc(numRejected);
     this.window.add(numAcceptedTokens, numRejected);
