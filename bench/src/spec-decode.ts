@@ -6,14 +6,14 @@
 // --per-batch-size adds a configuration with vLLM's dynamic k table (num_speculative_tokens_per_batch_size) over the last k.
 // Run: node bench/dist/cli.js spec-decode [--models stories260k,smollm2-random] [--ks 2,4,8] [--batches 1,8]
 //      [--per-batch-size '[[1,4,4],[5,512,0]]'] [--output-tokens 128] [--rounds 3] [--batch1-prompts 8] [--threads 1]
-//      [--out bench/results/spec-decode]
+//      [--device cpu|cuda] [--out bench/results/spec-decode]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '@mini-dynamo/engine';
-import { createOrtModelRunner, loadTokenizer, type OrtModelRunner } from '@mini-dynamo/model';
+import { createOrtModelRunner, loadTokenizer, type OrtDevice, type OrtModelRunner } from '@mini-dynamo/model';
 import { parseSpeculativeConfig, samplingParams, type BatchSizeRange, type GenerateRequest, type SpeculativeConfig } from '@mini-dynamo/protocol';
 import { BENCH_MODELS, loadBenchModel } from './bench-models.js';
 import { workloadNumBlocks } from './runner-throughput.js';
@@ -212,7 +212,10 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Spec
     models: { type: 'string', default: 'stories260k' }, ks: { type: 'string', default: '2,4,8' }, batches: { type: 'string', default: '1,8' },
     'output-tokens': { type: 'string', default: '128' }, rounds: { type: 'string', default: '3' }, 'batch1-prompts': { type: 'string', default: '8' },
     'per-batch-size': { type: 'string' }, threads: { type: 'string', default: '1' }, out: { type: 'string', default: join('bench', 'results', 'spec-decode') },
+    device: { type: 'string', default: 'cpu' },
   } });
+  const device = values.device as OrtDevice;
+  if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${values.device}`);
   const opts: Options = { outputTokens: ints(values['output-tokens'], 'output-tokens')[0]!, rounds: ints(values.rounds, 'rounds')[0]!, batch1Prompts: ints(values['batch1-prompts'], 'batch1-prompts')[0]! };
   const ks = ints(values.ks, 'ks');
   const batches = ints(values.batches, 'batches');
@@ -223,7 +226,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Spec
     const prompts = await encodePrompts(key);
     const model = await loadBenchModel(key);
     const seqLen = Math.max(...prompts.map((p) => p.length)) + opts.outputTokens + Math.max(...ks) + 1;
-    const r = await createOrtModelRunner({ model, device: 'cpu', numBlocks: workloadNumBlocks(model.config, Math.max(...batches), seqLen),
+    const r = await createOrtModelRunner({ model, device, numBlocks: workloadNumBlocks(model.config, Math.max(...batches), seqLen),
       intraOpNumThreads: ints(values.threads, 'threads')[0]!, onProgress: (m) => console.log(m) });
     if (!r.ok) throw new Error(r.error.message);
     try {

@@ -237,6 +237,10 @@ phase_bench_ort() {
   # Last (skipped first when the deadline is near): the compact run with logits fetched + JS argmax, the baseline of
   # the in-graph ArgMax the runs above use (greedy); gpu-report shows logits-path ÷ in-graph ms/step.
   ort_run ort-cuda-compact-logits "$DEVICE" --kv-transfer compact --greedy-argmax js
+  # Speculative decoding on the device (README section 4, step 8): fails if any speculative output differs from plain.
+  step bench spec-decode "${SPEC_CAP_S:-240}" bash -c "cd '$APP' && exec '$NODE' bench/dist/cli.js spec-decode --device $DEVICE \
+    --models $MODELS --ks 2,4,8 --batches 1,8,32 --per-batch-size '[[1,8,4],[9,512,0]]' \
+    --output-tokens $OUTPUT_TOKENS --rounds 2 --out '$OUT/spec-decode'"
 }
 
 summary() {

@@ -1,7 +1,7 @@
 // Admission checks for Engine.add(): the request's shape and whether it can ever run here.
 // Returns the EngineError to report, or null to accept; never throws on bad input.
 
-import type { EngineError, GenerateRequest, SamplingParams } from '@mini-dynamo/protocol';
+import type { EngineError, GenerateRequest, SamplingParams, SchedulingPolicy } from '@mini-dynamo/protocol';
 
 export interface AdmissionLimits {
   vocabSize: number;
@@ -10,6 +10,7 @@ export interface AdmissionLimits {
   numWaiting: number;
   /** A TokenConstraintFactory is configured (else structured-output requests are refused). */
   supportsStructuredOutput: boolean;
+  schedulingPolicy: SchedulingPolicy;
   isLive(requestId: string): boolean;
 }
 
@@ -25,6 +26,8 @@ export function checkAdmission(request: GenerateRequest, limits: AdmissionLimits
   for (const t of prompt) {
     if (!Number.isInteger(t) || t < 0 || t >= limits.vocabSize) return invalid(`token id ${t} outside the vocabulary [0, ${limits.vocabSize})`);
   }
+  const priorityError = checkPriority(request.priority, limits.schedulingPolicy);
+  if (priorityError !== null) return invalid(priorityError);
   const resumeError = checkResumedOutput(request, limits);
   if (resumeError !== null) return resumeError;
   const samplingError = checkSamplingExtras(request.sampling, limits.vocabSize);
@@ -38,6 +41,14 @@ export function checkAdmission(request: GenerateRequest, limits: AdmissionLimits
   if (limits.maxNumWaiting !== null && limits.numWaiting >= limits.maxNumWaiting) {
     return { code: 'overloaded', message: `${limits.numWaiting} requests already waiting (limit ${limits.maxNumWaiting})` };
   }
+  return null;
+}
+
+/** vLLM: a priority must be an integer, and anything but 0 needs the priority scheduling policy; a message or null. */
+function checkPriority(priority: unknown, policy: SchedulingPolicy): string | null {
+  if (priority === undefined) return null;
+  if (!Number.isSafeInteger(priority)) return 'priority must be an integer';
+  if (priority !== 0 && policy !== 'priority') return 'priority scheduling is not enabled (start the worker with --scheduling-policy priority)';
   return null;
 }
 

@@ -1,7 +1,7 @@
 // EngineConfig: the engine's limits and their defaults. Block geometry and model length come from the runner's
 // info (blockSize must match it; numBlocks and maxModelLen can only shrink it: block ids index the runner's pool).
 
-import type { ModelRunnerInfo, SpeculativeConfig, TokenConstraintFactory } from '@mini-dynamo/protocol';
+import type { ModelRunnerInfo, SchedulingPolicy, SpeculativeConfig, TokenConstraintFactory } from '@mini-dynamo/protocol';
 
 export interface EngineConfig {
   workerId: string;
@@ -17,6 +17,8 @@ export interface EngineConfig {
   constraintFactory: TokenConstraintFactory | null;
   /** Speculative decoding (n-gram drafts verified in the decode step); null = off. */
   speculative: SpeculativeConfig | null;
+  /** vLLM --scheduling-policy: fcfs refuses a request priority other than 0; priority orders queues by it. */
+  schedulingPolicy: SchedulingPolicy;
 }
 
 export const DEFAULT_MAX_NUM_SEQS = 256;
@@ -39,6 +41,7 @@ export function resolveEngineConfig(info: ModelRunnerInfo, config: Partial<Engin
     maxNumWaiting: config.maxNumWaiting ?? null,
     constraintFactory: config.constraintFactory ?? null,
     speculative: config.speculative ?? null,
+    schedulingPolicy: config.schedulingPolicy ?? 'fcfs',
   };
 }
 

@@ -45,6 +45,7 @@ export class Engine {
       maxSeqLen: this.maxSeqLen,
       eosTokenIds: runner.info.eosTokenIds,
       speculative: this.config.speculative,
+      schedulingPolicy: this.config.schedulingPolicy,
     }, observer);
   }
 
@@ -56,6 +57,7 @@ export class Engine {
       numWaiting: this.scheduler.waiting.length,
       isLive: (id) => this.live.has(id),
       supportsStructuredOutput: this.config.constraintFactory !== null,
+      schedulingPolicy: this.config.schedulingPolicy,
     });
     if (error !== null) return err(error);
     const constraint = this.createConstraint(request);

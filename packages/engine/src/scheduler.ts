@@ -1,19 +1,21 @@
 // Scheduler: waiting / running queues and continuous batching with chunked prefill. Each step:
 // running decodes first, then running prefills' next chunks, then waiting sequences (FCFS, prefix-cache
 // hits skipped) fill the token budget. Short of blocks, it preempts by recompute the newest running
-// sequence not yet scheduled this step. Invariants: Σ numTokens ≤ maxNumBatchedTokens, running ≤
+// sequence not yet scheduled this step (--scheduling-policy priority: queues in (priority, arrival) order and the
+// worst-priority unscheduled running sequence is the victim; waiting-queue.ts). Invariants: Σ numTokens ≤ maxNumBatchedTokens, running ≤
 // maxNumSeqs, waiting sequences hold no blocks, a finished sequence holds no blocks. A sequence that still
 // needs prompt logprobs takes no prefix-cache hit (it may still store its blocks). With speculative decoding a
 // decode may carry n-gram drafts (draft-planner.ts; k by the step's running decodes) when their blocks are free; complete() commits only the accepted
 // positions (rejected ones' KV is garbage: their blocks stay in the table, uncached, and are rewritten next step).
 
-import type { EngineError, FinishReason, SpeculativeConfig, StepBatch, StepSequence } from '@mini-dynamo/protocol';
+import type { EngineError, FinishReason, SchedulingPolicy, SpeculativeConfig, StepBatch, StepSequence } from '@mini-dynamo/protocol';
 import type { BlockAllocator } from './block-allocator.js';
 import { DraftPlanner } from './draft-planner.js';
 import type { EngineObserver } from './engine-observer.js';
 import { appendAndJudge } from './finish-rules.js';
 import type { Sequence } from './sequence.js';
 import { stepSequence } from './step-sequence.js';
+import { enqueueWaiting, orderRunning, preemptionVictim, requeuePreempted } from './waiting-queue.js';
 
 export interface SchedulerConfig {
   maxNumSeqs: number;
@@ -23,6 +25,8 @@ export interface SchedulerConfig {
   eosTokenIds: readonly number[];
   /** N-gram speculative decoding; null or absent = off. */
   speculative?: SpeculativeConfig | null;
+  /** vLLM --scheduling-policy; absent = fcfs. */
+  schedulingPolicy?: SchedulingPolicy;
 }
 
 export interface ScheduledSequence {
@@ -62,6 +66,7 @@ export class Scheduler {
   numPreemptedWaiting = 0;
   private numSteps = 0;
   private readonly drafts: DraftPlanner | null;
+  private readonly policy: SchedulingPolicy;
 
   constructor(
     private readonly allocator: BlockAllocator,
@@ -72,11 +77,12 @@ export class Scheduler {
       throw new RangeError('need 1 ≤ maxNumSeqs ≤ maxNumBatchedTokens so every running decode fits a step');
     }
     this.drafts = config.speculative ? new DraftPlanner(config.speculative, config.maxSeqLen) : null;
+    this.policy = config.schedulingPolicy ?? 'fcfs';
   }
 
   add(seq: Sequence): void {
     seq.status = 'waiting';
-    this.waiting.push(seq);
+    enqueueWaiting(this.waiting, seq, this.policy);
   }
 
   hasWork(): boolean {
@@ -88,21 +94,23 @@ export class Scheduler {
     const decodes: ScheduledSequence[] = [];
     const prefills: ScheduledSequence[] = [];
     let budget = this.config.maxNumBatchedTokens;
+    orderRunning(this.running, this.policy);
     // Decodes still to schedule after the current one: drafts leave each a budget token and a free block.
     let numDecodesLeft = this.drafts === null ? 0 : this.running.reduce((n, s) => n + (s.isDecoding ? 1 : 0), 0);
     const numDrafts = this.drafts?.numDraftsFor(numDecodesLeft) ?? 0; // the step's k (vLLM's dynamic k by batch size)
-    for (let i = 0; i < this.running.length && budget > 0; ) {
-      const seq = this.running[i]!;
-      if (!seq.isDecoding) { i++; continue; }
+    // Over a snapshot: a preemption may take any unscheduled running sequence (status back to 'waiting').
+    for (const seq of [...this.running]) {
+      if (budget <= 0) break;
+      if (seq.status !== 'running' || !seq.isDecoding) continue;
       numDecodesLeft = Math.max(0, numDecodesLeft - 1);
       const entry = this.scheduleDecode(seq, budget, numDecodesLeft, numDrafts, stepId);
-      if (entry !== null) { decodes.push(entry); budget -= entry.numTokens; i++; }
+      if (entry !== null) { decodes.push(entry); budget -= entry.numTokens; }
     }
-    for (let i = 0; i < this.running.length && budget > 0; ) {
-      const seq = this.running[i]!;
-      if (seq.lastScheduledStep === stepId) { i++; continue; }
+    for (const seq of [...this.running]) {
+      if (budget <= 0) break;
+      if (seq.status !== 'running' || seq.lastScheduledStep === stepId) continue;
       const numTokens = Math.min(seq.numRemainingTokens, budget);
-      if (this.reserve(seq, numTokens, stepId)) { prefills.push({ seq, numTokens, isPrefill: true }); budget -= numTokens; i++; }
+      if (this.reserve(seq, numTokens, stepId)) { prefills.push({ seq, numTokens, isPrefill: true }); budget -= numTokens; }
     }
     while (budget > 0 && this.waiting.length > 0 && this.running.length < this.config.maxNumSeqs) {
       const entry = this.admit(this.waiting[0]!, budget, stepId);
@@ -226,23 +234,16 @@ export class Scheduler {
     return this.reserve(seq, 1, stepId) ? { seq, numTokens: 1, isPrefill: false } : null;
   }
 
-  /** Blocks for seq's next numTokens, preempting newest unscheduled running sequences; false if seq itself went. */
+  /** Blocks for seq's next numTokens, preempting unscheduled running sequences (preemptionVictim); false if seq itself went. */
   private reserve(seq: Sequence, numTokens: number, stepId: number): boolean {
     const needed = seq.numComputedTokens + numTokens;
     while (!this.allocateTimed(seq, needed)) {
-      const victim = this.newestUnscheduled(stepId);
+      const victim = preemptionVictim(this.running, stepId, this.policy);
       this.preempt(victim);
       if (victim === seq) return false;
     }
     seq.lastScheduledStep = stepId;
     return true;
-  }
-
-  private newestUnscheduled(stepId: number): Sequence {
-    for (let i = this.running.length - 1; i >= 0; i--) {
-      if (this.running[i]!.lastScheduledStep !== stepId) return this.running[i]!;
-    }
-    throw new Error('no unscheduled running sequence to preempt');
   }
 
   private preempt(seq: Sequence): void {
@@ -253,7 +254,7 @@ export class Scheduler {
     seq.preempted = true;
     seq.numPreemptions++;
     this.numPreemptedWaiting++;
-    this.waiting.unshift(seq);
+    requeuePreempted(this.waiting, seq, this.policy);
     this.observer.onPreempted?.(seq.requestId, 'kv_cache_full');
   }
 

@@ -9,7 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { ModelRunnerInfo } from '@mini-dynamo/protocol';
-import { snapshotToJson, subjects, type WorkerHeartbeat } from '@mini-dynamo/worker';
+import { defaultModelDir } from '@mini-dynamo/model';
+import { snapshotToJson, startStandaloneWorker, subjects, type StandaloneWorker, type WorkerHeartbeat } from '@mini-dynamo/worker';
 
 export interface NatsServer {
   url: string;
@@ -46,8 +47,11 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
   return { url: `nats://127.0.0.1:${port}`, stop: () => void proc.kill('SIGKILL') };
 }
 
-/** What a route does: answer (status + body), never answer, close the socket, or send NDJSON headers and then nothing. */
-export type FakeBehaviour = { status: number; body: string } | 'hang' | 'close-socket' | 'headers-then-hang';
+/**
+ * What a route does: answer (status + body), never answer, close the socket, send NDJSON headers and then nothing,
+ * or (POST /generate) stream one token and `finished` for the request's id, as a healthy worker would.
+ */
+export type FakeBehaviour = { status: number; body: string } | 'hang' | 'close-socket' | 'headers-then-hang' | 'generate-one-token';
 
 export interface FakeRemoteWorker {
   workerId: string;
@@ -56,6 +60,8 @@ export interface FakeRemoteWorker {
   received: string[];
   /** Requests (to `route`, or any) still open: a hung route's requests stay until the caller gives up. */
   numOpenRequests(route?: string): number;
+  /** Changes how `route` behaves from the next request on (a hung worker recovering). */
+  setRoute(route: string, behaviour: FakeBehaviour): void;
   close(): Promise<void>;
 }
 
@@ -64,6 +70,7 @@ export const FAKE_INFO: ModelRunnerInfo = { modelName: 'fake', blockSize: 16, nu
 /** Routes not named in `routes` answer like a healthy idle worker (empty snapshot, clean audit, no metrics). */
 export async function startFakeRemoteWorker(nats: NatsConnection, workerId: string, routes: Record<string, FakeBehaviour>): Promise<FakeRemoteWorker> {
   const received: string[] = [];
+  const table = { ...routes };
   const open = new Map<IncomingMessage, string>();
   const sockets = new Set<Socket>();
   const healthy: Record<string, FakeBehaviour> = {
@@ -78,7 +85,8 @@ export async function startFakeRemoteWorker(nats: NatsConnection, workerId: stri
     received.push(route);
     open.set(req, route);
     res.once('close', () => open.delete(req));
-    const behaviour = routes[route] ?? healthy[route] ?? { status: 404, body: 'no such route' };
+    const behaviour = table[route] ?? healthy[route] ?? { status: 404, body: 'no such route' };
+    if (behaviour === 'generate-one-token') return void answerOneToken(req, res);
     req.resume();
     if (behaviour === 'hang') return;
     if (behaviour === 'close-socket') return void req.socket.destroy();
@@ -94,6 +102,7 @@ export async function startFakeRemoteWorker(nats: NatsConnection, workerId: stri
   const timer = setInterval(beat, 200);
   return {
     workerId, url, received,
+    setRoute: (route, behaviour) => { table[route] = behaviour; },
     numOpenRequests: (route) => [...open.values()].filter((r) => route === undefined || r === route).length,
     close: async () => {
       clearInterval(timer);
@@ -101,6 +110,27 @@ export async function startFakeRemoteWorker(nats: NatsConnection, workerId: stri
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** A real, healthy standalone worker (mock runner, FAKE_INFO's model name and block size) announced over `natsUrl`. */
+export async function startMockStandaloneWorker(natsUrl: string, workerId: string): Promise<StandaloneWorker> {
+  const started = await startStandaloneWorker({
+    workerId, runner: 'mock', modelDir: defaultModelDir(), servedModelName: FAKE_INFO.modelName, device: 'cpu',
+    blockSize: FAKE_INFO.blockSize, natsUrl, heartbeatMs: 200, log: () => {},
+  });
+  if (!started.ok) throw new Error(`standalone worker ${workerId} did not start: ${JSON.stringify(started.error)}`);
+  return started.value;
+}
+
+/** A healthy worker's NDJSON answer to POST /generate: one token, then `finished` (length). */
+function answerOneToken(req: IncomingMessage, res: ServerResponse): void {
+  let body = '';
+  req.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => {
+    const requestId = (JSON.parse(body) as { requestId: string }).requestId;
+    const usage = { numPromptTokens: 1, numCompletionTokens: 1, numCachedTokens: 0 };
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(
+      `${JSON.stringify({ kind: 'tokens', requestId, tokenIds: [5] })}\n${JSON.stringify({ kind: 'finished', requestId, finishReason: 'length', usage })}\n`);
+  });
 }
 
 /** Polls `check` every 20 ms until it holds; throws `what` after `timeoutMs`. */

@@ -8,12 +8,13 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import type { ModelTokenizer } from '@mini-dynamo/model';
-import type { AllocatorAudit, Router, WorkerConnection } from '@mini-dynamo/protocol';
+import type { AllocatorAudit, Router, SchedulingPolicy, WorkerConnection } from '@mini-dynamo/protocol';
 import { createApp } from './app.js';
 import { NOOP_OBSERVER, type GenerationObserver } from './generation-observer.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
 import { DEFAULT_BODY_LIMITS, type JsonBodyLimits } from './json-body.js';
 import type { MigrationOptions } from './request-migration.js';
+import type { HealthCheckOptions } from './canary-health-check.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface GatewayParts {
@@ -30,12 +31,16 @@ export interface GatewayParts {
   traceContext?: () => Record<string, string> | null;
   /** Auto tool choice's parser (vLLM --enable-auto-tool-choice --tool-call-parser); null/absent: off. */
   toolCallParser?: ToolCallParserName | null;
+  /** The workers' --scheduling-policy: under fcfs (absent) a request `priority` other than 0 is a 400. */
+  schedulingPolicy?: SchedulingPolicy;
   /** Serve GET /tokenizer_info (vLLM --enable-tokenizer-info-endpoint); absent: off. */
   enableTokenizerInfoEndpoint?: boolean;
   metricsText(pool: WorkerPool): Promise<string>;
   log?: (line: string) => void;
   /** Request migration (--migration-limit); absent: DEFAULT_MIGRATION_LIMIT, not counted. */
   migration?: MigrationOptions;
+  /** Canary health checks (Dynamo DYN_HEALTH_CHECK_ENABLED); absent/null: off. */
+  healthCheck?: HealthCheckOptions | null;
 }
 
 export interface GatewayHandle {
@@ -52,7 +57,7 @@ export interface GatewayHandle {
 
 export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> {
   const log = parts.log ?? ((line: string) => console.error(line));
-  const pool = new WorkerPool(parts.router, log, undefined, parts.migration);
+  const pool = new WorkerPool(parts.router, log, undefined, parts.migration, parts.healthCheck ?? null);
   const app = createApp({
     pool, tokenizer: parts.tokenizer, modelName: parts.modelName, log,
     bodyLimits: { ...DEFAULT_BODY_LIMITS, ...parts.bodyLimits },
@@ -61,6 +66,7 @@ export async function startGateway(parts: GatewayParts): Promise<GatewayHandle> 
     ...(parts.middleware ? { middleware: parts.middleware } : {}),
     apiKey: parts.apiKey,
     toolCallParser: parts.toolCallParser ?? null,
+    schedulingPolicy: parts.schedulingPolicy ?? 'fcfs',
     enableTokenizerInfoEndpoint: parts.enableTokenizerInfoEndpoint ?? false,
     ...(parts.traceContext ? { traceContext: parts.traceContext } : {}),
   });

@@ -34,6 +34,8 @@ export interface GenerationSpec {
   traceContext: Record<string, string>;
   arrivalTimeMs: number;
   overrides: RouteOverrides;
+  /** vLLM `priority` of every choice (lower first); absent or 0: the default, not sent. */
+  priority?: number;
 }
 
 export type ChoiceEvent =
@@ -119,6 +121,7 @@ export class Generation {
       cacheSalt: this.spec.cacheSalt,
       traceContext: this.spec.traceContext,
       arrivalTimeMs: this.spec.arrivalTimeMs,
+      ...(this.spec.priority ? { priority: this.spec.priority } : {}),
     }, this.spec.overrides, (event) => this.onEngineEvent(state, event));
     this.decisions.push(state.dispatched.decision);
     this.observer.onStart(label, state.dispatched.decision);

@@ -14,3 +14,4 @@ export * from './replica-sync.js';
 export * from './multi-host.js';
 export * from './request-telemetry.js';
 export * from './router-telemetry.js';
+export * from './canary-health-check.js';

@@ -8,11 +8,11 @@ import { defaultModelDir, loadTokenizer, type ModelTokenizer } from '@mini-dynam
 import { DEFAULT_SAMPLING, type GenerateRequest } from '@mini-dynamo/protocol';
 import { createRouter } from '@mini-dynamo/router';
 import { mergeExpositions } from '@mini-dynamo/telemetry';
-import { startStandaloneWorker, subjects, type StandaloneWorker } from '@mini-dynamo/worker';
+import { subjects, type StandaloneWorker } from '@mini-dynamo/worker';
 import { startGateway } from './gateway-server.js';
 import { connectMultiHost } from './multi-host.js';
 import type { RemoteWorkerTimeouts } from './remote-worker-connection.js';
-import { FAKE_INFO, startFakeRemoteWorker, startNatsServer, waitUntil, type FakeBehaviour, type NatsServer } from './fake-remote-worker.js';
+import { FAKE_INFO, startFakeRemoteWorker, startMockStandaloneWorker, startNatsServer, waitUntil, type FakeBehaviour, type NatsServer } from './fake-remote-worker.js';
 
 const TIMEOUTS: RemoteWorkerTimeouts = { queryMs: 300, abortMs: 300, generateHeadersMs: 300 };
 /** A prompt answer may take this long beyond the timeout on a loaded 2-core host, never seconds more. */
@@ -67,13 +67,9 @@ async function fake(workerId: string, routes: Record<string, FakeBehaviour>) {
 }
 
 async function healthyWorker(workerId: string): Promise<StandaloneWorker> {
-  const started = await startStandaloneWorker({
-    workerId, runner: 'mock', modelDir: defaultModelDir(), servedModelName: FAKE_INFO.modelName, device: 'cpu',
-    blockSize: FAKE_INFO.blockSize, natsUrl: nats.url, heartbeatMs: 200, log: () => {},
-  });
-  assert.ok(started.ok, JSON.stringify(!started.ok && started.error));
-  cleanups.push(() => started.value.close());
-  return started.value;
+  const worker = await startMockStandaloneWorker(nats.url, workerId);
+  cleanups.push(() => worker.close());
+  return worker;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; elapsedMs: number }> {

@@ -16,6 +16,8 @@ import { NdjsonDecoder, isTerminalEvent, snapshotFromJson, subjects, type Worker
 import { abortAfter, callDeadline } from './call-deadline.js';
 
 const decoder = new TextDecoder();
+/** Abort reason of a stream given up on purpose (releaseStream): not a worker failure. */
+const RELEASED = new Error('stream released by the gateway');
 
 /** Deadlines of the HTTP calls to one worker (a generate stream's body is not timed: long generations are legit). */
 export interface RemoteWorkerTimeouts {
@@ -100,6 +102,14 @@ export class RemoteWorkerConnection implements WorkerConnection {
     this.markClosed('disconnected by the gateway');
   }
 
+  /**
+   * Gives up one request's stream locally (a canary to a hung worker): its HTTP request is cancelled (a
+   * standalone worker aborts the request when its client goes), no event follows, the connection stays.
+   */
+  releaseStream(requestId: string): void {
+    this.streams.get(requestId)?.abort(RELEASED);
+  }
+
   /** The worker is gone (heartbeat TTL expired, connection refused, stream broken). */
   markClosed(reason: string): void {
     if (this.closedReason !== null) return;
@@ -160,10 +170,10 @@ export class RemoteWorkerConnection implements WorkerConnection {
         }
       }
     } catch (e) {
-      this.markClosed(`POST ${this.url}/generate on worker ${this.workerId}: ${failure(e)}`);
+      if (controller.signal.reason !== RELEASED) this.markClosed(`POST ${this.url}/generate on worker ${this.workerId}: ${failure(e)}`);
     } finally {
       this.streams.delete(request.requestId);
-      if (!terminal) this.markClosed(`worker ${this.workerId} ended a stream without a terminal event`);
+      if (!terminal && controller.signal.reason !== RELEASED) this.markClosed(`worker ${this.workerId} ended a stream without a terminal event`);
     }
   }
 

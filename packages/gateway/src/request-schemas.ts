@@ -1,5 +1,5 @@
 // zod schemas of the OpenAI request bodies this gateway accepts (plus vLLM's extensions: top_k, min_p,
-// repetition_penalty, min_tokens, ignore_eos, stop_token_ids, cache_salt, token-id prompts, guided decoding
+// repetition_penalty, min_tokens, ignore_eos, stop_token_ids, cache_salt, priority, token-id prompts, guided decoding
 // (structured-output-request.ts); chat `tools` (tool-calls.ts); `echo` (completions; chat: chat-echo.ts); `prompt_logprobs`). Unknown fields are ignored
 // (as vLLM does); known fields with a bad type or range, `stream_options` without `stream: true`,
 // `top_logprobs` without `logprobs: true` or `prompt_logprobs` > 0 with `stream: true` (as vLLM) are a 400 naming the field.
@@ -47,6 +47,8 @@ const samplingFields = {
   min_tokens: nullish(z.number().int().min(0)),
   /** vLLM: report the prompt's logprobs (each token's, plus this many alternatives) as `prompt_logprobs`. */
   prompt_logprobs: nullish(z.number().int().min(0).max(MAX_LOGPROBS)),
+  /** vLLM: scheduling priority, lower first (needs --scheduling-policy priority unless 0; sampling-request.ts). */
+  priority: nullish(z.number().int()),
   ...structuredOutputFields,
 };
 const numLogprobs = z.number().int().min(0).max(MAX_LOGPROBS);

@@ -69,6 +69,8 @@ export const responsesSchema = z.object({
   temperature: nullish(z.number().min(0).max(2)),
   top_p: nullish(z.number().gt(0).max(1)),
   seed: nullish(z.number().int()),
+  /** vLLM: scheduling priority (the chat path checks it against --scheduling-policy). */
+  priority: nullish(z.number().int()),
   stream: nullish(z.boolean()),
   text: nullish(z.object({ format: nullish(textFormat) })),
   tools: nullish(z.array(functionTool).max(128)),
@@ -110,6 +112,7 @@ export function chatBodyOf(body: ResponsesBody): ChatCompletionBody {
     temperature: body.temperature,
     top_p: body.top_p,
     seed: body.seed,
+    priority: body.priority,
     stream: body.stream,
     user: body.user,
     response_format: format?.type === 'json_schema'

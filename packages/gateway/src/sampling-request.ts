@@ -2,7 +2,7 @@
 // Invariants: prompt + max tokens never exceed the model's context, biased ids are in the vocabulary (each once), min_tokens ≤
 // max tokens (else a 400 naming the field).
 
-import type { SamplingParams, StructuredOutputSpec } from '@mini-dynamo/protocol';
+import type { SamplingParams, SchedulingPolicy, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest } from './api-error.js';
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
 
@@ -103,6 +103,16 @@ function numPromptLogprobsFor(body: Body, maxTokens: number, choiceIndex: number
   const echo = numEchoLogprobs(body), reported = numReportedPromptLogprobs(body, choiceIndex);
   if (echo === null || reported === null) return echo ?? reported ?? (maxTokens === 0 ? 0 : null);
   return Math.max(echo, reported);
+}
+
+/** vLLM `priority` (default 0); anything else needs --scheduling-policy priority, else a 400 naming `priority` (as vLLM). */
+export function priorityFor(body: Body, policy: SchedulingPolicy): number {
+  const priority = body.priority ?? 0;
+  if (priority !== 0 && policy !== 'priority') {
+    throw badRequest(`Got priority ${priority} but priority scheduling is not enabled (start the server with --scheduling-policy priority).`,
+      'priority', 'invalid_value');
+  }
+  return priority;
 }
 
 export function stopStrings(stop: string | string[] | undefined): string[] {

@@ -110,3 +110,32 @@ test('a bad --speculative-config stops `serve` with one line naming the flag and
   assert.throws(() => parseServeArgs([], { MINI_DYNAMO_SPECULATIVE_CONFIG: 'ngram' }),
     /^Error: --speculative-config: is not JSON: "ngram" \(from MINI_DYNAMO_SPECULATIVE_CONFIG\)$/);
 });
+
+test('canary health check flags (Dynamo DYN_HEALTH_CHECK_ENABLED, DYN_CANARY_WAIT_TIME, DYN_HEALTH_CHECK_REQUEST_TIMEOUT): off by default, seconds → ms', () => {
+  assert.equal(parseServeArgs([], {}).server.healthCheck, undefined);
+  assert.deepEqual(parseServeArgs(['--health-check-enabled'], {}).server.healthCheck, { waitMs: 10_000, timeoutMs: 3000 });
+  assert.deepEqual(parseServeArgs(['--health-check-enabled', '--canary-wait-time', '5', '--health-check-request-timeout', '0.5'], {}).server.healthCheck,
+    { waitMs: 5000, timeoutMs: 500 });
+  const env = { MINI_DYNAMO_HEALTH_CHECK_ENABLED: 'true', MINI_DYNAMO_CANARY_WAIT_TIME: '30', MINI_DYNAMO_HEALTH_CHECK_REQUEST_TIMEOUT: '10' };
+  assert.deepEqual(parseServeArgs([], env).server.healthCheck, { waitMs: 30_000, timeoutMs: 10_000 });
+  assert.deepEqual(parseServeArgs(['--canary-wait-time', '2'], env).server.healthCheck, { waitMs: 2000, timeoutMs: 10_000 }, 'a flag wins over its env var');
+  assert.equal(parseServeArgs([], { ...env, MINI_DYNAMO_HEALTH_CHECK_ENABLED: '0' }).server.healthCheck, undefined, 'explicitly off: the tuning is ignored');
+});
+
+test('bad canary health check values throw a message naming the flag', () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [['--health-check-enabled', '--canary-wait-time', '0'], {}, /--canary-wait-time must be a number ≥ 0.001, got '0'/],
+    [['--health-check-enabled', '--health-check-request-timeout', 'soon'], {}, /--health-check-request-timeout must be a number ≥ 0.001, got 'soon'/],
+    [[], { MINI_DYNAMO_HEALTH_CHECK_ENABLED: 'yes' }, /MINI_DYNAMO_HEALTH_CHECK_ENABLED must be 1, true, 0 or false, got 'yes'/],
+    [['--canary-wait-time', '5'], {}, /--canary-wait-time \/ --health-check-request-timeout need --health-check-enabled/],
+  ];
+  for (const [argv, env, message] of cases) assert.throws(() => parseServeArgs(argv, env), message, argv.join(' '));
+});
+
+test('--scheduling-policy (or MINI_DYNAMO_SCHEDULING_POLICY) is fcfs|priority and reaches the server options', () => {
+  assert.equal(parseServeArgs(['--scheduling-policy', 'priority'], {}).server.schedulingPolicy, 'priority');
+  assert.equal(parseServeArgs([], { MINI_DYNAMO_SCHEDULING_POLICY: 'priority' }).server.schedulingPolicy, 'priority');
+  assert.equal(parseServeArgs(['--scheduling-policy', 'fcfs'], { MINI_DYNAMO_SCHEDULING_POLICY: 'priority' }).server.schedulingPolicy, 'fcfs');
+  assert.equal(parseServeArgs([], {}).server.schedulingPolicy, undefined);
+  assert.throws(() => parseServeArgs(['--scheduling-policy', 'sjf'], {}), /--scheduling-policy.*fcfs, priority/);
+});

@@ -6,6 +6,7 @@ import type { BusyThresholds } from '@mini-dynamo/router';
 import { ENGINE_FLAGS, readEngineFlags, readFlags, type Env, type FlagReader } from '@mini-dynamo/worker';
 import { DEFAULT_PORT, type ServerOptions } from './start-server.js';
 import { TOOL_CALL_PARSER_NAMES } from './tool-call-parser.js';
+import { DEFAULT_HEALTH_CHECK, type HealthCheckOptions } from './canary-health-check.js';
 import { autoToolChoiceParser } from './tool-call-parsers.js';
 
 const FLAGS = {
@@ -16,6 +17,7 @@ const FLAGS = {
   'api-key': 'string', 'enable-auto-tool-choice': 'boolean', 'enable-tokenizer-info-endpoint': 'boolean', 'tool-call-parser': 'string', help: 'boolean',
   'cluster-token': 'string',
   'migration-limit': 'string',
+  'health-check-enabled': 'boolean', 'canary-wait-time': 'string', 'health-check-request-timeout': 'string',
 } as const;
 
 export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--workers 2] [--device cpu|cuda] [--port ${DEFAULT_PORT}]
@@ -26,9 +28,12 @@ export const SERVE_USAGE = `usage: mini-dynamo serve [--model <folder>] [--worke
          [--max-num-batched-tokens N] [--max-model-len N] [--max-num-waiting N]
          [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--max-body-bytes N]
          [--speculative-config '{"method":"ngram","num_speculative_tokens":4}']   (n-gram speculative decoding, vLLM's JSON)
+         [--scheduling-policy fcfs|priority]   (vLLM's; priority: requests' priority field, lower first; fcfs refuses priority ≠ 0)
          [--nats nats://host:4222]   (also serve standalone workers discovered over NATS; --workers 0 for none local)
          [--cluster-token TOKEN]   (NATS token + bearer token to the workers' HTTP; prefer MINI_DYNAMO_CLUSTER_TOKEN)
          [--migration-limit 3]   (times a request may move to another worker mid-stream when its worker dies; 0: off)
+         [--health-check-enabled [--canary-wait-time 10] [--health-check-request-timeout 3]]   (canary health checks: a worker
+             idle that long gets a 1-token canary; none finished in time → out of routing until one does; off by default)
          [--trace-file spans.jsonl]   (request spans; OTLP/HTTP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
          [--enable-auto-tool-choice --tool-call-parser hermes|llama3_json]   (tool_choice "auto", the default with tools)
          [--enable-tokenizer-info-endpoint]   (GET /tokenizer_info: tokenizer config + chat template, as vLLM; off by default)
@@ -64,6 +69,7 @@ export function parseServeArgs(argv: string[], env: Env = process.env): ServeArg
     clusterToken: p.secret('cluster-token'),
     enableTokenizerInfoEndpoint: p.bool('enable-tokenizer-info-endpoint'),
     migrationLimit: p.int('migration-limit', 0),
+    healthCheck: healthCheck(p),
     ...autoToolChoice(p),
   };
   return { server: withoutUndefined(server), traceFile: p.string('trace-file') };
@@ -75,6 +81,20 @@ function autoToolChoice(p: Flags): Pick<ServerOptions, 'enableAutoToolChoice' | 
   const toolCallParser = p.oneOf('tool-call-parser', TOOL_CALL_PARSER_NAMES);
   autoToolChoiceParser(enableAutoToolChoice, toolCallParser);
   return { enableAutoToolChoice, toolCallParser };
+}
+
+/** Dynamo's DYN_HEALTH_CHECK_ENABLED / DYN_CANARY_WAIT_TIME / DYN_HEALTH_CHECK_REQUEST_TIMEOUT (seconds). */
+function healthCheck(p: Flags): HealthCheckOptions | undefined {
+  const enabled = p.bool('health-check-enabled');
+  const waitS = p.num('canary-wait-time', 0.001);
+  const timeoutS = p.num('health-check-request-timeout', 0.001);
+  const tuned = waitS !== undefined || timeoutS !== undefined;
+  if (enabled === undefined && tuned) throw new Error('--canary-wait-time / --health-check-request-timeout need --health-check-enabled');
+  if (enabled !== true) return undefined;
+  return {
+    waitMs: waitS === undefined ? DEFAULT_HEALTH_CHECK.waitMs : waitS * 1000,
+    timeoutMs: timeoutS === undefined ? DEFAULT_HEALTH_CHECK.timeoutMs : timeoutS * 1000,
+  };
 }
 
 function busyThresholds(p: Flags): BusyThresholds | undefined {

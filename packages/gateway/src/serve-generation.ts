@@ -3,7 +3,7 @@
 // sent: the response starts only once every choice produced its first output (or failed).
 
 import type { Context } from 'hono';
-import type { RoutingPolicyName, StructuredOutputSpec } from '@mini-dynamo/protocol';
+import type { RoutingPolicyName, SchedulingPolicy, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest, toApiError } from './api-error.js';
 import { applyChatEcho, chatEchoText } from './chat-echo.js';
 import { checkStructuredOutput } from './check-structured-output.js';
@@ -12,7 +12,7 @@ import type { GenerationObserver } from './generation-observer.js';
 import type { ModelTokenizer } from '@mini-dynamo/model';
 import { chunkBody, newOpenAiId, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
 import type { ChatCompletionBody, CompletionBody } from './request-schemas.js';
-import { numReportedPromptLogprobs, samplingFor, stopStrings } from './sampling-request.js';
+import { numReportedPromptLogprobs, priorityFor, samplingFor, stopStrings } from './sampling-request.js';
 import { structuredOutputFor } from './structured-output-request.js';
 import { ToolCallStream, type StreamPiece } from './tool-call-stream.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
@@ -29,6 +29,8 @@ export interface ServeDeps {
   toolCallParser?: ToolCallParserName | null;
   /** W3C carrier sent to workers (the request span's); null → the client's traceparent/tracestate. */
   traceContext?: () => Record<string, string> | null;
+  /** The workers' --scheduling-policy (remote workers are assumed to share the gateway's); absent: fcfs. */
+  schedulingPolicy?: SchedulingPolicy;
 }
 
 const POLICIES: readonly RoutingPolicyName[] = ['kv', 'round_robin', 'random', 'least_loaded'];
@@ -74,6 +76,7 @@ export async function startGeneration(
     throw badRequest(`${prompts.length} prompts × n=${n} is more than ${MAX_CHOICES} choices per request.`, 'n', 'too_many_choices');
   }
   const stops = stopStrings(body.stop);
+  const priority = priorityFor(body, deps.schedulingPolicy ?? 'fcfs');
   const { mode, structuredOutput } = outputConstraint(endpoint, body, deps.toolCallParser ?? null);
   const sampling = { maxModelLen: deps.maxModelLen, vocabSize: deps.vocabSize, structuredOutput };
   const echo = !('messages' in body) && body.echo === true; // completions' echo (chat's: chat-echo.ts)
@@ -83,7 +86,7 @@ export async function startGeneration(
   })));
   const meta: ResponseMeta = { id, created: Math.floor(arrivalTimeMs / 1000), model: body.model };
   const generation = new Generation(deps.pool, deps.tokenizer, {
-    requestId: meta.id, choices, arrivalTimeMs, cacheSalt: body.cache_salt ?? null,
+    requestId: meta.id, choices, arrivalTimeMs, cacheSalt: body.cache_salt ?? null, priority,
     traceContext: deps.traceContext?.() ?? clientTraceContext(c), overrides: routeOverrides(c),
   }, deps.observer);
   generation.dispatch();

@@ -16,6 +16,7 @@ import { activeTraceCarrier, GatewayTelemetry } from './request-telemetry.js';
 import type { ToolCallParserName } from './tool-call-parser.js';
 import { autoToolChoiceParser } from './tool-call-parsers.js';
 import { DEFAULT_MIGRATION_LIMIT } from './request-migration.js';
+import type { HealthCheckOptions } from './canary-health-check.js';
 
 /** Gateway options plus the engine/runner options every worker gets (WorkerOptions, less its id). */
 export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> {
@@ -46,6 +47,8 @@ export interface ServerOptions extends Partial<Omit<WorkerOptions, 'workerId'>> 
   toolCallParser?: ToolCallParserName;
   /** Dynamo --migration-limit: times one request may move to another worker mid-stream when its worker dies (0: off; default 3). */
   migrationLimit?: number;
+  /** Dynamo's canary health checks (--health-check-enabled): a hung worker leaves routing until a canary succeeds. Absent: off. */
+  healthCheck?: HealthCheckOptions;
   /** Extra observer of every generation, besides the gateway's telemetry. */
   observer?: GenerationObserver;
   onProgress?: (line: string) => void;
@@ -91,11 +94,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     bodyLimits: options.maxBodyBytes === undefined ? {} : { limitBytes: options.maxBodyBytes },
     apiKey: options.apiKey,
     toolCallParser,
+    schedulingPolicy: options.schedulingPolicy ?? 'fcfs',
     enableTokenizerInfoEndpoint: options.enableTokenizerInfoEndpoint ?? false,
     observer: options.observer ? combineObservers(telemetry.observer, options.observer) : telemetry.observer,
     middleware: [telemetry.middleware()],
     traceContext: activeTraceCarrier,
     ...(options.log ? { log: options.log } : {}),
+    healthCheck: options.healthCheck ?? null,
     migration: {
       limit: options.migrationLimit ?? DEFAULT_MIGRATION_LIMIT,
       onMigration: (type) => telemetry.metrics.modelMigrations.inc({ model: modelName, migration_type: type }),
@@ -147,7 +152,7 @@ function workerOptions(options: ServerOptions, modelDir: string, servedModelName
   const {
     servedModelName: _name, numWorkers: _n, host: _host, port: _port, routerPolicy: _policy, overlapWeight: _weight,
     routerTemperature: _temperature, useKvEvents: _kvEvents, busyThresholds: _busy,
-    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, clusterToken: _token, migrationLimit: _migration, ...engineOptions
+    maxBodyBytes: _max, apiKey: _apiKey, enableAutoToolChoice: _auto, toolCallParser: _parser, enableTokenizerInfoEndpoint: _tokenizerInfo, observer: _observer, onProgress: _progress, log: _log, natsUrl: _nats, clusterToken: _token, migrationLimit: _migration, healthCheck: _health, ...engineOptions
   } = options;
   return {
     ...engineOptions, // plain data only: it is structured-cloned into the worker thread

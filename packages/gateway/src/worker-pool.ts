@@ -11,6 +11,8 @@ import {
   type RoutingDecision, type RoutingPolicyName, type WorkerConnection, type WorkerReport,
 } from '@mini-dynamo/protocol';
 import { fromRoutingError, unavailable } from './api-error.js';
+import { CanaryHealthCheck, type CanaryHost, type HealthCheckOptions } from './canary-health-check.js';
+import { RemoteWorkerConnection } from './remote-worker-connection.js';
 import { DEFAULT_MIGRATION_LIMIT, MigrationState, routedTokenIds, type MigrationOptions } from './request-migration.js';
 
 export interface RouteOverrides {
@@ -46,13 +48,18 @@ interface Member {
 export class WorkerPool {
   private readonly members = new Map<string, Member>();
   private closing = false;
+  /** Canary health checks (--health-check-enabled); null: off, every ready worker is routed to. */
+  private readonly health: CanaryHealthCheck | null;
 
   constructor(
     private readonly router: Router,
     private readonly log: (line: string) => void = () => {},
     private readonly queryDeadlineMs = DEFAULT_QUERY_DEADLINE_MS,
     private readonly migration: MigrationOptions = { limit: DEFAULT_MIGRATION_LIMIT },
-  ) {}
+    healthCheck: HealthCheckOptions | null = null,
+  ) {
+    this.health = healthCheck ? new CanaryHealthCheck(this.canaryHost(), healthCheck, log) : null;
+  }
 
   add(connection: WorkerConnection): void {
     const member: Member = { connection, info: null, inFlight: new Map(), waiting: new Map() };
@@ -63,6 +70,7 @@ export class WorkerPool {
       if (!this.members.has(connection.workerId)) return;
       member.info = info;
       this.router.addWorker(connection.workerId, info.numBlocks);
+      this.health?.watch(connection.workerId);
     }, () => {});
   }
 
@@ -72,9 +80,10 @@ export class WorkerPool {
     return null;
   }
 
+  /** Ready workers the canary health check has not marked unhealthy (those the router may choose). */
   numReady(): number {
     let n = 0;
-    for (const m of this.members.values()) if (m.info) n++;
+    for (const [workerId, m] of this.members) if (m.info && this.health?.isHealthy(workerId) !== false) n++;
     return n;
   }
 
@@ -171,6 +180,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.health?.stop();
     await Promise.all([...this.members.values()].map((m) => m.connection.close()));
   }
 
@@ -214,6 +224,7 @@ export class WorkerPool {
   }
 
   private relay(member: Member, event: EngineEvent): void {
+    this.health?.noteEvent(member.connection.workerId, event);
     const listener = member.inFlight.get(event.requestId);
     if (!listener) return;
     if (event.kind !== 'tokens') this.settle(member, event.requestId);
@@ -225,10 +236,40 @@ export class WorkerPool {
     this.router.finish(requestId);
   }
 
+  /** Canaries go straight to the worker (never through the router: no load prediction, no request metrics). */
+  private canaryHost(): CanaryHost {
+    const ready = (workerId: string) => {
+      const m = this.members.get(workerId);
+      return m?.info && !this.closing ? { m, info: m.info } : null;
+    };
+    return {
+      send: (workerId, request, listener) => {
+        const r = ready(workerId);
+        r?.m.inFlight.set(request.requestId, listener);
+        r?.m.connection.send({ type: 'generate', request });
+        return r !== null;
+      },
+      cancel: (workerId, requestId) => {
+        const m = this.members.get(workerId);
+        if (!m?.inFlight.delete(requestId)) return;
+        m.connection.send({ type: 'abort', requestId });
+        if (m.connection instanceof RemoteWorkerConnection) m.connection.releaseStream(requestId);
+      },
+      setRouted: (workerId, routed) => {
+        const r = ready(workerId);
+        if (r === null) return;
+        if (!routed) return this.router.removeWorker(workerId); // its in-flight requests go on; it keeps streaming
+        this.router.addWorker(workerId, r.info.numBlocks);
+        r.m.connection.send({ type: 'snapshot' }); // its KV index was dropped with it: back warm
+      },
+    };
+  }
+
   private drop(member: Member, reason: string): void {
     const workerId = member.connection.workerId;
     if (this.members.get(workerId) !== member) return;
     this.members.delete(workerId);
+    this.health?.forget(workerId);
     if (member.info) this.router.removeWorker(workerId);
     if (!this.closing) this.log(`worker ${workerId} left: ${reason}`);
     for (const [requestId, listener] of [...member.inFlight]) {

@@ -24,7 +24,16 @@ export interface GenerateRequest {
    * and none is emitted again. Absent or empty: a fresh request. Optional on the wire.
    */
   resumeOutputTokenIds?: number[];
+  /**
+   * vLLM `priority` (an integer; lower = scheduled earlier, ties by arrival). Only a worker run with the `priority`
+   * scheduling policy accepts a value other than 0. Absent = 0. Optional on the wire.
+   */
+  priority?: number;
 }
+
+/** vLLM --scheduling-policy: `fcfs` (arrival order; default) or `priority` (GenerateRequest.priority, then arrival). */
+export type SchedulingPolicy = 'fcfs' | 'priority';
+export const SCHEDULING_POLICIES: readonly SchedulingPolicy[] = ['fcfs', 'priority'];
 
 export interface Usage {
   numPromptTokens: number;

@@ -86,7 +86,7 @@ export const FRONTEND_METRICS = {
   workerActivePrefillTokens: spec({ name: 'dynamo_frontend_worker_active_prefill_tokens', type: 'gauge', unit: 'tokens', scope: 'gateway', group: 'frontend',
     help: 'Prompt tokens admitted but not yet computed per worker (last load report)', labels: ['worker_id'], source: 'seed 002 WorkerLoadMetrics' }),
   workerUp: spec({ name: 'dynamo_frontend_worker_up', type: 'gauge', unit: 'boolean', scope: 'gateway', group: 'frontend',
-    help: '1 while the worker is connected and routable, 0 after it closed', labels: ['worker_id'], source: 'worker-down alert (issue 7)' }),
+    help: '1 while the worker is connected and routable, 0 after it closed or a canary health check found it unhealthy', labels: ['worker_id'], source: 'worker-down alert (issue 7)' }),
   disconnectedClients: spec({ name: 'dynamo_frontend_disconnected_clients_total', type: 'counter', unit: 'requests', scope: 'gateway', group: 'frontend',
     help: 'Clients that hung up before their response finished (the request was aborted)', labels: ['model'], source: 'Dynamo frontend disconnected_clients' }),
   errors: spec({ name: 'dynamo_frontend_errors_total', type: 'counter', unit: 'requests', scope: 'gateway', group: 'frontend',

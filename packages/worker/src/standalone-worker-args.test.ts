@@ -82,3 +82,14 @@ test('worker --speculative-config (or its env var) reaches the worker options; a
   assert.ok(!bad.ok);
   assert.equal(bad.message, '--speculative-config: prompt_lookup_min must be an integer in [1, 64], got 0');
 });
+
+test('worker --scheduling-policy (or MINI_DYNAMO_SCHEDULING_POLICY) reaches the worker options; anything but fcfs|priority is refused', () => {
+  const r = parseWorkerArgs(['--nats', 'x', '--scheduling-policy', 'priority'], {});
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  assert.equal(r.value.schedulingPolicy, 'priority');
+  const env = parseWorkerArgs([], { MINI_DYNAMO_NATS: 'x', MINI_DYNAMO_SCHEDULING_POLICY: 'fcfs' });
+  assert.ok(env.ok && env.value.schedulingPolicy === 'fcfs');
+  assert.equal((parseWorkerArgs(['--nats', 'x'], {}) as { value: { schedulingPolicy?: unknown } }).value.schedulingPolicy, undefined);
+  const bad = parseWorkerArgs(['--nats', 'x', '--scheduling-policy', 'lifo'], {});
+  assert.ok(!bad.ok && /--scheduling-policy/.test(bad.message) && /fcfs, priority/.test(bad.message), bad.ok ? '' : bad.message);
+});

@@ -3,7 +3,7 @@
 // Invariant: bad flags give a usage message and exit code 2, never a stack trace.
 
 import { defaultModelDir } from '@mini-dynamo/model';
-import { parseSpeculativeConfig } from '@mini-dynamo/protocol';
+import { parseSpeculativeConfig, SCHEDULING_POLICIES } from '@mini-dynamo/protocol';
 import { flagEnvName, readFlags, type Env, type FlagReader } from './flag-reader.js';
 import { startStandaloneWorker, type StandaloneWorkerOptions } from './standalone-worker.js';
 
@@ -13,6 +13,7 @@ export const WORKER_USAGE = `usage: mini-dynamo worker --nats <url> [--model <di
   [--served-model-name NAME] [--intra-op-threads N] [--mock-speedup X] [--heartbeat-ms 1000]
   [--device cpu|cuda] [--trace-file spans.jsonl] [--cluster-token TOKEN]
   [--speculative-config '{"method":"ngram","num_speculative_tokens":4}']   (n-gram speculative decoding, vLLM's JSON)
+  [--scheduling-policy fcfs|priority]   (vLLM's; priority: a request's priority, lower first, orders the queues and preemption)
   (--cluster-token: NATS token + bearer token of the worker's HTTP routes; prefer MINI_DYNAMO_CLUSTER_TOKEN)
 Each flag can also come from the environment, e.g. MINI_DYNAMO_NATS=nats://nats:4222, MINI_DYNAMO_WORKER_ID=w0.`;
 
@@ -21,6 +22,7 @@ export const ENGINE_FLAGS = {
   runner: 'string', device: 'string', 'block-size': 'string', 'num-blocks': 'string', 'max-num-seqs': 'string',
   'max-num-batched-tokens': 'string', 'max-model-len': 'string', 'max-num-waiting': 'string',
   'intra-op-threads': 'string', 'mock-speedup': 'string', 'speculative-config': 'string',
+  'scheduling-policy': 'string',
 } as const;
 
 /** ENGINE_FLAGS → WorkerOptions fields; an absent flag (and env var) stays undefined for the caller's default. */
@@ -37,6 +39,7 @@ export function readEngineFlags(p: FlagReader<keyof typeof ENGINE_FLAGS>) {
     intraOpNumThreads: p.int('intra-op-threads'),
     mockSpeedup: p.num('mock-speedup', 0.001),
     speculative: p.parsed('speculative-config', parseSpeculativeConfig),
+    schedulingPolicy: p.oneOf('scheduling-policy', SCHEDULING_POLICIES),
   };
 }
 

@@ -21,3 +21,14 @@ test('WorkerOptions.speculative becomes EngineConfig.speculative; absent means o
   assert.equal(off.value.engine.config.speculative, null);
   off.value.engine.stop();
 });
+
+test('WorkerOptions.schedulingPolicy becomes EngineConfig.schedulingPolicy; absent means fcfs', async () => {
+  const on = await createWorkerEngine({ ...BASE, schedulingPolicy: 'priority' }, () => {});
+  assert.ok(on.ok, on.ok ? '' : on.error.message);
+  assert.equal(on.value.engine.config.schedulingPolicy, 'priority');
+  on.value.engine.stop();
+  const off = await createWorkerEngine(BASE, () => {});
+  assert.ok(off.ok, off.ok ? '' : off.error.message);
+  assert.equal(off.value.engine.config.schedulingPolicy, 'fcfs');
+  off.value.engine.stop();
+});

@@ -36,6 +36,7 @@ export async function createWorkerEngine(
       maxNumWaiting: options.maxNumWaiting,
       enablePrefixCaching: options.enablePrefixCaching,
       speculative: options.speculative,
+      schedulingPolicy: options.schedulingPolicy,
     }),
   }, observer);
   const info = { ...runner.value.info, numBlocks: engine.config.numBlocks, maxModelLen: engine.maxSeqLen };

@@ -1,7 +1,7 @@
 // What a worker needs to build its ModelRunner and Engine; travels as worker_thread workerData
 // (and as CLI flags for the standalone worker). Plain JSON, no functions.
 
-import type { SpeculativeConfig } from '@mini-dynamo/protocol';
+import type { SchedulingPolicy, SpeculativeConfig } from '@mini-dynamo/protocol';
 import type { TracingOptions } from '@mini-dynamo/telemetry';
 
 /** TracingOptions that survive structured cloning (no exporters) and name no service. */
@@ -29,6 +29,8 @@ export interface WorkerOptions {
   enablePrefixCaching?: boolean;
   /** n-gram speculative decoding (--speculative-config); absent = off. */
   speculative?: SpeculativeConfig;
+  /** vLLM --scheduling-policy fcfs|priority (request `priority`, lower first); absent = fcfs. */
+  schedulingPolicy?: SchedulingPolicy;
   /** ORT intra-op threads per worker (a 2-core host runs 2 workers × 1 thread). */
   intraOpNumThreads?: number;
   /** Mock runner only: divide its modelled step time by this factor. */
