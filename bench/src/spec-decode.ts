@@ -20,7 +20,7 @@ import { workloadNumBlocks } from './runner-throughput.js';
 import { barChart } from './svg-chart.js';
 
 /** TinyStories-style openings: the model's greedy continuations repeat names and phrases, which n-gram drafts exploit. */
-export const STORY_PROMPTS = [
+const STORY_PROMPTS = [
   'Once upon a time, there was a little girl named Lily. She loved to play in the park.',
   'One day, a little boy named Tom found a big red ball in the garden.',
   'Once upon a time, there was a small cat who liked to sleep in the sun.',

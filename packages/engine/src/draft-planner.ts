@@ -37,7 +37,7 @@ export class DraftPlanner {
 }
 
 /** A decode whose tokens may be verified several at a time: no logprobs, no constraint, no prompt logprobs owed. */
-export function isSpeculationEligible(seq: Sequence): boolean {
+function isSpeculationEligible(seq: Sequence): boolean {
   const sampling = seq.request.sampling;
   return sampling.numLogprobs === null && (sampling.structuredOutput ?? null) === null && seq.constraint === null && !seq.needsPromptLogprobs;
 }

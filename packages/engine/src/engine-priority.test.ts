@@ -1,12 +1,14 @@
 // vLLM's --scheduling-policy priority: admission (fcfs refuses priority ≠ 0, a priority must be an integer), waiting
-// order by (priority, arrival), the worst-priority running sequence as the preemption victim, FCFS unchanged, and a
+// order by (priority, arrival), running decodes scheduled in that order, the worst-priority running sequence as the preemption victim, FCFS unchanged, and a
 // property: the order of scheduling never changes a request's (greedy or seeded) tokens; audits clean, no block leaked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { GenerateRequest, SamplingParams, SchedulingPolicy } from '@mini-dynamo/protocol';
+import { BlockAllocator } from './block-allocator.js';
 import { Engine } from './engine.js';
 import { collect, drain, makeRequest, RecordingRunner, tokens } from './request-fixtures.js';
+import { Scheduler } from './scheduler.js';
 import { Sequence } from './sequence.js';
 import { enqueueWaiting, preemptionVictim, requeuePreempted } from './waiting-queue.js';
 
@@ -102,6 +104,25 @@ test('waiting queue: (priority, arrival) order for new and preempted sequences; 
   running[2]!.lastScheduledStep = 7;
   assert.equal(preemptionVictim(running, 7, 'priority').seqId, 2, 'never one already scheduled this step');
   assert.equal(preemptionVictim(running, 7, 'fcfs').seqId, 4, 'fcfs: the newest unscheduled');
+});
+
+test('running decodes are scheduled best priority first: an earlier-admitted worse one loses the last free block', () => {
+  const allocator = new BlockAllocator({ workerId: 'w', numBlocks: 3, blockSize: 4, enablePrefixCaching: false });
+  const preempted: string[] = [];
+  const scheduler = new Scheduler(allocator, { maxNumSeqs: 4, maxNumBatchedTokens: 64, maxSeqLen: 12, eosTokenIds: [2], schedulingPolicy: 'priority' },
+    { onPreempted: (id) => void preempted.push(id) });
+  const low = new Sequence(1, prioritized('low', [10, 11, 12], 5, { maxTokens: 8 }), 4);
+  const high = new Sequence(2, prioritized('high', [20, 21, 22, 23], -1, { maxTokens: 8 }), 4);
+  scheduler.add(low);
+  let out = scheduler.schedule(); // low's prefill
+  scheduler.complete(out, [13]);
+  scheduler.add(high);
+  out = scheduler.schedule(); // low's decode (same block), high admitted behind it
+  assert.deepEqual(out.entries.map((e) => e.seq.seqId), [1, 2]);
+  scheduler.complete(out, [14, 24]);
+  out = scheduler.schedule(); // both need a new block, one is free
+  assert.deepEqual(out.entries.map((e) => e.seq.seqId), [2], 'high decodes');
+  assert.deepEqual(preempted, ['low'], 'the worse priority gives way though it runs first in arrival order');
 });
 
 interface Arrival { promptLength: number; family: number; maxTokens: number; priority: number; seeded: boolean; atStep: number }

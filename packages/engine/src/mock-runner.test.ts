@@ -83,3 +83,16 @@ test('drafts: penalties see the accepted drafts as generated tokens; a step char
   const decode = { ...row(1, [3, 4, 5], 99, new Array(7).fill(0), [3]), draftTokenIds: [4, 5] };
   assert.ok(Math.abs(runner.stepMs({ sequences: [decode], numTokens: 3 }) - (t.decodeBaseMs + 2 * t.prefillPerTokenMs + t.decodePerSeqMs + 100 * t.decodePerContextTokenMs)) < 1e-9);
 });
+
+test('drafts: a penalty that moves the pick counts the accepted drafts as output (a copy-the-last-token model)', async () => {
+  // The mode is always the last token; frequencyPenalty 2 pushes a pick off it only when that token is in the output.
+  const runner = new MockRunner({ copy: { distance: 1, probability: 1 }, info: { vocabSize: 50, numBlocks: 8, blockSize: 4 } });
+  const penalized = samplingParams({ frequencyPenalty: 2 });
+  const plainPick = async (out: number[]) =>
+    (await runner.step({ sequences: [{ ...row(1, [out.at(-1)!], 10 + out.length, [0, 1, 2, 3]), outputTokenIds: out, sampling: penalized }], numTokens: 1 })).sampledTokenIds[0]!;
+  const out = [7];
+  for (let i = 0; i < 3; i++) out.push(await plainPick(out.slice()));
+  for (let i = 1; i < out.length; i++) assert.notEqual(out[i], out[i - 1], 'the penalty moved every plain pick off the copied token');
+  const verified = await runner.step({ sequences: [{ ...row(1, out.slice(0, 3), 11, [0, 1, 2, 3]), outputTokenIds: [7], sampling: penalized, draftTokenIds: out.slice(1, 3) }], numTokens: 3 });
+  assert.deepEqual([verified.numAcceptedDrafts, verified.sampledTokenIds], [[2], [out[3]]]);
+});

@@ -98,19 +98,20 @@ export class Scheduler {
     // Decodes still to schedule after the current one: drafts leave each a budget token and a free block.
     let numDecodesLeft = this.drafts === null ? 0 : this.running.reduce((n, s) => n + (s.isDecoding ? 1 : 0), 0);
     const numDrafts = this.drafts?.numDraftsFor(numDecodesLeft) ?? 0; // the step's k (vLLM's dynamic k by batch size)
-    // Over a snapshot: a preemption may take any unscheduled running sequence (status back to 'waiting').
-    for (const seq of [...this.running]) {
-      if (budget <= 0) break;
-      if (seq.status !== 'running' || !seq.isDecoding) continue;
+    // In place, no copy: running is in scheduling order, so a preemption victim (the last unscheduled) sits at i or
+    // after it; i advances only when the sequence at i was scheduled (else it was the victim, removed at i).
+    for (let i = 0; i < this.running.length && budget > 0; ) {
+      const seq = this.running[i]!;
+      if (!seq.isDecoding) { i++; continue; }
       numDecodesLeft = Math.max(0, numDecodesLeft - 1);
       const entry = this.scheduleDecode(seq, budget, numDecodesLeft, numDrafts, stepId);
-      if (entry !== null) { decodes.push(entry); budget -= entry.numTokens; }
+      if (entry !== null) { decodes.push(entry); budget -= entry.numTokens; i++; }
     }
-    for (const seq of [...this.running]) {
-      if (budget <= 0) break;
-      if (seq.status !== 'running' || seq.lastScheduledStep === stepId) continue;
+    for (let i = 0; i < this.running.length && budget > 0; ) {
+      const seq = this.running[i]!;
+      if (seq.lastScheduledStep === stepId) { i++; continue; }
       const numTokens = Math.min(seq.numRemainingTokens, budget);
-      if (this.reserve(seq, numTokens, stepId)) { prefills.push({ seq, numTokens, isPrefill: true }); budget -= numTokens; }
+      if (this.reserve(seq, numTokens, stepId)) { prefills.push({ seq, numTokens, isPrefill: true }); budget -= numTokens; i++; }
     }
     while (budget > 0 && this.waiting.length > 0 && this.running.length < this.config.maxNumSeqs) {
       const entry = this.admit(this.waiting[0]!, budget, stepId);
@@ -127,6 +128,7 @@ export class Scheduler {
    */
   complete(output: SchedulerOutput, sampledTokenIds: readonly (number | null)[], numAcceptedDrafts: readonly (number | null)[] = []): SequenceOutcome[] {
     const outcomes: SequenceOutcome[] = [];
+    let anyReleased = false;
     let numDraftTokens = 0;
     let numAcceptedTokens = 0;
     let numDraftRows = 0;
@@ -140,9 +142,11 @@ export class Scheduler {
       numDraftTokens += numDrafts;
       numAcceptedTokens += numAccepted;
       if (numDrafts > 0) numDraftRows++;
-      outcomes.push(this.completeRow(entry, k, tokenId, numAccepted));
+      const outcome = this.completeRow(entry, k, tokenId, numAccepted);
+      anyReleased ||= outcome.finishReason !== null || outcome.error !== null; // completeRow released it
+      outcomes.push(outcome);
     }
-    if (outcomes.some((o) => o.entry.seq.status === 'finished')) this.running = this.running.filter((s) => s.status === 'running');
+    if (anyReleased) this.running = this.running.filter((s) => s.status === 'running');
     if (numDraftTokens > 0) this.observer.onSpeculation?.(numDraftTokens, numAcceptedTokens, numDraftRows);
     return outcomes;
   }
@@ -151,7 +155,7 @@ export class Scheduler {
   private completeRow(entry: ScheduledSequence, batchIndex: number, tokenId: number | null, numAccepted: number): SequenceOutcome {
     const seq = entry.seq;
     const drafts = entry.draftTokenIds;
-    const newTokenIds = tokenId === null ? [] : numAccepted === 0 ? [tokenId] : [...drafts!.slice(0, numAccepted), tokenId];
+    const newTokenIds = tokenId === null ? [] : numAccepted === 0 ? [tokenId] : drafts!.slice(0, numAccepted).concat(tokenId);
     const { numAppended, emittedTokenIds, finishReason, error } = appendAndJudge(seq, newTokenIds, this.config.eosTokenIds, this.config.maxSeqLen);
     // Rejected drafts' positions are not computed (their KV is garbage); a request ended by an accepted draft is shorter.
     const numRejected = (drafts?.length ?? 0) - numAccepted;

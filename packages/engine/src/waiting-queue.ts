@@ -6,12 +6,12 @@ import type { SchedulingPolicy } from '@mini-dynamo/protocol';
 import type { Sequence } from './sequence.js';
 
 /** The request's priority (absent = 0). */
-export function priorityOf(seq: Sequence): number {
+function priorityOf(seq: Sequence): number {
   return seq.request.priority ?? 0;
 }
 
 /** < 0 when a goes before b: (priority, arrival) ascending; seqIds grow with arrival. */
-export function comparePriority(a: Sequence, b: Sequence): number {
+function comparePriority(a: Sequence, b: Sequence): number {
   return priorityOf(a) - priorityOf(b) || a.seqId - b.seqId;
 }
 
@@ -27,7 +27,8 @@ export function requeuePreempted(waiting: Sequence[], seq: Sequence, policy: Sch
   else waiting.splice(insertionIndex(waiting, seq), 0, seq);
 }
 
-/** Running sequences in scheduling order: unchanged (fcfs), best (priority, arrival) first (priority; stable). */
+/** Running sequences in scheduling order: unchanged (fcfs), best (priority, arrival) first (priority; stable). The
+ * Scheduler's in-place loops rely on it: the preemption victim is then always the last unscheduled sequence. */
 export function orderRunning(running: Sequence[], policy: SchedulingPolicy): void {
   if (policy === 'priority') running.sort(comparePriority);
 }

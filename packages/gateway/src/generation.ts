@@ -14,7 +14,8 @@ import type { ChoiceLabel, ClientFinishReason, GenerationObserver, GenerationOut
 import type { IncrementalDetokenizer, ModelTokenizer } from '@mini-dynamo/model';
 import { StopMatcher } from './stop-matcher.js';
 import { vllmPromptLogprobs, type VllmPromptLogprobs } from './vllm-prompt-logprobs.js';
-import type { Dispatched, RouteOverrides, WorkerPool } from './worker-pool.js';
+import type { Dispatched } from './request-migration.js';
+import type { RouteOverrides, WorkerPool } from './worker-pool.js';
 
 export interface ChoiceSpec {
   index: number;

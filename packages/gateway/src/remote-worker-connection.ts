@@ -16,7 +16,7 @@ import { NdjsonDecoder, isTerminalEvent, snapshotFromJson, subjects, type Worker
 import { abortAfter, callDeadline } from './call-deadline.js';
 
 const decoder = new TextDecoder();
-/** Abort reason of a stream given up on purpose (releaseStream): not a worker failure. */
+/** Abort reason of a stream given up on purpose (release): not a worker failure. */
 const RELEASED = new Error('stream released by the gateway');
 
 /** Deadlines of the HTTP calls to one worker (a generate stream's body is not timed: long generations are legit). */
@@ -106,7 +106,7 @@ export class RemoteWorkerConnection implements WorkerConnection {
    * Gives up one request's stream locally (a canary to a hung worker): its HTTP request is cancelled (a
    * standalone worker aborts the request when its client goes), no event follows, the connection stays.
    */
-  releaseStream(requestId: string): void {
+  release(requestId: string): void {
     this.streams.get(requestId)?.abort(RELEASED);
   }
 

@@ -2,9 +2,10 @@
 // what to send next when its worker dies. Before any token the request is simply routed again (a
 // `new_request` migration, up to MAX_DISPATCH_RETRIES); after tokens it is re-sent with every token relayed
 // so far as resumeOutputTokenIds (an `ongoing_request` migration, up to the limit), and the new worker goes
-// on from there. Invariant: the tokens recorded are exactly those relayed to the client, in order.
+// on from there. Invariant: the tokens recorded are exactly those relayed to the client, in order; the client's
+// listener sees one uninterrupted stream (an attempt's `worker_failed` reaches it only when no attempt follows).
 
-import type { GenerateRequest } from '@mini-dynamo/protocol';
+import type { EngineEvent, GenerateRequest, RoutingDecision } from '@mini-dynamo/protocol';
 
 export type MigrationType = 'new_request' | 'ongoing_request';
 
@@ -23,6 +24,59 @@ export const DEFAULT_MIGRATION_LIMIT = 3;
 
 /** Re-routes of one request whose worker died before its first token. */
 export const MAX_DISPATCH_RETRIES = 2;
+
+/** One routed attempt of a request: where it went, and how to ask its worker to stop. */
+export interface Dispatched {
+  decision: RoutingDecision;
+  /** Ask the worker to stop; the terminal event still arrives (finish reason `abort`). */
+  abort(): void;
+}
+
+type Listener = (event: EngineEvent) => void;
+
+/** What migration needs from the worker pool. */
+export interface AttemptSender {
+  /** Routes and sends one attempt; throws when no worker can take it. */
+  send(request: GenerateRequest, listener: Listener): Dispatched;
+  /** False while the pool closes: a dying worker's requests then fail. */
+  canMigrate(): boolean;
+  log(line: string): void;
+}
+
+/**
+ * Sends `request` and relays its events to `listener`; when its worker dies (`worker_failed`) the next attempt
+ * is sent instead of relaying the failure. The handle follows the current attempt; a request the client aborted
+ * is not migrated.
+ */
+export function dispatchMigrating(request: GenerateRequest, options: MigrationOptions, sender: AttemptSender, listener: Listener): Dispatched {
+  const state = new MigrationState(request, options.limit);
+  let aborted = false;
+  let current: Dispatched;
+  const relay: Listener = (event) => {
+    if (event.kind === 'tokens') state.record(event.tokenIds);
+    const workerDied = event.kind === 'failed' && event.error.code === 'worker_failed' && sender.canMigrate() && !aborted;
+    const next = workerDied ? migrate(state, options, sender, relay) : null;
+    if (next === null) listener(event);
+    else current = next;
+  };
+  current = sender.send(request, relay);
+  return { get decision() { return current.decision; }, abort: () => { aborted = true; current.abort(); } };
+}
+
+/** Send the request's next attempt after its worker died; null when there is none (the failure stands). */
+function migrate(state: MigrationState, options: MigrationOptions, sender: AttemptSender, relay: Listener): Dispatched | null {
+  const next = state.next();
+  if (next === null) return null;
+  try {
+    const dispatched = sender.send(next.request, relay);
+    const at = next.type === 'new_request' ? 'before its first token' : `after ${state.numTokens} tokens`;
+    sender.log(`request ${next.request.requestId}: worker failed ${at}, ${next.type === 'new_request' ? 'retried' : 'migrated'} to ${dispatched.decision.workerId}`);
+    options.onMigration?.(next.type);
+    return dispatched;
+  } catch {
+    return null; // no worker left to go on: the original failure stands
+  }
+}
 
 export interface NextAttempt {
   type: MigrationType;

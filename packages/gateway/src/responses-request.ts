@@ -60,7 +60,7 @@ const textFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const responsesSchema = z.object({
+const responsesSchema = z.object({
   model: z.string().min(1).max(512),
   /** A string is one user message. */
   input: z.preprocess((v) => (typeof v === 'string' ? [{ role: 'user', content: v }] : v), z.array(inputItem).min(1).max(4096)),

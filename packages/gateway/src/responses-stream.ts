@@ -11,7 +11,7 @@ import {
   messageItem, newResponsesId, outputText, responseObject, responsesUsage, statusOf,
   type FunctionCallItem, type MessageItem, type ResponseState,
 } from './responses-format.js';
-import type { StartedGeneration } from './serve-generation.js';
+import { streamPieces, type StartedGeneration } from './serve-generation.js';
 import type { StreamPiece, ToolCallStream } from './tool-call-stream.js';
 
 interface OpenMessage { item: MessageItem; outputIndex: number; text: string }
@@ -101,15 +101,9 @@ export async function* responseFrames(body: ResponsesBody, started: StartedGener
   yield events.response('response.in_progress');
   try {
     for await (const event of generation.events) {
-      if (event.kind === 'prompt') continue;
-      if (event.kind === 'text') {
-        for (const piece of tools.text(event.index, event.text, event.tokens)) yield* events.piece(piece);
-        continue;
-      }
-      const { pieces, finishReason } = tools.finish(event.index, event.finishReason);
-      for (const piece of pieces) yield* events.piece(piece);
-      Object.assign(results[event.index]!, { finishReason, usage: event.usage });
-      yield* events.finish(finishReason);
+      for (const piece of streamPieces(tools, results, event)) yield* events.piece(piece);
+      const { finishReason } = results[event.index]!;
+      if (event.kind === 'finish' && finishReason !== null) yield* events.finish(finishReason);
     }
     events.state.usage = responsesUsage(totalUsage(results, 1));
     yield events.response(events.state.status === 'incomplete' ? 'response.incomplete' : 'response.completed');

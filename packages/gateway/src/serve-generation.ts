@@ -1,13 +1,14 @@
 // Serves one validated chat/completion request: builds its choices, runs a Generation and
 // answers as one JSON body or as an SSE stream. The HTTP status is decided before any byte is
-// sent: the response starts only once every choice produced its first output (or failed).
+// sent: the response starts only once every choice produced its first output (or failed). Its start, collection,
+// SSE response and stream pieces are shared with the Responses API (serve-responses.ts, responses-stream.ts).
 
 import type { Context } from 'hono';
 import type { RoutingPolicyName, SchedulingPolicy, StructuredOutputSpec } from '@mini-dynamo/protocol';
 import { badRequest, toApiError } from './api-error.js';
 import { applyChatEcho, chatEchoText } from './chat-echo.js';
 import { checkStructuredOutput } from './check-structured-output.js';
-import { Generation, type ChoiceSpec } from './generation.js';
+import { Generation, type ChoiceEvent, type ChoiceSpec } from './generation.js';
 import type { GenerationObserver } from './generation-observer.js';
 import type { ModelTokenizer } from '@mini-dynamo/model';
 import { chunkBody, newOpenAiId, responseBody, totalUsage, usageChunkBody, type ChoiceResult, type Endpoint, type ResponseMeta } from './openai-format.js';
@@ -171,21 +172,28 @@ async function* sseLines(endpoint: Endpoint, spec: StreamSpec): AsyncGenerator<s
   try {
     for await (const event of generation.events) {
       const { index } = event;
-      if (event.kind === 'prompt') continue; // never asked on a stream (as vLLM)
-      if (event.kind === 'text') {
-        for (const p of tools.text(index, event.text, event.tokens)) yield pieceChunk(endpoint, meta, index, p, includeUsage);
-        continue;
-      }
-      const { pieces, finishReason } = tools.finish(index, event.finishReason);
-      for (const p of pieces) yield pieceChunk(endpoint, meta, index, p, includeUsage);
-      Object.assign(results[index]!, { finishReason, usage: event.usage });
-      yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason }, includeUsage));
+      for (const p of streamPieces(tools, results, event)) yield pieceChunk(endpoint, meta, index, p, includeUsage);
+      if (event.kind === 'finish') yield JSON.stringify(chunkBody(endpoint, meta, { index, text: '', finishReason: results[index]!.finishReason }, includeUsage));
     }
     if (includeUsage) yield JSON.stringify(usageChunkBody(endpoint, meta, totalUsage(results, n)));
   } catch (e) {
     yield JSON.stringify(toApiError(e).toJSON());
   }
   yield '[DONE]';
+}
+
+const NO_PIECES: readonly StreamPiece[] = [];
+
+/**
+ * The stream pieces of one choice event through the tool stream (none for `prompt`: never asked on a stream, as
+ * vLLM); a `finish` is recorded in its result, with the finish reason the client sees. Shared by every SSE writer.
+ */
+export function streamPieces(tools: ToolCallStream, results: ChoiceResult[], event: ChoiceEvent): readonly StreamPiece[] {
+  if (event.kind === 'prompt') return NO_PIECES;
+  if (event.kind === 'text') return tools.text(event.index, event.text, event.tokens);
+  const { pieces, finishReason } = tools.finish(event.index, event.finishReason);
+  Object.assign(results[event.index]!, { finishReason, usage: event.usage });
+  return pieces;
 }
 
 function pieceChunk(endpoint: Endpoint, meta: ResponseMeta, index: number, piece: StreamPiece, includeUsage: boolean): string {

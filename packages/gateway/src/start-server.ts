@@ -59,7 +59,7 @@ export interface ServerHandle {
   url: string;
   port: number;
   gateway: GatewayHandle;
-  /** The local worker threads (their close() takes one away, as a worker leaving or crashing would: fault drills, tests). */
+  /** The local worker threads (close() takes one away as a worker leaving would, kill() as a crash would: fault drills, tests). */
   localWorkers: readonly ThreadWorkerConnection[];
   close(): Promise<void>;
   audit(): Promise<AllocatorAudit[]>;

@@ -8,22 +8,15 @@
 import {
   queryAnsweredBy, readsPrefixCache,
   type AllocatorAudit, type EngineEvent, type GenerateRequest, type ModelRunnerInfo, type QueryType, type Router,
-  type RoutingDecision, type RoutingPolicyName, type WorkerConnection, type WorkerReport,
+  type RoutingPolicyName, type WorkerConnection, type WorkerReport,
 } from '@mini-dynamo/protocol';
 import { fromRoutingError, unavailable } from './api-error.js';
 import { CanaryHealthCheck, type CanaryHost, type HealthCheckOptions } from './canary-health-check.js';
-import { RemoteWorkerConnection } from './remote-worker-connection.js';
-import { DEFAULT_MIGRATION_LIMIT, MigrationState, routedTokenIds, type MigrationOptions } from './request-migration.js';
+import { DEFAULT_MIGRATION_LIMIT, dispatchMigrating, routedTokenIds, type Dispatched, type MigrationOptions } from './request-migration.js';
 
 export interface RouteOverrides {
   policy?: RoutingPolicyName;
   overlapWeight?: number;
-}
-
-export interface Dispatched {
-  decision: RoutingDecision;
-  /** Ask the worker to stop; the terminal event still arrives (finish reason `abort`). */
-  abort(): void;
 }
 
 type Listener = (event: EngineEvent) => void;
@@ -94,33 +87,11 @@ export class WorkerPool {
    * uninterrupted stream. A request the client aborted is not migrated.
    */
   dispatch(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
-    const state = new MigrationState(request, this.migration.limit);
-    let aborted = false;
-    let current: Dispatched;
-    const relay: Listener = (event) => {
-      if (event.kind === 'tokens') state.record(event.tokenIds);
-      const workerDied = event.kind === 'failed' && event.error.code === 'worker_failed' && !this.closing && !aborted;
-      const next = workerDied ? this.migrate(state, overrides, relay) : null;
-      if (next === null) listener(event);
-      else current = next;
-    };
-    current = this.dispatchOnce(request, overrides, relay);
-    return { get decision() { return current.decision; }, abort: () => { aborted = true; current.abort(); } };
-  }
-
-  /** Send the request's next attempt after its worker died; null when there is none (the failure stands). */
-  private migrate(state: MigrationState, overrides: RouteOverrides, relay: Listener): Dispatched | null {
-    const next = state.next();
-    if (next === null) return null;
-    try {
-      const dispatched = this.dispatchOnce(next.request, overrides, relay);
-      const at = next.type === 'new_request' ? 'before its first token' : `after ${state.numTokens} tokens`;
-      this.log(`request ${next.request.requestId}: worker failed ${at}, ${next.type === 'new_request' ? 'retried' : 'migrated'} to ${dispatched.decision.workerId}`);
-      this.migration.onMigration?.(next.type);
-      return dispatched;
-    } catch {
-      return null; // no worker left to go on: the original failure stands
-    }
+    return dispatchMigrating(request, this.migration, {
+      send: (attempt, relay) => this.dispatchOnce(attempt, overrides, relay),
+      canMigrate: () => !this.closing,
+      log: this.log,
+    }, listener);
   }
 
   private dispatchOnce(request: GenerateRequest, overrides: RouteOverrides, listener: Listener): Dispatched {
@@ -253,7 +224,7 @@ export class WorkerPool {
         const m = this.members.get(workerId);
         if (!m?.inFlight.delete(requestId)) return;
         m.connection.send({ type: 'abort', requestId });
-        if (m.connection instanceof RemoteWorkerConnection) m.connection.releaseStream(requestId);
+        m.connection.release?.(requestId);
       },
       setRouted: (workerId, routed) => {
         const r = ready(workerId);

@@ -105,7 +105,8 @@ export function packStep(batch: StepBatch, pool: KvPool, logits: 'sampled' | 'al
   const logitRows: number[] = [];
   const groupOf = attentionGroups(batch, pool.shape.blockSize);
   let offset = 0;
-  for (const [s, seq] of batch.sequences.entries()) {
+  for (let s = 0; s < batch.sequences.length; s++) {
+    const seq = batch.sequences[s]!;
     if (seq.tokenIds.length === 0) throw new RangeError(`sequence ${seq.seqId} has no tokens to compute`);
     for (let i = 0; i < seq.tokenIds.length; i++) {
       const pos = seq.startPosition + i;

@@ -4,7 +4,7 @@
 // output or JS path, same logits processing, same draw index), so speculation never changes a greedy or seeded output.
 
 import type * as ort from 'onnxruntime-node';
-import type { StepBatch, StepOutput, TokenLogprobs } from '@mini-dynamo/protocol';
+import type { StepBatch, StepOutput, StepSequence, TokenLogprobs } from '@mini-dynamo/protocol';
 import type { GraphDraws, GraphPick } from './graph-picks.js';
 import { outputAt, verifyDrafts } from './draft-verification.js';
 import { sampleToken } from './sampler.js';
@@ -30,16 +30,29 @@ function inGraphPick(run: StepRun, i: number, j: number): number | null {
   return (run.out[pickOutput[pick]] as Int32Array)[r + j]!;
 }
 
+/**
+ * Sequence i's pick at its j-th pick row (logits row pickRow + j): in-graph output, else greedy_ids, else JS sampling
+ * over outputAt(s, j). Module-level so a plain row (the common case) allocates nothing to pick.
+ */
+function pickAt(run: StepRun, s: StepSequence, i: number, pickRow: number, j: number, random: () => number, eosTokenIds: readonly number[]): number {
+  const inGraph = inGraphPick(run, i, j);
+  if (inGraph !== null) return inGraph;
+  if (run.logitsRows === null) return (run.out.greedy_ids as Int32Array)[pickRow + j]!;
+  const context = { eosTokenIds, allowedTokenMask: s.allowedTokenMask, promptTokenIds: s.promptTokenIds };
+  return sampleToken(run.logitsRows[pickRow + j]!, s.sampling!, outputAt(s, j), random, context);
+}
+
 /** The StepOutput of `batch` from `run`; `random` draws for unseeded JS sampling. */
 export function stepOutput(batch: StepBatch, run: StepRun, random: () => number, eosTokenIds: readonly number[]): StepOutput {
   const rows = run.logitsRows;
-  const greedy = run.out.greedy_ids as Int32Array | undefined;
+  const layout = logitsRowsOf(batch);
   const sampledTokenIds: (number | null)[] = [];
   const logprobs: (TokenLogprobs | null)[] = [];
   const promptLogprobs: (TokenLogprobs[] | null)[] = [];
   const numAcceptedDrafts: (number | null)[] = [];
-  for (const [i, { promptRow, pickRow }] of logitsRowsOf(batch).entries()) {
+  for (let i = 0; i < batch.sequences.length; i++) {
     const s = batch.sequences[i]!;
+    const { promptRow, pickRow } = layout[i]!;
     // Prompt logprobs (they force the logits fetch): row promptRow + t scores the token at position startPosition + t + 1.
     const scored = s.promptLogprobs;
     promptLogprobs.push(scored === undefined || rows === null ? null
@@ -49,15 +62,14 @@ export function stepOutput(batch: StepBatch, run: StepRun, random: () => number,
       sampledTokenIds.push(null); logprobs.push(null); numAcceptedDrafts.push(null);
       continue;
     }
-    const context = { eosTokenIds, allowedTokenMask: s.allowedTokenMask, promptTokenIds: s.promptTokenIds };
-    const pickAt = (j: number): number => inGraphPick(run, i, j)
-      ?? (rows === null ? greedy![pickRow + j]! : sampleToken(rows[pickRow + j]!, params, outputAt(s, j), random, context));
-    const verdict = verifyDrafts(s.draftTokenIds ?? [], pickAt);
-    sampledTokenIds.push(verdict.tokenId);
-    numAcceptedDrafts.push(s.draftTokenIds === undefined ? null : verdict.numAcceptedDrafts);
+    const drafts = s.draftTokenIds;
+    const verdict = drafts === undefined ? null : verifyDrafts(drafts, (j) => pickAt(run, s, i, pickRow, j, random, eosTokenIds));
+    const tokenId = verdict?.tokenId ?? pickAt(run, s, i, pickRow, 0, random, eosTokenIds);
+    sampledTokenIds.push(tokenId);
+    numAcceptedDrafts.push(verdict?.numAcceptedDrafts ?? null);
     // Raw logits (sampleToken copies before penalising); never with drafts (draft-verification's contract check).
     const numTop = params.numLogprobs ?? null; // absent on the wire from an older gateway: none
-    logprobs.push(numTop === null || rows === null ? null : tokenLogprobs(rows[pickRow]!, verdict.tokenId, numTop));
+    logprobs.push(numTop === null || rows === null ? null : tokenLogprobs(rows[pickRow]!, tokenId, numTop));
   }
   const output: StepOutput = { sampledTokenIds };
   if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;

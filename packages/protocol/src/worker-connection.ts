@@ -16,5 +16,10 @@ export interface WorkerConnection {
   onReport(listener: (report: WorkerReport) => void): void;
   /** Fires once when the worker dies or is disconnected (reason for logs and errors). */
   onClosed(listener: (reason: string) => void): void;
+  /**
+   * Optional: stop listening for one request the caller has aborted and given up on (a hung worker's canary), freeing
+   * what carries its events (a remote worker's HTTP stream). Its events may stop without a terminal one. Absent: nothing held.
+   */
+  release?(requestId: string): void;
   close(): Promise<void>;
 }
