@@ -1,7 +1,7 @@
 // DraftPlanner: the scheduler's side of n-gram speculative decoding — which running decodes get drafts and how
 // many (k by the step's number of running decodes: numSpeculativeTokensFor). Invariant: a row's drafts leave room for the bonus token (maxTokens, the sequence length cap) and for the
-// step's other decodes (one budget token each); rows whose pick must be exactly one token's (logprobs, structured
-// output, prompt logprobs still owed) get none.
+// step's other decodes (one budget token each); rows whose pick must be exactly one token's (structured output,
+// prompt logprobs still owed) get none. Rows with logprobs get drafts (the runner scores each emitted token).
 
 import { numSpeculativeTokensFor, type SpeculativeConfig } from '@mini-dynamo/protocol';
 import { NgramProposer } from './ngram-proposer.js';
@@ -36,8 +36,8 @@ export class DraftPlanner {
   }
 }
 
-/** A decode whose tokens may be verified several at a time: no logprobs, no constraint, no prompt logprobs owed. */
+/** A decode whose tokens may be verified several at a time: no constraint, no prompt logprobs owed. */
 function isSpeculationEligible(seq: Sequence): boolean {
   const sampling = seq.request.sampling;
-  return sampling.numLogprobs === null && (sampling.structuredOutput ?? null) === null && seq.constraint === null && !seq.needsPromptLogprobs;
+  return (sampling.structuredOutput ?? null) === null && seq.constraint === null && !seq.needsPromptLogprobs;
 }

@@ -2,12 +2,13 @@
 // finish reasons and completion counts with speculation on and off (greedy, seeded, penalties, stop ids, EOS,
 // ignore_eos, max_tokens, model length, prefix-cache sharing, a pool small enough to preempt), with the allocator
 // audit clean after every step, one tokens event per request per step, consistent acceptance counts, and no
-// drafts for rows that need one token's pick (logprobs, structured output, prompt logprobs); k by the number of
-// running decodes (num_speculative_tokens_per_batch_size, disable_by_batch_size).
+// drafts for rows that need one token's pick (structured output, prompt logprobs); requests with logprobs get drafts
+// and the same logprobs, aligned with each event's tokens; k by the number of running decodes
+// (num_speculative_tokens_per_batch_size, disable_by_batch_size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
-  GenerateRequest, ModelRunner, SpeculativeConfig, StepBatch, StepOutput,
+  GenerateRequest, ModelRunner, SpeculativeConfig, StepBatch, StepOutput, TokenLogprobs,
 } from '@mini-dynamo/protocol';
 import { ChoiceConstraintFactory } from './constraint-fixtures.js';
 import { Engine } from './engine.js';
@@ -36,7 +37,7 @@ class SpyRunner implements ModelRunner {
 }
 
 interface RunResult {
-  streams: Map<string, { tokens: number[]; finish: string | undefined; numCompletionTokens: number | undefined }>;
+  streams: Map<string, { tokens: number[]; logprobs: TokenLogprobs[]; finish: string | undefined; numCompletionTokens: number | undefined }>;
   /** Per step: decode rows scheduled and whether any verified drafts. */
   decodeSteps: { numDecodeSeqs: number; drafted: boolean }[];
   numDraftRows: number;
@@ -80,7 +81,8 @@ async function run(requests: GenerateRequest[], options: MockRunnerOptions, conf
   assert.equal(engine.load().numActiveBlocks, 0, 'no block leaked');
   for (const r of requests) {
     const id = r.requestId;
-    result.streams.set(id, { tokens: out.tokensOf(id), finish: out.finishReason(id), numCompletionTokens: out.usage(id)?.numCompletionTokens });
+    const logprobs = out.events.flatMap((e) => (e.kind === 'tokens' && e.requestId === id ? e.logprobs ?? [] : []));
+    result.streams.set(id, { tokens: out.tokensOf(id), logprobs, finish: out.finishReason(id), numCompletionTokens: out.usage(id)?.numCompletionTokens });
   }
   return result;
 }
@@ -89,6 +91,7 @@ async function run(requests: GenerateRequest[], options: MockRunnerOptions, conf
 function checkStep(step: SpyRunner['steps'][number] | undefined, events: ReturnType<typeof collect>['events'], requestIdOf: (seqId: number) => string): void {
   const tokenEvents = events.flatMap((e) => (e.kind === 'tokens' ? [e] : []));
   assert.equal(new Set(tokenEvents.map((e) => e.requestId)).size, tokenEvents.length, 'one tokens event per request per step');
+  for (const e of tokenEvents) if (e.logprobs !== undefined) assert.equal(e.logprobs.length, e.tokenIds.length, 'logprobs align with tokens');
   if (step === undefined) return;
   step.batch.sequences.forEach((s, k) => {
     if (s.draftTokenIds === undefined) return;
@@ -121,11 +124,27 @@ function requests(): GenerateRequest[] {
   ];
 }
 
-async function assertSameOutput(options: MockRunnerOptions, config: Record<string, unknown>, speculative = NGRAM): Promise<{ on: RunResult; off: RunResult }> {
-  const off = await run(requests(), options, config, null);
-  const on = await run(requests(), options, config, speculative);
+/** Requests asking for logprobs (top 0 and 5, greedy and seeded) on 8-periodic prompts, stops and EOS among them. */
+function logprobsRequests(): GenerateRequest[] {
+  const periodic = (base: number, length: number, eos = false) =>
+    Array.from({ length }, (_, i) => (eos && i % 8 === 5 ? 2 : base + ((i % 8) * 13) % 50));
+  return [
+    makeRequest('greedy-top0', periodic(100, 20), { maxTokens: 40, numLogprobs: 0 }),
+    makeRequest('greedy-top5', periodic(200, 20), { maxTokens: 40, numLogprobs: 5 }),
+    makeRequest('seeded-top0', periodic(300, 19), { maxTokens: 40, temperature: 0.8, seed: 11, numLogprobs: 0 }),
+    makeRequest('seeded-top5', periodic(900, 17), { maxTokens: 30, temperature: 1, seed: 5, numLogprobs: 5 }),
+    makeRequest('stop-id', periodic(400, 16), { maxTokens: 40, stopTokenIds: [400 + (5 * 13) % 50], numLogprobs: 5 }),
+    makeRequest('eos', periodic(500, 16, true), { maxTokens: 40, numLogprobs: 2 }),
+    makeRequest('max-tokens', periodic(700, 16), { maxTokens: 6, numLogprobs: 1 }),
+    makeRequest('penalties', periodic(800, 16), { maxTokens: 30, presencePenalty: 0.3, seed: 4, numLogprobs: 5 }),
+  ];
+}
+
+async function assertSameOutput(options: MockRunnerOptions, config: Record<string, unknown>, speculative = NGRAM, reqs = requests): Promise<{ on: RunResult; off: RunResult }> {
+  const off = await run(reqs(), options, config, null);
+  const on = await run(reqs(), options, config, speculative);
   assert.equal(off.numDrafts, 0, 'no speculation when off');
-  for (const [id, stream] of off.streams) assert.deepEqual(on.streams.get(id), stream, `${id}: same tokens and end`);
+  for (const [id, stream] of off.streams) assert.deepEqual(on.streams.get(id), stream, `${id}: same tokens, logprobs and end`);
   return { on, off };
 }
 
@@ -137,6 +156,20 @@ test('a copying model: identical output with speculation on, most drafts accepte
   assert.equal(off.streams.get('eos')!.finish, 'stop');
   assert.equal(off.streams.get('stop-id')!.finish, 'stop');
   assert.ok(off.streams.get('ignore-eos')!.tokens.includes(2), 'ignore_eos streams copied EOS tokens');
+});
+
+test('requests with logprobs: drafts accepted, identical tokens and logprobs (one per token) with speculation on and off', async () => {
+  for (const options of [COPY, { ...COPY, info: SMALL_POOL }]) {
+    const { on, off } = await assertSameOutput(options, { maxNumBatchedTokens: 32, maxNumSeqs: 6 }, NGRAM, logprobsRequests);
+    assert.ok(on.numAccepted > 0 && on.numSteps < off.numSteps, `accepted ${on.numAccepted} of ${on.numDrafts}`);
+    for (const [id, stream] of off.streams) {
+      assert.equal(stream.logprobs.length, stream.tokens.length, `${id}: a logprob per streamed token`);
+      assert.ok(stream.tokens.length > 0, id);
+    }
+    assert.equal(off.streams.get('stop-id')!.finish, 'stop');
+    assert.equal(off.streams.get('eos')!.finish, 'stop');
+    assert.deepEqual(off.streams.get('greedy-top5')!.logprobs[0]!.topTokenIds.length, 5);
+  }
 });
 
 test('k by batch size: no drafts in steps with 3+ decodes, drafts below; identical output (table and disable_by_batch_size)', async () => {
@@ -168,7 +201,7 @@ test('a model that rarely copies rejects most drafts and still gives identical o
   assert.ok(on.numPreemptions > 0);
 });
 
-test('rows with logprobs, structured output or prompt logprobs to score get no drafts; their plain twins do', async () => {
+test('rows with structured output or prompt logprobs to score get no drafts; their plain and logprobs twins do', async () => {
   const runner = new RecordingRunner({ ...COPY, info: { vocabSize: 1000 } });
   const engine = new Engine(runner, { workerId: 'w', speculative: NGRAM, constraintFactory: new ChoiceConstraintFactory(1000, [2]) });
   const out = collect(engine);
@@ -180,7 +213,7 @@ test('rows with logprobs, structured output or prompt logprobs to score get no d
   while (engine.hasWork()) await engine.step();
   const ids = ['plain', 'logprobs', 'prompt-logprobs', 'structured']; // seq ids 1…4, in add() order
   const drafted = new Set(runner.batches.flatMap((b) => b.sequences.filter((s) => s.draftTokenIds !== undefined).map((s) => ids[s.seqId - 1])));
-  assert.deepEqual([...drafted].sort(), ['plain', 'prompt-logprobs'], 'prompt-logprobs drafts only once its prompt logprobs are out');
+  assert.deepEqual([...drafted].sort(), ['logprobs', 'plain', 'prompt-logprobs'], 'prompt-logprobs drafts only once its prompt logprobs are out');
   for (const b of runner.batches) for (const s of b.sequences) assert.ok(s.draftTokenIds === undefined || s.promptLogprobs === undefined);
   assert.equal(out.tokensOf('structured').join(' '), '40 41 42 43 44 45 46 47 40 41');
   for (const e of out.events) if (e.kind === 'tokens' && e.requestId === 'logprobs') assert.equal(e.logprobs?.length, e.tokenIds.length);
@@ -227,6 +260,27 @@ test('a runner that verifies drafts without a valid numAcceptedDrafts fails the 
     while (engine.hasWork()) await engine.step();
     const end = out.endOf('r');
     assert.ok(end?.kind === 'failed' && /numAcceptedDrafts/.test(end.error.message), JSON.stringify(end));
+    assert.equal(engine.load().numActiveBlocks, 0);
+  }
+});
+
+test('a runner that accepts drafts of a logprobs row without a logprobs entry for each fails the batch, freeing its blocks', async () => {
+  for (const bad of [undefined, [[]]]) {
+    const runner = new SpyRunner({ ...COPY, info: { numBlocks: 64, blockSize: 4 } });
+    const engine = new Engine({
+      info: runner.info,
+      step: async (batch) => {
+        const output = await runner.step(batch);
+        const accepted = (output.numAcceptedDrafts?.[0] ?? 0) > 0;
+        return accepted ? { ...output, draftLogprobs: bad as StepOutput['draftLogprobs'] } : output;
+      },
+      close: () => runner.close(),
+    }, { workerId: 'w', speculative: NGRAM });
+    const out = collect(engine);
+    engine.add(makeRequest('r', Array.from({ length: 16 }, (_, i) => 50 + (i % 8)), { maxTokens: 20, numLogprobs: 1 }));
+    while (engine.hasWork()) await engine.step();
+    const end = out.endOf('r');
+    assert.ok(end?.kind === 'failed' && /each accepted draft/.test(end.error.message), JSON.stringify(end));
     assert.equal(engine.load().numActiveBlocks, 0);
   }
 });

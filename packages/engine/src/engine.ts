@@ -4,7 +4,7 @@
 
 import {
   err, ok, type AllocatorAudit, type EngineError, type EngineEvent, type FinishReason, type GenerateRequest,
-  type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type TokenConstraint, type WorkerLoad,
+  type KvCacheEvent, type KvCacheSnapshot, type ModelRunner, type Result, type StepOutput, type TokenConstraint, type TokenLogprobs, type WorkerLoad,
 } from '@mini-dynamo/protocol';
 import { checkAdmission } from './admission.js';
 import { stepOutputProblem } from './step-output-check.js';
@@ -213,13 +213,13 @@ export class Engine {
     if (scored) absorbPromptLogprobs(seq, output.batch.sequences[batchIndex]!.startPosition, scored);
     if (numNewTokens === 0 && finishReason === null) return; // a prefill chunk (a prompt-only sequence finishes on its last)
     if (numNewTokens > 0 && seq.outputTokenIds.length === numNewTokens) this.observer.onFirstToken?.(seq.requestId);
-    const tokenLogprobs = step.logprobs?.[batchIndex] ?? null;
+    const tokenLogprobs = newTokenLogprobs(step, batchIndex);
     const promptLogprobs = takePromptLogprobs(seq);
     if (emittedTokenIds.length > 0 || promptLogprobs !== null) {
       // A stop token is not streamed, but the prompt logprobs still go out (on a tokens event without tokens).
-      // One event per step, accepted drafts included; a row with logprobs never has drafts (one token at most).
+      // One event per step, accepted drafts included; logprobs align with tokenIds (emitted tokens are a prefix of the new ones).
       const event: Extract<EngineEvent, { kind: 'tokens' }> = { kind: 'tokens', requestId: seq.requestId, tokenIds: emittedTokenIds };
-      if (tokenLogprobs !== null) event.logprobs = emittedTokenIds.length > 0 ? [tokenLogprobs] : [];
+      if (tokenLogprobs !== null) event.logprobs = tokenLogprobs.slice(0, emittedTokenIds.length);
       if (promptLogprobs !== null) event.promptLogprobs = promptLogprobs;
       this.emit(event);
     }
@@ -267,4 +267,12 @@ export class Engine {
       prefillRequestIds,
     };
   }
+}
+
+/** A row's new tokens' logprobs, accepted drafts' then the sampled token's; null when it asked for none. */
+function newTokenLogprobs(step: StepOutput, batchIndex: number): TokenLogprobs[] | null {
+  const sampled = step.logprobs?.[batchIndex] ?? null;
+  if (sampled === null) return null;
+  const drafts = step.draftLogprobs?.[batchIndex] ?? null;
+  return drafts === null ? [sampled] : [...drafts, sampled];
 }

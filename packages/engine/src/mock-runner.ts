@@ -5,7 +5,8 @@
 // logits processing (bias, masks, penalties: protocol's processLogits) moves the pick: then the argmax of the
 // processed row, scored under the raw distribution. Prompt logprobs score prompt tokens under it per position.
 // Speculative drafts are verified per the ModelRunner contract: the pick at each position is the plain decode's
-// (same context checksum, outputTokenIds ‖ accepted drafts), so output is the same with speculation on or off.
+// (same context checksum, outputTokenIds ‖ accepted drafts), so output is the same with speculation on or off;
+// an accepted draft's logprobs are scored under its position's distribution, as a plain step would score them.
 
 import {
   argmax, needsLogitsProcessing, processLogits, type ModelRunner, type ModelRunnerInfo, type StepBatch, type StepOutput,
@@ -71,11 +72,13 @@ export interface MockCopyModel {
   probability: number;
 }
 
-/** A sampled row's result: the distribution's mode at the pick, the pick, and the drafts accepted before it. */
+/** A sampled row's result: the distribution's mode at the pick, the pick, and the drafts accepted before it (with their modes). */
 interface VerifiedRow {
   mode: number;
   tokenId: number;
   numAcceptedDrafts: number;
+  /** The mode at each accepted draft's position (what its logprobs are scored under). */
+  draftModes: number[];
 }
 
 /** 32-bit avalanche mix (murmur3 finaliser). */
@@ -133,12 +136,22 @@ export class MockRunner implements ModelRunner {
     if (seqs.some((s) => s.draftTokenIds !== undefined)) {
       output.numAcceptedDrafts = seqs.map((s, k) => (s.draftTokenIds === undefined ? null : rows[k]!.numAcceptedDrafts));
     }
+    if (seqs.some((s) => s.draftTokenIds !== undefined && (s.sampling?.numLogprobs ?? null) !== null)) {
+      output.draftLogprobs = seqs.map((s, k) => this.draftLogprobs(s, rows[k]!));
+    }
     if (seqs.some((s) => s.promptLogprobs !== undefined)) output.promptLogprobs = seqs.map((s) => this.promptLogprobs(s));
     const ms = this.stepMs(batch);
     this.numSteps++;
     this.simulatedMs += ms;
     if (Number.isFinite(this.speedup) && ms / this.speedup >= 0.001) await sleep(ms / this.speedup);
     return output;
+  }
+
+  /** The accepted drafts' logprobs, each scored under the mode at its position; null without drafts or logprobs. */
+  private draftLogprobs(s: StepSequence, row: VerifiedRow | null): TokenLogprobs[] | null {
+    const numTop = s.sampling?.numLogprobs ?? null;
+    if (s.draftTokenIds === undefined || numTop === null || row === null) return null;
+    return row.draftModes.map((mode, j) => mockLogprobs(mode, numTop, this.info.vocabSize, s.draftTokenIds![j]));
   }
 
   /** The chunk's prompt logprobs: position p's distribution has mode mockNextToken(token p, p + 1, seed 0). */
@@ -195,10 +208,12 @@ export class MockRunner implements ModelRunner {
     const drafts = s.draftTokenIds ?? [];
     const first = s.tokenIds.length - 1 - drafts.length; // tokenIds index of the first sampled position's input
     const contexts = this.kv?.contextChecksums(s, drafts.length + 1) ?? null;
+    const draftModes: number[] = [];
     for (let j = 0; ; j++) {
       const mode = this.modeAt(s, first + j, contexts?.[j] ?? 0);
       const tokenId = this.pick(s, mode, j);
-      if (j === drafts.length || tokenId !== drafts[j]) return { mode, tokenId, numAcceptedDrafts: j };
+      if (j === drafts.length || tokenId !== drafts[j]) return { mode, tokenId, numAcceptedDrafts: j, draftModes };
+      draftModes.push(mode);
     }
   }
 

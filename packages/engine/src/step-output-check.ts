@@ -1,6 +1,6 @@
 // What a runner's StepOutput must hold for its batch (the engine fails the batch's requests otherwise): a token for
 // every sampling row, logprobs / prompt logprobs where asked, and an accepted-draft count in [0, k] for every row
-// with k drafts. Returns the problem in one line, or null.
+// with k drafts (and, with logprobs asked, one draft logprobs entry per accepted draft). Returns the problem in one line, or null.
 
 import type { StepBatch, StepOutput } from '@mini-dynamo/protocol';
 
@@ -20,5 +20,8 @@ export function stepOutputProblem(batch: StepBatch, output: StepOutput): string 
     return typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > s.draftTokenIds.length;
   });
   if (badDrafts) return 'runner returned no valid numAcceptedDrafts for a sequence with draft tokens';
+  const badDraftLogprobs = rows.some((s, k) => s.draftTokenIds !== undefined && (s.sampling?.numLogprobs ?? null) !== null
+    && output.draftLogprobs?.[k]?.length !== output.numAcceptedDrafts![k]);
+  if (badDraftLogprobs) return 'runner returned no logprobs for each accepted draft of a sequence that asked for them';
   return null;
 }

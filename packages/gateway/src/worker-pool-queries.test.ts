@@ -1,5 +1,6 @@
-// WorkerPool queries (metrics / audit / reset) against workers that answer late, fail one query, or never
-// answer: callers always get an answer by the pool's deadline, and a late answer never shifts the pairing.
+// WorkerPool queries (metrics / audit / reset) against workers that answer late, fail one query, never answer,
+// or are unhealthy: callers always get an answer by the pool's deadline (at once for an unhealthy worker), and a
+// late answer never shifts the pairing.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,4 +62,30 @@ test('audit and reset reject naming the worker that did not answer; its late ans
   slow.reply({ type: 'prefix_cache_reset', numBlocks: 7 }); // late: answers the first, expired reset
   slow.reply({ type: 'prefix_cache_reset', numBlocks: 3 });
   assert.deepEqual(await next, [3], 'the second reset gets its own answer');
+});
+
+test('a worker the canary marked unhealthy is not asked: metrics skip it quietly, audit and reset name it at once', async (t) => {
+  const ok = new ScriptedWorker('ok', (c) => (c.type === 'generate'
+    ? { type: 'event', event: { kind: 'finished', requestId: c.request.requestId, finishReason: 'length', usage: { numPromptTokens: 4, numCompletionTokens: 1, numCachedTokens: 0 } } }
+    : c.type === 'metrics' ? { type: 'metrics', text: 'x{worker_id="ok"} 1\n' }
+      : c.type === 'audit' ? { type: 'audit', audit: { numTotalBlocks: 8, numFreeBlocks: 8, numUsedBlocks: 0, orphanedBlocks: [], refCountMismatches: [], ok: true } }
+        : c.type === 'reset_prefix_cache' ? { type: 'prefix_cache_reset', numBlocks: 2 } : null));
+  const hung = new ScriptedWorker('hung', () => null); // never answers anything, canaries included
+  const logs: string[] = [];
+  const pool = new WorkerPool(createRouter({ policy: 'kv', blockSize: 16 }), (l) => void logs.push(l), 5000, undefined, { waitMs: 20, timeoutMs: 40 });
+  t.after(() => pool.close());
+  for (const w of [ok, hung]) pool.add(w);
+  await Promise.all([ok.ready, hung.ready]);
+  const deadline = Date.now() + 3000;
+  while (pool.numReady() !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(pool.numReady(), 1, 'hung marked unhealthy');
+  const t0 = Date.now();
+  assert.deepEqual(await pool.metricsTexts(), ['x{worker_id="ok"} 1\n']);
+  await assert.rejects(pool.audit(), /audit failed: worker hung is unhealthy \(canary health check\), not asked/);
+  await assert.rejects(pool.resetPrefixCache(), (e: Error & { status?: number }) =>
+    e.status === 503 && e.message === 'Prefix cache reset not confirmed by 1 of 2 workers: worker hung is unhealthy (canary health check), not asked');
+  assert.ok(Date.now() - t0 < 1000, 'no query waited for the 5 s deadline');
+  assert.ok(!hung.sent.some((c) => c === 'metrics' || c === 'audit' || c === 'reset_prefix_cache'), hung.sent.join(', '));
+  assert.ok(ok.sent.includes('reset_prefix_cache'), 'the healthy worker did reset');
+  assert.ok(!logs.some((l) => l.startsWith('metrics of worker hung')), logs.join('\n'));
 });

@@ -3,7 +3,8 @@
 // Invariants: every dispatched request gets exactly one terminal event (finished/failed), also
 // when its worker dies; router.finish runs exactly once per dispatched attempt, at that attempt's end
 // (a request re-routed or migrated to another worker is a new attempt, see request-migration.ts);
-// a query to the workers (metrics, audit, reset) settles within `queryDeadlineMs`, answered or not.
+// a query to the workers (metrics, audit, reset) settles within `queryDeadlineMs`, answered or not, and is
+// not sent to a worker the canary health check marked unhealthy (it counts as unanswered at once).
 
 import {
   queryAnsweredBy, readsPrefixCache,
@@ -25,10 +26,10 @@ type Listener = (event: EngineEvent) => void;
  * Backstop for a worker that never answers a query (a remote connection's own HTTP timeouts come
  * first): below Prometheus' default 10 s scrape timeout, so GET /metrics still answers.
  */
-const DEFAULT_QUERY_DEADLINE_MS = 8000;
+export const DEFAULT_QUERY_DEADLINE_MS = 8000;
 
-/** One worker's answer to a query, or why there is none. */
-type Answer<T> = { workerId: string; ok: true; value: T } | { workerId: string; ok: false; message: string };
+/** One worker's answer to a query, or why there is none (`asked` false: unhealthy, so not asked). */
+type Answer<T> = { workerId: string; ok: true; value: T } | { workerId: string; ok: false; message: string; asked: boolean };
 
 interface Member {
   connection: WorkerConnection;
@@ -129,10 +130,13 @@ export class WorkerPool {
     return values;
   }
 
-  /** Prometheus text of every ready worker that answered; a worker without an answer is skipped (and logged). */
+  /**
+   * Prometheus text of every ready worker that answered; a worker without an answer is skipped (and logged,
+   * but not an unhealthy one at every scrape: its `dynamo_frontend_worker_up` 0 says it).
+   */
   async metricsTexts(): Promise<string[]> {
     const answers = await this.askAll('metrics', (r) => (r.type === 'metrics' ? r.text : null));
-    for (const a of answers) if (!a.ok) this.log(`metrics of worker ${a.workerId} left out: ${a.message}`);
+    for (const a of answers) if (!a.ok && a.asked) this.log(`metrics of worker ${a.workerId} left out: ${a.message}`);
     return answers.flatMap((a) => (a.ok ? [a.value] : []));
   }
 
@@ -155,11 +159,23 @@ export class WorkerPool {
     await Promise.all([...this.members.values()].map((m) => m.connection.close()));
   }
 
+  /**
+   * Asks every ready worker; one marked unhealthy is not asked (hung, it would hold the caller until the
+   * deadline) and counts as unanswered at once, so audit and reset still name it.
+   */
   private askAll<T>(type: QueryType, pick: (r: WorkerReport) => T | null): Promise<Answer<T>[]> {
     const ready = [...this.members.values()].filter((m) => m.info);
-    return Promise.all(ready.map((m) => new Promise<Answer<T>>((resolve) => {
+    return Promise.all(ready.map((m) => {
       const workerId = m.connection.workerId;
-      const fail = (message: string) => resolve({ workerId, ok: false, message });
+      if (this.health?.isHealthy(workerId) !== false) return this.ask(m, type, pick);
+      return { workerId, ok: false, asked: false, message: `worker ${workerId} is unhealthy (canary health check), not asked` } as const;
+    }));
+  }
+
+  private ask<T>(m: Member, type: QueryType, pick: (r: WorkerReport) => T | null): Promise<Answer<T>> {
+    return new Promise<Answer<T>>((resolve) => {
+      const workerId = m.connection.workerId;
+      const fail = (message: string) => resolve({ workerId, ok: false, asked: true, message });
       const timer = setTimeout(() => fail(`worker ${workerId} did not answer ${type} within ${this.queryDeadlineMs} ms`), this.queryDeadlineMs);
       const queue = m.waiting.get(type) ?? [];
       m.waiting.set(type, queue);
@@ -170,7 +186,7 @@ export class WorkerPool {
         else fail(r.type === 'fatal' || r.type === 'query_failed' ? r.message : `worker ${workerId} answered ${type} with ${r.type}`);
       });
       m.connection.send({ type });
-    })));
+    });
   }
 
   private receive(member: Member, report: WorkerReport): void {

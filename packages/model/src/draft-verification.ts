@@ -41,7 +41,6 @@ export function draftRowViolation(s: StepSequence): string | null {
     return 'tokenIds must be [last token, ...draftTokenIds]';
   }
   if (s.allowedTokenMask !== undefined) return 'drafts cannot be verified under an allowed-token mask';
-  if ((s.sampling.numLogprobs ?? null) !== null) return 'drafts cannot be verified with logprobs';
   if (s.promptLogprobs !== undefined) return 'drafts cannot be verified with prompt logprobs';
   return null;
 }

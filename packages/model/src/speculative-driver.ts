@@ -1,9 +1,10 @@
 // Test support: drives one sequence through a ModelRunner step by step, as plain decoding or with drafts proposed at
-// each step, checking every step against a reference continuation (emitted tokens and numAcceptedDrafts).
+// each step, checking every step against a reference continuation (emitted tokens and numAcceptedDrafts), collecting
+// each emitted token's logprobs when the sampling asks for them.
 // Invariant: a driven sequence owns its block table, sized for prompt + numTokens; drafts never run past numTokens.
 
 import assert from 'node:assert/strict';
-import type { ModelRunner, SamplingParams, StepOutput, StepSequence } from '@mini-dynamo/protocol';
+import type { ModelRunner, SamplingParams, StepOutput, StepSequence, TokenLogprobs } from '@mini-dynamo/protocol';
 
 export interface DrivenSequence {
   seqId: number;
@@ -34,25 +35,35 @@ async function stepOne(runner: ModelRunner, row: StepSequence): Promise<StepOutp
   return runner.step({ sequences: [row], numTokens: row.tokenIds.length });
 }
 
-/** Plain decoding: prefill, then one token per step. */
-export async function plainDecode(runner: ModelRunner, q: DrivenSequence): Promise<number[]> {
+/** Plain decoding: prefill, then one token per step; each token's logprobs (when asked) go to `logprobs`. */
+export async function plainDecode(runner: ModelRunner, q: DrivenSequence, logprobs: TokenLogprobs[] = []): Promise<number[]> {
   const out: number[] = [];
-  while (out.length < q.numTokens) out.push((await stepOne(runner, stepRow(q, out))).sampledTokenIds[0]!);
+  while (out.length < q.numTokens) {
+    const res = await stepOne(runner, stepRow(q, out));
+    out.push(res.sampledTokenIds[0]!);
+    logprobs.push(...emittedLogprobs(res));
+  }
   return out;
+}
+
+/** The step's emitted tokens' logprobs (row 0): accepted drafts' then the sampled token's; none when not asked. */
+function emittedLogprobs(res: StepOutput): TokenLogprobs[] {
+  const sampled = res.logprobs?.[0] ?? null;
+  return sampled === null ? [] : [...(res.draftLogprobs?.[0] ?? []), sampled];
 }
 
 /** Proposes the drafts of the step after `out` (the driver trims them to the tokens left). */
 export type DraftProposer = (out: readonly number[], step: number) => number[];
 
-export interface SpeculativeRun { numSteps: number; numAcceptedDrafts: number[] }
+export interface SpeculativeRun { numSteps: number; numAcceptedDrafts: number[]; logprobs: TokenLogprobs[] }
 
 /**
  * Decoding with drafts: each step must keep exactly the drafts that match `reference` and emit reference's tokens.
- * Returns the steps taken and each draft step's numAcceptedDrafts.
+ * Returns the steps taken, each draft step's numAcceptedDrafts and the emitted tokens' logprobs (when asked).
  */
 export async function speculativeDecode(runner: ModelRunner, q: DrivenSequence, reference: readonly number[], propose: DraftProposer): Promise<SpeculativeRun> {
   const out: number[] = [];
-  const run: SpeculativeRun = { numSteps: 0, numAcceptedDrafts: [] };
+  const run: SpeculativeRun = { numSteps: 0, numAcceptedDrafts: [], logprobs: [] };
   while (out.length < q.numTokens) {
     const drafts = out.length === 0 ? [] : propose(out, run.numSteps).slice(0, q.numTokens - out.length - 1);
     const res = await stepOne(runner, stepRow(q, out, drafts));
@@ -65,6 +76,9 @@ export async function speculativeDecode(runner: ModelRunner, q: DrivenSequence, 
     assert.equal(numAccepted, expected, `${where}: accepted drafts`);
     if (drafts.length > 0) run.numAcceptedDrafts.push(numAccepted);
     out.push(...drafts.slice(0, numAccepted), res.sampledTokenIds[0]!);
+    const logprobs = emittedLogprobs(res);
+    if (q.sampling.numLogprobs !== null) assert.equal(logprobs.length, numAccepted + 1, `${where}: one logprobs per token`);
+    run.logprobs.push(...logprobs);
     assert.deepEqual(out, reference.slice(0, out.length), `${where}: tokens`);
   }
   return run;

@@ -1,6 +1,6 @@
 // Draft verification through OrtModelRunner: with drafts taken from a plain run's continuation (all kept), corrupted
 // (rejected at a chosen position) or mixed, every step emits exactly the plain run's tokens and keeps the right number
-// of drafts — greedy and seeded temperature / top-k / top-p / penalties / min-tokens, on the in-graph picks and on the
+// of drafts (and, with logprobs asked, each token's plain-run logprobs) — greedy and seeded temperature / top-k / top-p / penalties / min-tokens, on the in-graph picks and on the
 // JS baseline; a draft row batched with a decode and prefill chunks (short or long) gives each the result it gives alone; greedy draft
 // rows fetch no logits. Then the real stories260K: its golden greedy ids under drafts, and a seeded sampled run.
 
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { samplingParams, seededRandom, type SamplingParams, type StepOutput, type StepSequence } from '@mini-dynamo/protocol';
+import { samplingParams, seededRandom, type SamplingParams, type StepOutput, type StepSequence, type TokenLogprobs } from '@mini-dynamo/protocol';
 import { tinyRunnerPair } from './tiny-runner-pair.js';
 import { attentionGroups } from './step-packing.js';
 import { defaultModelDir, loadModel } from './load-model.js';
@@ -60,6 +60,41 @@ for (const mode of ['graph', 'js'] as const) {
           await speculativeDecode(runner, q, reference, mixedDrafts(reference, 5, VOCAB, seededRandom(q.seqId + 100)));
         }
       });
+    }
+  });
+}
+
+describe('draft rows with logprobs (tiny model)', () => {
+  const LOGPROB_CONFIGS = { 'greedy, top 0': { temperature: 0, numLogprobs: 0 }, 'seeded top-k, top 5': { temperature: 1.2, topK: 8, seed: 12, numLogprobs: 5 } };
+  for (const mode of ['graph', 'js'] as const) {
+    for (const [name, params] of Object.entries(LOGPROB_CONFIGS)) {
+      it(`${mode} picks, ${name}: true and corrupted drafts give plain decoding's per-token logprobs`, async () => {
+        const runner = pair.runners[mode]!;
+        for (const q of sequences(samplingParams(params), 12).slice(0, 2)) {
+          const plain: TokenLogprobs[] = [];
+          const reference = await plainDecode(runner, q, plain);
+          assert.equal(plain.length, q.numTokens);
+          const all = await speculativeDecode(runner, q, reference, trueDrafts(reference, 4));
+          assert.ok(all.numAcceptedDrafts.every((n) => n > 0), 'true drafts kept');
+          assertSameLogprobs(all.logprobs, plain, 'true drafts');
+          for (const at of [0, 2]) {
+            const run = await speculativeDecode(runner, q, reference, corruptedDrafts(reference, 3, at, VOCAB));
+            assertSameLogprobs(run.logprobs, plain, `rejected at ${at}`);
+          }
+        }
+      });
+    }
+  }
+});
+
+/** Same tokens and ranks; values equal up to float noise (a draft row's logits come from a multi-query pass). */
+function assertSameLogprobs(actual: readonly TokenLogprobs[], expected: readonly TokenLogprobs[], what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: count`);
+  actual.forEach((a, t) => {
+    const e = expected[t]!;
+    assert.deepEqual([a.topTokenIds, a.rank], [e.topTokenIds, e.rank], `${what}: token ${t} top ids and rank`);
+    for (const [x, y] of [[a.logprob, e.logprob], ...a.topLogprobs.map((l, j) => [l, e.topLogprobs[j]!])] as [number, number][]) {
+      assert.ok(Math.abs(x - y) <= 1e-4, `${what}: token ${t} logprob ${x} vs ${y}`);
     }
   });
 }
@@ -124,8 +159,9 @@ describe('draft rows in a mixed batch (tiny model)', () => {
 
   it('rejects draft rows that break the contract with a clear error', async () => {
     const runner = pair.runners.graph!;
-    const [a] = sequences(samplingParams({ temperature: 0, numLogprobs: 1 }), 4);
-    await assert.rejects(runner.step({ sequences: [stepRow(a!, [5], [6, 7])], numTokens: 3 }), /sequence 0: drafts cannot be verified with logprobs/);
+    const [a] = sequences(samplingParams({ temperature: 0 }), 4);
+    const masked = { ...stepRow(a!, [5], [6, 7]), allowedTokenMask: new Uint32Array(16).fill(0xffffffff) };
+    await assert.rejects(runner.step({ sequences: [masked], numTokens: 3 }), /sequence 0: drafts cannot be verified under an allowed-token mask/);
     const bad = { ...stepRow({ ...a!, sampling: samplingParams() }, [5], [6, 7]), tokenIds: [5, 6] };
     await assert.rejects(runner.step({ sequences: [bad], numTokens: 2 }), /tokenIds must be \[last token, \.\.\.draftTokenIds\]/);
   });

@@ -50,6 +50,7 @@ export function stepOutput(batch: StepBatch, run: StepRun, random: () => number,
   const logprobs: (TokenLogprobs | null)[] = [];
   const promptLogprobs: (TokenLogprobs[] | null)[] = [];
   const numAcceptedDrafts: (number | null)[] = [];
+  const draftLogprobs: (TokenLogprobs[] | null)[] = [];
   for (let i = 0; i < batch.sequences.length; i++) {
     const s = batch.sequences[i]!;
     const { promptRow, pickRow } = layout[i]!;
@@ -59,7 +60,7 @@ export function stepOutput(batch: StepBatch, run: StepRun, random: () => number,
       : scored.targetTokenIds.map((target, t) => tokenLogprobs(rows[promptRow + t]!, target, scored.numTop)));
     const params = s.sampling;
     if (params === null || pickRow === null) {
-      sampledTokenIds.push(null); logprobs.push(null); numAcceptedDrafts.push(null);
+      sampledTokenIds.push(null); logprobs.push(null); numAcceptedDrafts.push(null); draftLogprobs.push(null);
       continue;
     }
     const drafts = s.draftTokenIds;
@@ -67,13 +68,21 @@ export function stepOutput(batch: StepBatch, run: StepRun, random: () => number,
     const tokenId = verdict?.tokenId ?? pickAt(run, s, i, pickRow, 0, random, eosTokenIds);
     sampledTokenIds.push(tokenId);
     numAcceptedDrafts.push(verdict?.numAcceptedDrafts ?? null);
-    // Raw logits (sampleToken copies before penalising); never with drafts (draft-verification's contract check).
+    // Raw logits (sampleToken copies before penalising): the accepted drafts' at their rows, the pick's at the next.
     const numTop = params.numLogprobs ?? null; // absent on the wire from an older gateway: none
-    logprobs.push(numTop === null || rows === null ? null : tokenLogprobs(rows[pickRow]!, tokenId, numTop));
+    if (numTop === null || rows === null) {
+      logprobs.push(null); draftLogprobs.push(null);
+      continue;
+    }
+    const numAccepted = verdict?.numAcceptedDrafts ?? 0;
+    logprobs.push(tokenLogprobs(rows[pickRow + numAccepted]!, tokenId, numTop));
+    draftLogprobs.push(drafts === undefined ? null
+      : drafts.slice(0, numAccepted).map((draft, j) => tokenLogprobs(rows[pickRow + j]!, draft, numTop)));
   }
   const output: StepOutput = { sampledTokenIds };
   if (logprobs.some((l) => l !== null)) output.logprobs = logprobs;
   if (promptLogprobs.some((l) => l !== null)) output.promptLogprobs = promptLogprobs;
   if (batch.sequences.some((s) => s.draftTokenIds !== undefined)) output.numAcceptedDrafts = numAcceptedDrafts;
+  if (draftLogprobs.some((l) => l !== null)) output.draftLogprobs = draftLogprobs;
   return output;
 }

@@ -35,12 +35,13 @@ export interface StepSequence {
   promptTokenIds?: readonly number[];
   /**
    * Speculative decoding: k ≥ 1 proposed next tokens, the tail of tokenIds (tokenIds = [last token, ...draftTokenIds],
-   * sampling non-null, no allowedTokenMask, sampling.numLogprobs null, no promptLogprobs). The runner picks a token
+   * sampling non-null, no allowedTokenMask, no promptLogprobs). The runner picks a token
    * at each of the k + 1 positions exactly as a plain decode step would (same logits processing, same seeded draw
    * index outputTokenIds.length + j, with outputTokenIds ‖ draftTokenIds[0..j) as the output so far); drafts are
    * accepted while each pick equals its draft. sampledTokenIds[i] is the first pick that differs, or the pick after
    * the last draft; StepOutput.numAcceptedDrafts[i] says how many drafts were kept. So the emitted tokens are the
-   * ones plain decoding would give (greedy, seeded and, in distribution, unseeded). Absent: a plain step.
+   * ones plain decoding would give (greedy, seeded and, in distribution, unseeded). With sampling.numLogprobs set, each
+   * emitted token's logprobs are those of the raw logits at its position (StepOutput.draftLogprobs). Absent: a plain step.
    */
   draftTokenIds?: number[];
 }
@@ -75,6 +76,13 @@ export interface StepOutput {
    * accepted (0…k) for those, null elsewhere. The sequence's new tokens are draftTokenIds[0..n) then sampledTokenIds[i].
    */
   numAcceptedDrafts?: (number | null)[];
+  /**
+   * Aligned with batch.sequences; present when some sequence had draftTokenIds and sampling.numLogprobs set: for
+   * those, the numAcceptedDrafts[i] accepted drafts' TokenLogprobs in order (each from the raw logits at its position,
+   * as a plain decode step would report it), null elsewhere. logprobs[i] stays the sampled token's, so the new
+   * tokens' logprobs are draftLogprobs[i] ‖ [logprobs[i]].
+   */
+  draftLogprobs?: (TokenLogprobs[] | null)[];
 }
 
 export interface ModelRunnerInfo {
