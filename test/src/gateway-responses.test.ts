@@ -2,12 +2,13 @@
 // list input, max_output_tokens → incomplete, streaming (SDK stream helper and raw create({stream: true}), events in order
 // with rising sequence_number, deltas adding up to the final text), text.format json_schema, a forced function call
 // (non-streamed and streamed, then answered as input items), auto tool choice (llama3_json), a worker dying mid-stream →
-// one `error` event, 400s for unsupported fields / previous_response_id / bad input that reach no worker, no leaked KV
+// `response.failed` + one `error` event, GET/DELETE /v1/responses/{id} → 404, 400s for unsupported fields / previous_response_id / bad input that reach no worker, no leaked KV
 // block, `endpoint="responses"` metrics (mock runner); on stories260K (ORT) greedy output_text equals the chat content.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { ResponseStream } from 'openai/lib/responses/ResponseStream';
 import type { ServerHandle } from '@mini-dynamo/gateway';
 import { assertNoLeakedBlocks, assertOpenAiError, badParam, client, MODEL, mockServer, mockServerForSuite, ortServerForSuite, rawPost } from './gateway-support.js';
 
@@ -225,9 +226,33 @@ describe('POST /v1/responses with auto tool choice (llama3_json parser, mock run
     assert.deepEqual(JSON.parse(streamedCall.arguments), CALL.parameters);
     await assertNoLeakedBlocks(suite.server);
   });
+
+  test('streamed text then a call: the message is done before the function_call item is added; output_index rises', async () => {
+    // `[` is content before the call and `]` content after it (with the forced output's whitespace) (a new message item, as OpenAI would open one).
+    const format = { type: 'json_schema' as const, name: 'calls', schema: { const: [CALL] } };
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of await suite.openai.responses.create({ ...body, text: { format }, stream: true })) events.push(e);
+    const items = events.flatMap((e) => e.type === 'response.output_item.added' || e.type === 'response.output_item.done'
+      ? [`${e.type.slice('response.output_item.'.length)} ${e.output_index} ${e.item.type}`] : []);
+    assert.deepEqual(items, ['added 0 message', 'done 0 message', 'added 1 function_call', 'done 1 function_call', 'added 2 message', 'done 2 message']);
+    const types = events.map((e) => e.type);
+    const addedAt = types.findIndex((t, i) => t === 'response.output_item.added' && (events[i] as { output_index: number }).output_index === 1);
+    assert.deepEqual(types.slice(addedAt - 3, addedAt), ['response.output_text.done', 'response.content_part.done', 'response.output_item.done']);
+    const last = events.at(-1)!;
+    assert.ok(last.type === 'response.completed', last.type);
+    assert.deepEqual(last.response.output.map((i) => i.type), ['message', 'function_call', 'message']);
+    assert.equal(last.response.output.map((i) => i.type === 'message' ? i.content.map((p) => p.type === 'output_text' ? p.text : '').join('') : '').join('').replace(/\s/g, ''), '[]');
+    // The SDK's ResponseStream accumulates the same items in the same order (over the raw stream: its json_schema parse
+    // of the message text is left out, the text beside the call being no JSON).
+    const raw = await suite.openai.responses.create({ ...body, text: { format }, stream: true });
+    const final = await ResponseStream.fromReadableStream(raw.toReadableStream()).finalResponse();
+    assert.deepEqual(final.output.map((i) => `${i.type} ${(i as { status?: string }).status}`), ['message completed', 'function_call completed', 'message completed']);
+    assert.equal(final.output_text.replace(/\s/g, ''), '[]');
+    await assertNoLeakedBlocks(suite.server);
+  });
 });
 
-test('a worker dying mid-stream ends the stream with one `error` event (the SDK throws it), after text was streamed', async () => {
+test('a worker dying mid-stream ends the stream with `response.failed` then one `error` event (the SDK throws it), after text', async () => {
   let server: ServerHandle | null = null;
   const killer = { // kills the serving worker after its 3rd token (no migration: the request fails)
     onStart: () => {}, onEnd: () => {},
@@ -240,13 +265,36 @@ test('a worker dying mid-stream ends the stream with one `error` event (the SDK 
   const tokenCounts: Record<string, number> = {};
   server = await mockServer({ numWorkers: 1, migrationLimit: 0, observer: killer });
   try {
-    const types: string[] = [];
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
     await assert.rejects(async () => {
       const stream = await client(server!).responses.create({ model: MODEL, input: 'A long tale', max_output_tokens: 100, stream: true });
-      for await (const e of stream) types.push(e.type);
+      for await (const e of stream) events.push(e);
     }, (e: unknown) => e instanceof OpenAI.APIError && /worker failed: killed by the test/i.test(e.message));
+    const types = events.map((e) => e.type);
     assert.ok(types.includes('response.output_text.delta'), types.join());
     assert.ok(!types.includes('response.completed') && !types.includes('response.incomplete'));
+    assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+    const failed = events.at(-1)!; // the `error` event after it is what the SDK threw
+    assert.ok(failed.type === 'response.failed', types.join());
+    assert.equal(failed.response.status, 'failed');
+    assert.equal(failed.response.error?.code, 'server_error');
+    assert.match(failed.response.error?.message ?? '', /worker failed: killed by the test/i);
+    const deltas = events.flatMap((e) => e.type === 'response.output_text.delta' ? [e.delta] : []).join('');
+    assert.deepEqual(failed.response.output.map((i) => i.type === 'message' && `${i.status} ${i.content.map((p) => p.type === 'output_text' ? p.text : '').join('')}`), [`incomplete ${deltas}`]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('GET / DELETE /v1/responses/{id}: an OpenAI 404 naming the id (nothing is stored), behind the API key', async () => {
+  const server = await mockServer({ numWorkers: 1, apiKey: 'test' });
+  try {
+    const notFound = (e: unknown) => e instanceof OpenAI.NotFoundError && e.message.includes("Response with id 'resp_x' not found.")
+      && (e.error as { type?: string }).type === 'not_found_error';
+    await assert.rejects(client(server).responses.retrieve('resp_x'), notFound);
+    await assert.rejects(client(server).responses.delete('resp_x'), notFound);
+    const wrongKey = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'wrong', maxRetries: 0 });
+    await assert.rejects(wrongKey.responses.retrieve('resp_x'), (e: unknown) => e instanceof OpenAI.AuthenticationError);
   } finally {
     await server.close();
   }

@@ -45,6 +45,13 @@ export function createApp(deps: AppDeps): Hono {
     return serveResponses(c, serveDeps(deps, body.model), body);
   });
 
+  // Nothing is stored (as vLLM without a store): a response id is never found, in OpenAI's 404 shape.
+  const responseNotFound = (c: Context): never => {
+    throw notFound(`Response with id '${c.req.param('id')}' not found.`, 'response_not_found', 'response_id');
+  };
+  app.get('/v1/responses/:id', responseNotFound);
+  app.delete('/v1/responses/:id', responseNotFound);
+
   app.post('/v1/completions', async (c) => {
     const body = parseBody(completionSchema, await readJsonBody(c.req.raw, deps.bodyLimits));
     const serve = serveDeps(deps, body.model);

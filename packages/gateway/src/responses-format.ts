@@ -1,7 +1,7 @@
 // OpenAI Responses wire shapes: the `response` object (its output items — one assistant message with output_text, and/or
 // function_call items — usage and the request fields it echoes) and its ids. Invariants: `status` is 'incomplete' with
 // incomplete_details {reason: 'max_output_tokens'} exactly when the output was cut by the token limit; usage always has
-// its detail objects (cached_tokens, reasoning_tokens 0).
+// its detail objects (cached_tokens, reasoning_tokens 0); `error` is set exactly when status is 'failed'.
 
 import { randomUUID } from 'node:crypto';
 import type { OpenAiUsage, ResponseFinishReason } from './openai-format.js';
@@ -13,7 +13,7 @@ export function newResponsesId(prefix: 'resp' | 'msg' | 'fc' | 'call'): string {
   return `${prefix}_${randomUUID().replaceAll('-', '')}`;
 }
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete';
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
 export interface OutputText { type: 'output_text'; text: string; annotations: []; logprobs: [] }
@@ -32,7 +32,7 @@ export function functionCallItem(id: string, call: ToolCall, status: ItemStatus)
 }
 
 /** What a finished choice ended as: 'length' is the token limit (max_output_tokens or the context). */
-export function statusOf(finishReason: ResponseFinishReason | null): Exclude<ResponseStatus, 'in_progress'> {
+export function statusOf(finishReason: ResponseFinishReason | null): 'completed' | 'incomplete' {
   return finishReason === 'length' ? 'incomplete' : 'completed';
 }
 
@@ -68,13 +68,15 @@ export interface ResponseState {
   usage: ResponsesUsage | null;
   /** The tool choice in effect (the request's, or its default: 'auto' with tools only under auto tool choice). */
   toolMode: ToolMode;
+  /** Why a failed response failed (OpenAI's ResponseError); absent or null otherwise. */
+  error?: { code: 'server_error' | 'rate_limit_exceeded'; message: string } | null;
 }
 
 /** The `response` object, with the request fields OpenAI echoes (defaults where the request left them out). */
 export function responseObject(body: ResponsesBody, state: ResponseState): object {
   return {
     id: state.id, object: 'response', created_at: state.createdAt, status: state.status,
-    background: false, error: null,
+    background: false, error: state.error ?? null,
     incomplete_details: state.status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
     instructions: body.instructions ?? null,
     max_output_tokens: body.max_output_tokens ?? null,

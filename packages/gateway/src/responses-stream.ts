@@ -1,8 +1,9 @@
 // The SSE events of a streamed Responses request, as OpenAI sends them: response.created / in_progress, then per output
 // item its added event, its deltas (output_text / function_call_arguments) and done events, then response.completed
-// (or response.incomplete) with the full response. Invariants: sequence_number rises by one per event; the deltas of
-// an item concatenate to its final text/arguments; a failure mid-stream is one `error` event, the last.
-
+// (or response.incomplete) with the full response. Invariants: sequence_number rises by one per event; output_index
+// rises with each added item, and each item is done before the next is added; the deltas of an item
+// concatenate to its final text/arguments; a failure mid-stream is `response.failed` (status 'failed', error set) and
+// then one `error` event, the last (the openai SDK throws on `error`; it only records `response.failed`).
 import { toApiError } from './api-error.js';
 import type { ResponseFinishReason } from './openai-format.js';
 import { totalUsage } from './openai-format.js';
@@ -45,6 +46,7 @@ class ResponseEvents {
     for (const delta of piece.toolCalls ?? []) {
       let call = this.calls.get(delta.index);
       if (call === undefined) {
+        yield* this.closeOpen('completed');
         const item: FunctionCallItem = {
           type: 'function_call', id: newResponsesId('fc'), call_id: delta.id ?? newResponsesId('call'),
           name: delta.function.name ?? '', arguments: '', status: 'in_progress',
@@ -60,36 +62,56 @@ class ResponseEvents {
   }
 
   private *openMessage(): Generator<string, OpenMessage> {
+    yield* this.closeOpen('completed');
     const item = messageItem(newResponsesId('msg'), null, 'in_progress');
-    const message = { item, outputIndex: this.state.output.push(item) - 1, text: '' };
+    const message: OpenMessage = { item, outputIndex: this.state.output.push(item) - 1, text: '' };
     this.message = message;
     yield this.event('response.output_item.added', { output_index: message.outputIndex, item });
     yield this.event('response.content_part.added', { item_id: item.id, output_index: message.outputIndex, content_index: 0, part: outputText('') });
     return message;
   }
 
-  /** Closes every item (a message even when nothing was said and no call made) in output order, then the response. */
+  /** Closes what is still open (opening a message first when nothing was said and no call made) with the final status. */
   *finish(finishReason: ResponseFinishReason): Generator<string> {
-    if (this.message === null && this.calls.size === 0) yield* this.openMessage();
+    if (this.state.output.length === 0) yield* this.openMessage();
     const status = statusOf(finishReason);
     this.state.status = status;
-    const closing = [...(this.message === null ? [] : [this.message]), ...this.calls.values()].sort((a, b) => a.outputIndex - b.outputIndex);
-    for (const open of closing) {
-      const { outputIndex } = open;
-      if ('text' in open) {
-        const part = outputText(open.text);
-        const ids = { item_id: open.item.id, output_index: outputIndex, content_index: 0 };
-        yield this.event('response.output_text.done', { ...ids, text: open.text, logprobs: [] });
-        yield this.event('response.content_part.done', { ...ids, part });
-        open.item.content = [part];
-      } else {
-        yield this.event('response.function_call_arguments.done', {
-          item_id: open.item.id, output_index: outputIndex, name: open.item.name, arguments: open.item.arguments,
-        });
-      }
-      open.item.status = status;
-      yield this.event('response.output_item.done', { output_index: outputIndex, item: open.item });
+    yield* this.closeOpen(status);
+  }
+
+  /** The done events of the open item (one at most: each is closed when the next is added). */
+  private *closeOpen(status: 'completed' | 'incomplete'): Generator<string> {
+    if (this.message !== null) yield* this.closeMessage(this.message, status);
+    for (const { item, outputIndex } of this.calls.values()) {
+      if (item.status !== 'in_progress') continue;
+      yield this.event('response.function_call_arguments.done', { item_id: item.id, output_index: outputIndex, name: item.name, arguments: item.arguments });
+      item.status = status;
+      yield this.event('response.output_item.done', { output_index: outputIndex, item });
     }
+  }
+
+  /** The message's done events; text after it opens a new message item. */
+  private *closeMessage(message: OpenMessage, status: 'completed' | 'incomplete'): Generator<string> {
+    const part = outputText(message.text);
+    const ids = { item_id: message.item.id, output_index: message.outputIndex, content_index: 0 };
+    yield this.event('response.output_text.done', { ...ids, text: message.text, logprobs: [] });
+    yield this.event('response.content_part.done', { ...ids, part });
+    message.item.content = [part];
+    message.item.status = status;
+    this.message = null;
+    yield this.event('response.output_item.done', { output_index: message.outputIndex, item: message.item });
+  }
+
+  /** `response.failed` then the `error` event: open items end 'incomplete' with what they streamed so far. */
+  *fail(error: unknown): Generator<string> {
+    const apiError = toApiError(error);
+    if (this.message !== null) this.message.item.content = [outputText(this.message.text)];
+    for (const item of this.state.output) if (item.status === 'in_progress') item.status = 'incomplete';
+    this.state.status = 'failed';
+    this.state.error = { code: apiError.status === 429 ? 'rate_limit_exceeded' : 'server_error', message: apiError.message };
+    yield this.response('response.failed');
+    const { code, message, param } = apiError.toJSON().error;
+    yield this.event('error', { code, message, param });
   }
 }
 
@@ -108,7 +130,6 @@ export async function* responseFrames(body: ResponsesBody, started: StartedGener
     events.state.usage = responsesUsage(totalUsage(results, 1));
     yield events.response(events.state.status === 'incomplete' ? 'response.incomplete' : 'response.completed');
   } catch (e) {
-    const { error } = toApiError(e).toJSON();
-    yield events.event('error', { code: error.code, message: error.message, param: error.param });
+    yield* events.fail(e);
   }
 }
