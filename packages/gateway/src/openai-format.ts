@@ -39,8 +39,8 @@ export interface ChoiceResult {
 }
 
 /** An id as OpenAI / vLLM write them: `prefix-` and 32 hex digits (`chatcmpl`, `cmpl`, `chatcmpl-tool`). */
-export function newOpenAiId(prefix: string): string {
-  return `${prefix}-${randomUUID().replaceAll('-', '')}`;
+export function newOpenAiId(prefix: string, separator: '-' | '_' = '-'): string {
+  return `${prefix}${separator}${randomUUID().replaceAll('-', '')}`;
 }
 
 export interface ResponseMeta {

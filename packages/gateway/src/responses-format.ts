@@ -3,14 +3,13 @@
 // incomplete_details {reason: 'max_output_tokens'} exactly when the output was cut by the token limit; usage always has
 // its detail objects (cached_tokens, reasoning_tokens 0); `error` is set exactly when status is 'failed'.
 
-import { randomUUID } from 'node:crypto';
-import type { OpenAiUsage, ResponseFinishReason } from './openai-format.js';
+import { newOpenAiId, type OpenAiUsage, type ResponseFinishReason } from './openai-format.js';
 import type { ResponsesBody } from './responses-request.js';
 import type { ToolCall, ToolMode } from './tool-calls.js';
 
 /** An id as OpenAI writes Responses ids: `prefix_` and 32 hex digits (`resp`, `msg`, `fc`, `call`). */
 export function newResponsesId(prefix: 'resp' | 'msg' | 'fc' | 'call'): string {
-  return `${prefix}_${randomUUID().replaceAll('-', '')}`;
+  return newOpenAiId(prefix, '_'); // the Responses API's ids use '_' (resp_…), the chat API's '-' (chatcmpl-…)
 }
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';

@@ -6,7 +6,7 @@ import { needsLogitsProcessing, type SamplingParams, type StepBatch, type StepSe
 import { maskBytesPerRow } from './graph-pick-ops.js';
 import { counterUniform } from './sampler.js';
 import { numPickRows } from './draft-verification.js';
-import { logitsRowsOf } from './step-packing.js';
+import type { LogitsRows } from './step-packing.js';
 
 /**
  * Where a sequence's token comes from: 'argmax' = greedy_ids (plain greedy, or no pick at all), 'masked-argmax' =
@@ -95,11 +95,10 @@ function drawRow(s: StepSequence, p: SamplingParams, pick: 'masked-argmax' | Sub
  * their per-row inputs: one row per pick row of the sequence (1 + k with k drafts, consecutive in its pick's output).
  * No such row: one dummy row (row 0, unmasked), never read.
  */
-export function graphDraws(batch: StepBatch, picks: (GraphPick | null)[], vocabSize: number, random: () => number): GraphDraws {
+export function graphDraws(batch: StepBatch, layout: readonly LogitsRows[], picks: (GraphPick | null)[], vocabSize: number, random: () => number): GraphDraws {
   const drawRows: DrawRow[] = [];
   const subRows: Record<SubsetPick, number[]> = { draw: [], 'top-k-draw': [], 'top-p-draw': [] };
   const rowOf: (number | null)[] = [];
-  const layout = logitsRowsOf(batch);
   batch.sequences.forEach((s, i) => {
     const pick = picks[i] ?? null, pickRow = layout[i]!.pickRow;
     if (s.sampling === null || pickRow === null || pick === null || pick === 'argmax') { rowOf.push(null); return; }

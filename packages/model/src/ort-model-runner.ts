@@ -12,7 +12,7 @@ import { compactKv, defaultNumBlocks, KvPool } from './kv-pool.js';
 import { graphDraws, graphPick, type GraphDraws } from './graph-picks.js';
 import { maskBytesPerRow } from './graph-pick-ops.js';
 import { stepOutput } from './step-picks.js';
-import { packStep, type PackedStep } from './step-packing.js';
+import { logitsRowsOf, packStep, type PackedStep } from './step-packing.js';
 
 export type OrtDevice = 'cpu' | 'cuda';
 /**
@@ -111,7 +111,8 @@ export class OrtModelRunner implements ModelRunner {
     const picks = batch.sequences.map((s) => graphPick(s, this.info.vocabSize, this));
     // A step picked by greedy_ids alone (or in JS) feeds the neutral dummy rows: no per-row inputs to build.
     const inRows = picks.some((p) => p !== null && p !== 'argmax');
-    const draws = inRows ? graphDraws(batch, picks, this.info.vocabSize, () => this.random()) : null;
+    const layout = logitsRowsOf(batch); // where each sequence's rows sit in the logits (read by the draws and the picks)
+    const draws = inRows ? graphDraws(batch, layout, picks, this.info.vocabSize, () => this.random()) : null;
     const needsLogits = picks.some((p) => p === null);
     const names = [needsLogits ? 'logits' : 'greedy_ids'];
     if (picks.includes('draw')) names.push('sampled_ids');
@@ -120,7 +121,7 @@ export class OrtModelRunner implements ModelRunner {
     if (picks.includes('top-p-draw')) names.push('top_p_ids');
     const out = await this.run(packed, draws, names);
     const logitsRows = needsLogits ? this.rows(out.logits as Float32Array, packed.logitsIndex.length) : null;
-    return stepOutput(batch, { out, logitsRows, picks, draws }, this.random, this.info.eosTokenIds);
+    return stepOutput(batch, layout, { out, logitsRows, picks, draws }, this.random, this.info.eosTokenIds);
   }
 
   private rows(data: Float32Array, numRows: number): Float32Array[] {

@@ -8,7 +8,7 @@ import type { StepBatch, StepOutput, StepSequence, TokenLogprobs } from '@mini-d
 import type { GraphDraws, GraphPick } from './graph-picks.js';
 import { outputAt, verifyDrafts } from './draft-verification.js';
 import { sampleToken } from './sampler.js';
-import { logitsRowsOf } from './step-packing.js';
+import type { LogitsRows } from './step-packing.js';
 import { tokenLogprobs } from './token-logprobs.js';
 
 /** What one run gave the picks. */
@@ -42,10 +42,9 @@ function pickAt(run: StepRun, s: StepSequence, i: number, pickRow: number, j: nu
   return sampleToken(run.logitsRows[pickRow + j]!, s.sampling!, outputAt(s, j), random, context);
 }
 
-/** The StepOutput of `batch` from `run`; `random` draws for unseeded JS sampling. */
-export function stepOutput(batch: StepBatch, run: StepRun, random: () => number, eosTokenIds: readonly number[]): StepOutput {
+/** The StepOutput of `batch` (its logits rows at `layout`: logitsRowsOf) from `run`; `random` draws for unseeded JS sampling. */
+export function stepOutput(batch: StepBatch, layout: readonly LogitsRows[], run: StepRun, random: () => number, eosTokenIds: readonly number[]): StepOutput {
   const rows = run.logitsRows;
-  const layout = logitsRowsOf(batch);
   const sampledTokenIds: (number | null)[] = [];
   const logprobs: (TokenLogprobs | null)[] = [];
   const promptLogprobs: (TokenLogprobs[] | null)[] = [];
